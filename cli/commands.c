@@ -1,0 +1,564 @@
+/*
+ * commands.c -- run, validate, pricing, check and help.
+ */
+#include "cli/commands.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capsim_version.h"
+#include "pricing/catalog.h"
+#include "reports/results.h"
+#include "sim/scenario.h"
+#include "sim/yml.h"
+
+static const char *const help_text[][2] = {
+    {"run",
+     "usage: capsim run SCENARIO.yaml [--format table|json|csv|md] "
+     "[--out DIR]\n"
+     "                  [--seed N] [--replications N] [--pricing CATALOG] "
+     "[--quiet]\n\n"
+     "Simulates the scenario's deployments and prints the cost table.\n"
+     "  --format F        table (default), json (the results document), csv "
+     "or md\n"
+     "  --out DIR         also write results.json, costs.csv and report.md "
+     "into DIR\n"
+     "  --seed N          override the scenario's seed\n"
+     "  --replications N  override the scenario's replications\n"
+     "  --pricing C       price catalog: default, 2025-11, seed-docs or a "
+     "path\n"
+     "  --quiet           no warnings on stderr\n"},
+    {"validate",
+     "usage: capsim validate FILE...\n\n"
+     "Checks scenario and price catalog files without simulating. Prints\n"
+     "FILE: ok for each good file; exits 3 if any file is invalid.\n"},
+    {"pricing",
+     "usage: capsim pricing [list | show PROVIDER] [--pricing CATALOG]\n\n"
+     "Lists the providers of a price catalog, or every rate of one provider\n"
+     "with its unit, included quantity, metering, source and date. Warns "
+     "when\nthe catalog is more than a year old.\n"},
+    {"check",
+     "usage: capsim check SCENARIO.yaml... [--baseline RESULTS.json] "
+     "[--tolerance PCT]\n\n"
+     "Runs each scenario and checks its budgets and, with --baseline, that "
+     "no\ndeployment costs more than PCT percent (default 1) above the "
+     "baseline.\nPrints a Markdown summary; exits 1 when a check fails.\n"},
+    {NULL, NULL}
+};
+
+static const char *const overview =
+    "capsim " CAPSIM_VERSION " -- cost and capacity planning for hosting AI "
+    "agents\n\n"
+    "usage: capsim COMMAND [ARGS]\n\n"
+    "commands:\n"
+    "  run SCENARIO.yaml      simulate and print the cost table\n"
+    "  check SCENARIO.yaml... check budgets and cost regressions (for CI)\n"
+    "  validate FILE...       check scenario and catalog files\n"
+    "  pricing [list|show P]  show a price catalog\n"
+    "  help [COMMAND]         this text, or a command's\n\n"
+    "options: --help on every command, --version\n"
+    "exit codes: 0 ok, 1 a check failed, 2 usage error, 3 invalid input "
+    "file,\n            4 run-time failure\n";
+
+int cli_help(const char *command)
+{
+    if (!command) {
+        fputs(overview, stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; help_text[i][0]; i++)
+        if (strcmp(help_text[i][0], command) == 0) {
+            fputs(help_text[i][1], stdout);
+            return CLI_OK;
+        }
+    fprintf(stderr, "capsim: no help for unknown command '%s'\n", command);
+    return CLI_USAGE;
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "capsim %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see 'capsim help %s')\n", cmd);
+    return CLI_USAGE;
+}
+
+static void print_diag(sim_diag *d, int quiet)
+{
+    if (quiet) {
+        /* Keep errors, drop warnings. */
+        sim_diag only = *d;
+        size_t k = 0;
+        sim_diag_entry *v = malloc((d->n ? d->n : 1) * sizeof *v);
+        if (!v) {
+            sim_diag_print(d, stderr);
+            return;
+        }
+        for (size_t i = 0; i < d->n; i++)
+            if (d->v[i].level == SIM_DIAG_ERROR)
+                v[k++] = d->v[i];
+        only.v = v;
+        only.n = k;
+        sim_diag_print(&only, stderr);
+        free(v);
+        return;
+    }
+    sim_diag_print(d, stderr);
+}
+
+/* Directory of a path ("" when none), for catalogs named in scenarios. */
+static char *dirname_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    char *r = malloc(n + 1);
+    if (r) {
+        memcpy(r, path, n);
+        r[n] = '\0';
+    }
+    return r;
+}
+
+static void today(char *buf, size_t size)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%Y-%m-%d", &tm);
+}
+
+static void warn_age(const price_catalog *c, int quiet)
+{
+    char now[16];
+    today(now, sizeof now);
+    long age = price_catalog_age_days(c, now);
+    if (!quiet && age > 365)
+        fprintf(stderr, "capsim: warning: price catalog '%s' is from %s, "
+                "%ld days ago; prices may have changed\n", c->name,
+                c->as_of, age);
+}
+
+/* Loads the catalog a scenario (or --pricing) names, with overrides. */
+static int load_catalog(const scn_scenario *s, const char *cli_ref,
+                        sim_diag *d, price_catalog **out)
+{
+    char *base = cli_ref ? NULL : dirname_of(s->file);
+    char *path = price_catalog_resolve(cli_ref ? cli_ref : s->pricing, base);
+    free(base);
+    if (!path)
+        return SIM_ENOMEM;
+    int rc = price_catalog_load(path, d, out);
+    if (rc == SIM_EIO && !cli_ref)
+        scn_error(s, d, s->pricing_pos, "no price catalog '%s'; expected "
+                  "default, 2025-11, seed-docs or the path of a catalog "
+                  "file", s->pricing);
+    free(path);
+    if (rc != SIM_OK)
+        return rc;
+    for (size_t i = 0; i < s->nrates; i++) {
+        const char *hint = NULL;
+        if (price_catalog_override(*out, s->rates[i].key, s->rates[i].value,
+                                   &hint) != SIM_OK) {
+            if (hint)
+                scn_error(s, d, s->rates[i].pos, "unknown rate '%s' in "
+                          "catalog '%s'; did you mean '%s'?",
+                          s->rates[i].key, (*out)->name, hint);
+            else
+                scn_error(s, d, s->rates[i].pos, "unknown rate '%s' in "
+                          "catalog '%s' (see 'capsim pricing show "
+                          "PROVIDER')", s->rates[i].key, (*out)->name);
+            rc = SIM_EPARSE;
+        }
+    }
+    if (rc != SIM_OK) {
+        price_catalog_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* Writes `text` to DIR/NAME through a temporary file and a rename, so a
+ * failed run never leaves a half-written file behind. */
+static int write_atomic(const char *dir, const char *name, const char *text)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        fprintf(stderr, "capsim: cannot write %s: %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+    size_t n = strlen(text);
+    int bad = fwrite(text, 1, n, f) != n;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        fprintf(stderr, "capsim: cannot write %s: %s\n", path,
+                strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++)
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return -1;
+            buf[i] = c;
+        }
+    return 0;
+}
+
+typedef struct run_opts {
+    const char *scenario;
+    enum rpt_format format;
+    const char *out;
+    const char *pricing;
+    long long seed;
+    long long replications;
+    int quiet;
+} run_opts;
+
+/* Loads, runs and returns results; *code gets an exit code on failure. */
+static rpt_results *run_scenario(const run_opts *o, scn_scenario **sp,
+                                 price_catalog **cp, int *code)
+{
+    sim_diag d;
+    rpt_results *r = NULL;
+    sim_diag_init(&d);
+    *sp = NULL;
+    *cp = NULL;
+    int rc = scn_load(o->scenario, &d, sp);
+    if (rc == SIM_OK) {
+        if (o->seed >= 0)
+            (*sp)->seed = (uint64_t)o->seed;
+        if (o->replications > 0)
+            (*sp)->replications = o->replications;
+        rc = load_catalog(*sp, o->pricing, &d, cp);
+    }
+    if (rc == SIM_OK && !(*sp)->workload.fluid) {
+        fprintf(stderr, "%s: error: stochastic workloads "
+                "(messages_per_agent_month without active_fraction) need the "
+                "discrete-event engine, which this version of capsim does "
+                "not have yet; use the fluid form (active_fraction)\n",
+                o->scenario);
+        print_diag(&d, o->quiet);
+        sim_diag_fini(&d);
+        *code = CLI_RUNTIME;
+        return NULL;
+    }
+    if (rc == SIM_OK)
+        rc = rpt_results_compute(*sp, *cp, &d, &r);
+    print_diag(&d, o->quiet);
+    sim_diag_fini(&d);
+    if (rc == SIM_OK) {
+        warn_age(*cp, o->quiet);
+        return r;
+    }
+    *code = rc == SIM_ENOMEM ? CLI_RUNTIME : CLI_BAD_INPUT;
+    if (rc == SIM_EIO && *sp == NULL)
+        *code = CLI_BAD_INPUT;
+    return NULL;
+}
+
+static int write_outputs(const rpt_results *r, const char *dir)
+{
+    static const struct { const char *name; enum rpt_format fmt; } files[] = {
+        {"results.json", RPT_JSON}, {"costs.csv", RPT_CSV},
+        {"report.md", RPT_MD}
+    };
+    char *text[3] = {NULL, NULL, NULL};
+    int rc = CLI_OK;
+    if (mkdir_p(dir) != 0) {
+        fprintf(stderr, "capsim: cannot create %s: %s\n", dir,
+                strerror(errno));
+        return CLI_RUNTIME;
+    }
+    /* Render everything first: nothing is written unless all of it can be. */
+    for (int i = 0; i < 3; i++)
+        if (!(text[i] = rpt_render(r, files[i].fmt, CAPSIM_VERSION)))
+            rc = CLI_RUNTIME;
+    for (int i = 0; i < 3 && rc == CLI_OK; i++)
+        if (write_atomic(dir, files[i].name, text[i]) != 0)
+            rc = CLI_RUNTIME;
+    for (int i = 0; i < 3; i++)
+        free(text[i]);
+    return rc;
+}
+
+static int parse_count(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*s == '\0' || *end || errno || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_run(int argc, char **argv)
+{
+    static const char *const formats[] = {"table", "json", "csv", "md",
+                                          NULL};
+    run_opts o = {NULL, RPT_TABLE, NULL, NULL, -1, -1, 0};
+    int code = CLI_OK;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_val = i + 1 < argc;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return cli_help("run");
+        if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            o.quiet = 1;
+        } else if (strcmp(a, "--format") == 0 && has_val) {
+            int k = -1;
+            for (int f = 0; formats[f]; f++)
+                if (strcmp(argv[i + 1], formats[f]) == 0)
+                    k = f;
+            if (k < 0)
+                return usage_error("run", "unknown format '%s'; expected "
+                                   "table, json, csv or md", argv[i + 1]);
+            o.format = (enum rpt_format)k;
+            i++;
+        } else if (strcmp(a, "--out") == 0 && has_val) {
+            o.out = argv[++i];
+        } else if (strcmp(a, "--pricing") == 0 && has_val) {
+            o.pricing = argv[++i];
+        } else if (strcmp(a, "--seed") == 0 && has_val) {
+            if (parse_count(argv[++i], &o.seed) != 0)
+                return usage_error("run", "--seed takes a whole number >= 0, "
+                                   "not '%s'", argv[i]);
+        } else if (strcmp(a, "--replications") == 0 && has_val) {
+            if (parse_count(argv[++i], &o.replications) != 0 ||
+                o.replications < 1)
+                return usage_error("run", "--replications takes a whole "
+                                   "number >= 1, not '%s'", argv[i]);
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("run", "unknown option or missing value: %s",
+                               a);
+        } else if (!o.scenario) {
+            o.scenario = a;
+        } else
+            return usage_error("run", "takes one scenario file; extra "
+                               "argument '%s'", a);
+    }
+    if (!o.scenario)
+        return usage_error("run", "%s", "needs a scenario file");
+
+    scn_scenario *s;
+    price_catalog *c;
+    rpt_results *r = run_scenario(&o, &s, &c, &code);
+    if (r) {
+        char *text = rpt_render(r, o.format, CAPSIM_VERSION);
+        if (o.out)
+            code = write_outputs(r, o.out);
+        if (!text)
+            code = CLI_RUNTIME;
+        else if (code == CLI_OK && fputs(text, stdout) == EOF)
+            code = CLI_RUNTIME;
+        free(text);
+    }
+    rpt_results_free(r);
+    price_catalog_free(c);
+    scn_free(s);
+    return code;
+}
+
+/* A file is a catalog when its top level says capsim_catalog. */
+static int is_catalog(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char line[512];
+    int found = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "capsim_catalog:", 15) == 0) {
+            found = 1;
+            break;
+        }
+    fclose(f);
+    return found;
+}
+
+int cli_validate(int argc, char **argv)
+{
+    int code = CLI_OK, files = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return cli_help("validate");
+        if (argv[i][0] == '-' && argv[i][1])
+            return usage_error("validate", "unknown option '%s'", argv[i]);
+    }
+    for (int i = 1; i < argc; i++) {
+        sim_diag d;
+        int rc;
+        files++;
+        sim_diag_init(&d);
+        if (is_catalog(argv[i])) {
+            price_catalog *c = NULL;
+            rc = price_catalog_load(argv[i], &d, &c);
+            price_catalog_free(c);
+        } else {
+            scn_scenario *s = NULL;
+            price_catalog *c = NULL;
+            rpt_results *r = NULL;
+            rc = scn_load(argv[i], &d, &s);
+            /* A scenario is valid when its provider rules hold too. */
+            if (rc == SIM_OK)
+                rc = load_catalog(s, NULL, &d, &c);
+            if (rc == SIM_OK && s->workload.fluid)
+                rc = rpt_results_compute(s, c, &d, &r);
+            rpt_results_free(r);
+            price_catalog_free(c);
+            scn_free(s);
+        }
+        sim_diag_print(&d, stderr);
+        sim_diag_fini(&d);
+        if (rc == SIM_OK)
+            printf("%s: ok\n", argv[i]);
+        else
+            code = rc == SIM_ENOMEM ? CLI_RUNTIME : CLI_BAD_INPUT;
+    }
+    if (!files)
+        return usage_error("validate", "%s", "needs at least one file");
+    return code;
+}
+
+static void show_provider(const price_catalog *c, const price_provider *p)
+{
+    char r[64], per[160], inc[64];
+    printf("%s (%s) -- catalog %s, as of %s\n\n", p->title ? p->title : p->id,
+           p->id, c->name, c->as_of);
+    printf("%-24s %16s  %-14s %-12s %s\n", "item", "rate (USD)", "per",
+           "included", "metering / source");
+    for (size_t i = 0; i < p->nitems; i++) {
+        const price_item *it = &p->items[i];
+        sim_fx_format_trim(it->rate, 12, r, sizeof r);
+        if (it->per_time) {
+            /* Show the period the way the catalog would write it. */
+            int64_t s = (int64_t)(it->per / SIM_FX_ONE);
+            if (s % 86400 == 0)
+                snprintf(per, sizeof per, "%s (%lldd)", it->unit,
+                         (long long)(s / 86400));
+            else if (s % 3600 == 0)
+                snprintf(per, sizeof per, "%s (%lldh)", it->unit,
+                         (long long)(s / 3600));
+            else
+                snprintf(per, sizeof per, "%s (%llds)", it->unit,
+                         (long long)s);
+        } else {
+            char n[64];
+            sim_fx_format_trim(it->per, 6, n, sizeof n);
+            if (it->per == SIM_FX_ONE)
+                snprintf(per, sizeof per, "%s", it->unit);
+            else
+                snprintf(per, sizeof per, "%s %s", n, it->unit);
+        }
+        sim_fx_format_trim(it->included, 6, inc, sizeof inc);
+        printf("%-24s %16s  %-14s %-12s", it->id, r, per,
+               it->included ? inc : "-");
+        if (it->granularity_us)
+            printf(" per %llds;", (long long)(it->granularity_us / 1000000));
+        if (it->minimum_us)
+            printf(" min %llds;", (long long)(it->minimum_us / 1000000));
+        if (it->round_up) {
+            sim_fx_format_trim(it->round_up, 6, inc, sizeof inc);
+            printf(" rounded up to %s;", inc);
+        }
+        printf(" %s (%s)\n", it->source ? it->source : "",
+               it->as_of ? it->as_of : "undated");
+        if (it->what)
+            printf("%-24s   %s%s%s\n", "", it->what, it->note ? " -- " : "",
+                   it->note ? it->note : "");
+    }
+    if (p->nplans) {
+        printf("\nplans:\n");
+        for (size_t i = 0; i < p->nplans; i++) {
+            printf("  %-24s", p->plans[i].id);
+            for (size_t a = 0; a < p->plans[i].nattrs; a++)
+                printf(" %s=%s", p->plans[i].attrs[a].key,
+                       p->plans[i].attrs[a].value);
+            printf("\n");
+        }
+    }
+    if (p->nregions) {
+        printf("\nregions (price markup):");
+        for (size_t i = 0; i < p->nregions; i++)
+            printf(" %s=%s", p->regions[i].id,
+                   sim_fx_format_trim(p->regions[i].markup, 3, r, sizeof r));
+        printf("\n");
+    }
+}
+
+int cli_pricing(int argc, char **argv)
+{
+    const char *ref = "default", *provider = NULL;
+    int show = 0, list = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return cli_help("pricing");
+        if (strcmp(argv[i], "--pricing") == 0 && i + 1 < argc)
+            ref = argv[++i];
+        else if (strcmp(argv[i], "list") == 0 && !show && !list)
+            list = 1;
+        else if (strcmp(argv[i], "show") == 0 && !show && !list)
+            show = 1;
+        else if (show && !provider && argv[i][0] != '-')
+            provider = argv[i];
+        else
+            return usage_error("pricing", "unexpected argument '%s'",
+                               argv[i]);
+    }
+    if (show && !provider)
+        return usage_error("pricing", "%s", "show needs a provider");
+    char *path = price_catalog_resolve(ref, NULL);
+    sim_diag d;
+    price_catalog *c = NULL;
+    sim_diag_init(&d);
+    int rc = path ? price_catalog_load(path, &d, &c) : SIM_ENOMEM;
+    free(path);
+    sim_diag_print(&d, stderr);
+    sim_diag_fini(&d);
+    if (rc != SIM_OK)
+        return rc == SIM_ENOMEM ? CLI_RUNTIME : CLI_BAD_INPUT;
+    warn_age(c, 0);
+    int code = CLI_OK;
+    if (provider) {
+        const price_provider *p = price_catalog_provider(c, provider);
+        if (!p) {
+            fprintf(stderr, "capsim pricing: catalog '%s' has no provider "
+                    "'%s'; see 'capsim pricing list'\n", c->name, provider);
+            code = CLI_USAGE;
+        } else
+            show_provider(c, p);
+    } else {
+        printf("catalog %s, as of %s (%s)\n", c->name, c->as_of, c->path);
+        if (c->description)
+            printf("%s\n", c->description);
+        printf("\n");
+        for (size_t i = 0; i < c->nproviders; i++)
+            printf("  %-12s %-44s %zu items, %zu plans\n",
+                   c->providers[i].id,
+                   c->providers[i].title ? c->providers[i].title : "",
+                   c->providers[i].nitems, c->providers[i].nplans);
+    }
+    price_catalog_free(c);
+    return code;
+}

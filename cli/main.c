@@ -1,0 +1,36 @@
+/*
+ * main.c -- the capsim command line.  The only place that picks an exit
+ * code.
+ */
+#include <gsl/gsl_errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "capsim_version.h"
+#include "cli/commands.h"
+
+int main(int argc, char **argv)
+{
+    /* GSL's default handler aborts; every status is checked instead. */
+    gsl_set_error_handler_off();
+    if (argc < 2)
+        return cli_help(NULL) == CLI_OK ? CLI_USAGE : CLI_USAGE;
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("capsim %s\n", CAPSIM_VERSION);
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+        return cli_help(NULL);
+    if (strcmp(cmd, "help") == 0)
+        return cli_help(argc > 2 ? argv[2] : NULL);
+    if (strcmp(cmd, "run") == 0)
+        return cli_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "validate") == 0)
+        return cli_validate(argc - 1, argv + 1);
+    if (strcmp(cmd, "pricing") == 0)
+        return cli_pricing(argc - 1, argv + 1);
+    fprintf(stderr, "capsim: unknown command '%s' (see 'capsim help')\n",
+            cmd);
+    return CLI_USAGE;
+}

@@ -1,0 +1,68 @@
+/*
+ * fly.c -- Fly.io Machines: regional presets per 30 days, billed per
+ * second while started; stopped machines pay for their rootfs; volumes,
+ * egress by region, dedicated IPv4 per app and support per account.
+ */
+#include "pricing/common.h"
+
+static int fly_resolve(const price_ctx *ctx, price_deploy *pd)
+{
+    int rc = price_require_plan(ctx, pd, "price");
+    if (rc == SIM_OK)
+        rc = price__check_arch(ctx, pd, ARCH_INSTANCES, "Fly runs Machines; "
+                               "use shared, per-tenant, per-agent or "
+                               "pooled");
+    if (rc == SIM_OK)
+        rc = price__allocated_only(ctx, pd);
+    if (rc != SIM_OK)
+        return rc;
+    price__plan_capacity(pd);
+    if (pd->dep->has_instance)
+        scn_warn(ctx->scn, ctx->diag, pd->dep->instance_pos, "fly sizes "
+                 "come from the plan (%s); 'instance' is ignored",
+                 pd->plan->id);
+    return SIM_OK;
+}
+
+static int fly_charge(const price_ctx *ctx, const price_deploy *pd,
+                      const sim_usage *u, price_bill *b)
+{
+    const scn_extras *e = &pd->dep->extras;
+    int rc;
+    if ((rc = price__bill(b, pd, price_plan_attr(pd->plan, "price"),
+                          u->instance_seconds)))
+        return rc;
+    if (u->stopped_seconds > 0 && e->rootfs_gb > 0) {
+        sim_fx gbs = price__mul(u->stopped_seconds, e->rootfs_gb, &rc);
+        if (rc || (rc = price__bill(b, pd, "stopped_rootfs_gb", gbs)))
+            return rc;
+    }
+    if (e->storage_gb > 0) {
+        sim_fx gbs = price__mul(price__mul(e->storage_gb, u->provisioned,
+                                           &rc), PRICE_MONTH, &rc);
+        if (rc || (rc = price__bill(b, pd, "volume_gb", gbs)))
+            return rc;
+    }
+    if (u->egress_gb > 0) {
+        const price_region *rg = pd->region
+                                     ? price_provider_region(pd->prov,
+                                                             pd->region)
+                                     : NULL;
+        const char *eg = rg && rg->egress_item ? rg->egress_item
+                                               : "egress_na_eu_gb";
+        if ((rc = price__bill(b, pd, eg, u->egress_gb)))
+            return rc;
+    }
+    if (e->ipv4 > 0) {
+        /* A dedicated IPv4 belongs to an app: one app per group. */
+        const price_item *ip = price_need(pd, "dedicated_ipv4");
+        sim_fx n = price__mul(e->ipv4, u->groups, &rc);
+        if (rc || (rc = price_bill_fixed(b, ip, n,
+                                         price__mul(n, ip->rate, &rc))))
+            return rc;
+    }
+    return price_support(ctx, pd, b);
+}
+
+const struct price_model_ops price_fly_ops = {"fly", fly_resolve,
+                                              fly_charge};

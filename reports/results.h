@@ -1,0 +1,63 @@
+/*
+ * results.h -- running a scenario's deployments and the results document.
+ *
+ * rpt_results_compute resolves, meters and bills every deployment of a
+ * scenario; the writers then render the same results as JSON (the results
+ * document of shared/spec.md), an aligned table, CSV or Markdown.  Writers
+ * are deterministic: fixed key order, fixed number formats, no clock.
+ */
+#ifndef RPT_RESULTS_H
+#define RPT_RESULTS_H
+
+#include <stdio.h>
+
+#include "pricing/catalog.h"
+#include "pricing/price.h"
+#include "sim/scenario.h"
+#include "sim/usage.h"
+
+typedef struct rpt_deploy {
+    price_deploy pd;
+    sim_usage usage;
+    price_bill bill;
+    sim_fx month_usd, per_tenant_usd, per_agent_usd;
+    sim_fx *price_per_agent;    /* one per scenario markup */
+} rpt_deploy;
+
+typedef struct rpt_budget {
+    const scn_budget *b;
+    const rpt_deploy *d;
+    sim_fx actual;
+    int ok;
+} rpt_budget;
+
+typedef struct rpt_results {
+    const scn_scenario *scn;
+    const price_catalog *cat;
+    rpt_deploy *d;
+    size_t n;
+    rpt_budget *budgets;
+    size_t nbudgets;
+    int budgets_ok;
+} rpt_results;
+
+/*
+ * Computes results for every deployment.  Input errors (a deployment the
+ * provider cannot run) go to `d` and SIM_EINVAL is returned; *out is then
+ * NULL.  The scenario and catalog must outlive the results.
+ */
+int rpt_results_compute(const scn_scenario *scn, const price_catalog *cat,
+                        sim_diag *d, rpt_results **out /* OUT */);
+void rpt_results_free(rpt_results *r);
+
+enum rpt_format { RPT_TABLE, RPT_JSON, RPT_CSV, RPT_MD };
+
+/* Renders the results into a new NUL-terminated string (free()). */
+char *rpt_render(const rpt_results *r, enum rpt_format fmt,
+                 const char *version);
+
+/* Dollars with 2 decimals for tables, or trimmed micro-dollars for data. */
+char *rpt_usd(sim_fx v, char *buf, size_t size);
+char *rpt_num(sim_fx v, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * table.h -- the cost table as aligned text, CSV and Markdown.
+ */
+#ifndef RPT_TABLE_H
+#define RPT_TABLE_H
+
+#include <stddef.h>
+
+struct rpt_results;
+
+/* Each returns a new string (free()) or NULL when out of memory. */
+char *rpt_render_table(const struct rpt_results *r);
+char *rpt_render_csv(const struct rpt_results *r);
+char *rpt_render_md(const struct rpt_results *r, const char *version);
+
+/* A growable string; every append checks for memory. */
+typedef struct rpt_buf {
+    char *s;
+    size_t n, cap;
+    int nomem;
+} rpt_buf;
+
+void rpt_printf(rpt_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Returns the string (caller frees) or NULL if any append failed. */
+char *rpt_buf_take(rpt_buf *b);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * diag.h -- diagnostics about input files.
+ *
+ * Library code never prints.  It records what went wrong, where, and what
+ * was expected in a sim_diag; the command line prints it as
+ *
+ *     FILE:LINE:COL: error: MESSAGE
+ *       <the source line>
+ *       <a caret under the column>
+ *
+ * Lines and columns are 1-based.  Warnings are collected the same way and
+ * never stop a run.
+ */
+#ifndef SIM_DIAG_H
+#define SIM_DIAG_H
+
+#include <stddef.h>
+
+enum sim_diag_level { SIM_DIAG_ERROR, SIM_DIAG_WARNING };
+
+typedef struct sim_diag_entry {
+    enum sim_diag_level level;
+    char *file;       /* owned; may be NULL for errors not tied to a file */
+    int line, col;    /* 1-based; 0 when unknown */
+    char *message;    /* owned */
+    char *source;     /* owned copy of the offending line, or NULL */
+} sim_diag_entry;
+
+typedef struct sim_diag {
+    sim_diag_entry *v;
+    size_t n, cap;
+    size_t errors;
+} sim_diag;
+
+void sim_diag_init(sim_diag *d);
+void sim_diag_fini(sim_diag *d);
+
+/*
+ * Records an entry.  `text` is the whole file the position refers to (may
+ * be NULL); the offending line is copied from it.  Allocation failure is
+ * recorded as a bare "out of memory" entry so an error is never lost.
+ */
+void sim_diag_add(sim_diag *d, enum sim_diag_level level, const char *file,
+                  const char *text, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/* Writes every entry to `f` in the format above. */
+void sim_diag_print(const sim_diag *d, void *stream /* FILE * */);
+
+/* Distance between two strings, for "did you mean" suggestions. */
+size_t sim_edit_distance(const char *a, const char *b);
+
+/*
+ * Picks the candidate closest to `word` (NULL-terminated list), or NULL if
+ * none is close enough to be a plausible typo.
+ */
+const char *sim_suggest(const char *word, const char *const *candidates);
+
+#endif

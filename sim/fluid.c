@@ -1,0 +1,293 @@
+/*
+ * fluid.c -- closed-form usage for the fluid workload.
+ */
+#include "sim/fluid.h"
+
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <string.h>
+
+#define MONTH ((sim_fx)SIM_MONTH_SECONDS * SIM_FX_ONE)
+#define KB_PER_GB ((sim_fx)1048576 * SIM_FX_ONE)
+
+int64_t sim_binomial_quantile(int64_t n, double p, double q)
+{
+    if (q >= 1 || p >= 1)
+        return n;
+    if (p <= 0 || n == 0)
+        return 0;
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        /* gsl_cdf_binomial_P takes unsigned ints; pools beyond that are
+         * sized by the normal approximation, which is exact to well under
+         * one instance there. */
+        double cdf;
+        if (n <= 4000000000LL)
+            cdf = gsl_cdf_binomial_P((unsigned)mid, p, (unsigned)n);
+        else
+            cdf = gsl_cdf_ugaussian_P(((double)mid + 0.5 - n * p) /
+                                      sqrt(n * p * (1 - p)));
+        if (cdf >= q)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Mul with overflow folded into a sticky flag, to keep formulas readable. */
+typedef struct calc {
+    int err;
+} calc;
+
+static sim_fx mul(calc *c, sim_fx a, sim_fx b)
+{
+    sim_fx r = 0;
+    if (sim_fx_mul(a, b, &r) != SIM_OK)
+        c->err = 1;
+    return r;
+}
+
+static sim_fx divf(calc *c, sim_fx a, sim_fx b)
+{
+    sim_fx r = 0;
+    if (sim_fx_div(a, b, &r) != SIM_OK)
+        c->err = 1;
+    return r;
+}
+
+static sim_fx ifx(int64_t n)
+{
+    return sim_fx_from_int(n);
+}
+
+/* Instances one group of `n` agents needs, or -1 with a diagnostic. */
+static int64_t size_group(const price_ctx *ctx, const price_deploy *pd,
+                          int64_t n, calc *c)
+{
+    const scn_deployment *d = pd->dep;
+    const scn_profile *pr = &ctx->scn->profile;
+    double a = sim_fx_to_double(ctx->scn->workload.active_fraction);
+    static const double q[] = {0, 0.95, 0.99, 1};
+    sim_fx k;
+
+    if (d->instances >= 0)
+        return d->instances;
+    if (d->mode == SCN_MODE_AUTOSCALE || d->sizing == SCN_SIZE_MEAN)
+        k = mul(c, ifx(n), ctx->scn->workload.active_fraction);
+    else
+        k = ifx(sim_binomial_quantile(n, a, q[d->sizing]));
+
+    sim_fx mem_room = pd->cap_memory_gb - pr->base_memory_gb;
+    if (mem_room <= 0) {
+        price_reject(ctx, d->pos, "deployment '%s': the runtime's "
+                     "base_memory_gb leaves no room for agents in a %s "
+                     "instance", d->name, d->plan ? d->plan : "configured");
+        return -1;
+    }
+    sim_fx cpu_need = mul(c, k, pr->active_vcpu);
+    sim_fx mem_need = mul(c, k, pr->active_memory_gb) +
+                      mul(c, ifx(n) - k, pr->idle_memory_gb);
+    sim_fx by_cpu = pd->cap_vcpu > 0 ? divf(c, cpu_need, pd->cap_vcpu) : 0;
+    sim_fx by_mem = divf(c, mem_need, mem_room);
+    sim_fx need = divf(c, sim_fx_max(by_cpu, by_mem), d->target_utilization);
+    int64_t inst = (int64_t)(sim_fx_ceil_to(need, SIM_FX_ONE) / SIM_FX_ONE);
+    if (inst < 1)
+        inst = 1;
+    if (inst < d->min_instances)
+        inst = d->min_instances;
+    if (inst > d->max_instances)
+        inst = d->max_instances;
+    return inst;
+}
+
+/* Adds `count` identical groups of `n` agents (`tenants` tenants each). */
+static int add_groups(const price_ctx *ctx, const price_deploy *pd,
+                      int64_t count, int64_t n, sim_usage *u, calc *c)
+{
+    const scn_profile *pr = &ctx->scn->profile;
+    sim_fx a = ctx->scn->workload.active_fraction;
+    if (count == 0)
+        return SIM_OK;
+    int64_t inst = size_group(ctx, pd, n, c);
+    if (inst < 0)
+        return SIM_EINVAL;
+    sim_fx g = ifx(count), in = ifx(inst);
+    sim_fx running = mul(c, g, in);
+
+    u->groups += g;
+    u->provisioned += running;
+    u->instances_mean += running;
+    u->instances_peak += running;
+    u->instance_seconds += mul(c, running, MONTH);
+    u->alloc_vcpu_seconds += mul(c, mul(c, running, pd->cap_vcpu), MONTH);
+    u->alloc_memory_gb_seconds +=
+        mul(c, mul(c, running, pd->cap_memory_gb), MONTH);
+    /* Measured use: active agents' vCPU and memory, idle agents' memory,
+     * and each running instance's own runtime memory. */
+    sim_fx agents = mul(c, g, ifx(n));
+    sim_fx active = mul(c, agents, a);
+    u->vcpu_seconds += mul(c, mul(c, active, pr->active_vcpu), MONTH);
+    u->memory_gb_seconds +=
+        mul(c, mul(c, active, pr->active_memory_gb) +
+               mul(c, agents - active, pr->idle_memory_gb) +
+               mul(c, running, pr->base_memory_gb), MONTH);
+    return SIM_OK;
+}
+
+/* Durable Objects / Workers: no instances; objects bill while active. */
+static void fluid_objects(const price_ctx *ctx, const price_deploy *pd,
+                          sim_usage *u, calc *c)
+{
+    const scn_workload *w = &ctx->scn->workload;
+    const scn_deployment *d = pd->dep;
+    int64_t agents = scn_agents(ctx->scn);
+    sim_fx a = w->active_fraction;
+    sim_fx objects = 0, share = a;
+
+    switch (d->arch) {
+    case SCN_ARCH_PER_REQUEST:
+        return;
+    case SCN_ARCH_PER_TENANT: {
+        /* A tenant's object is active when any of its agents is. */
+        double idle = pow(1 - sim_fx_to_double(a),
+                          (double)w->agents_per_tenant);
+        objects = ifx(w->tenants);
+        share = sim_fx_from_double(1 - idle);
+        break;
+    }
+    default:        /* per-agent, per-session: one live session per agent */
+        objects = ifx(agents);
+        break;
+    }
+    /* A non-hibernatable WebSocket keeps its object billed while open. */
+    if (w->transport == SCN_WEBSOCKET && !d->extras.hibernation &&
+        w->connected == SCN_CONN_ALWAYS)
+        share = SIM_FX_ONE;
+    u->groups = objects;
+    u->object_seconds = mul(c, mul(c, objects, share), MONTH);
+    u->instances_mean = mul(c, objects, share);
+    u->instances_peak = objects;
+    u->provisioned = objects;
+    u->instance_seconds = u->object_seconds;
+}
+
+/* Traffic: messages, requests, CPU, egress, connections. */
+static void fluid_traffic(const price_ctx *ctx, const price_deploy *pd,
+                          sim_usage *u, calc *c)
+{
+    const scn_workload *w = &ctx->scn->workload;
+    const scn_profile *pr = &ctx->scn->profile;
+    sim_fx agents = ifx(scn_agents(ctx->scn));
+    sim_fx connected = 0;
+
+    if (w->has_messages)
+        u->messages = mul(c, agents, w->messages_per_agent_month);
+    sim_fx reqs = mul(c, u->messages, pr->requests_per_message);
+    u->egress_gb = divf(c, mul(c, u->messages, pr->egress_kb_per_message),
+                        KB_PER_GB);
+    if (w->transport == SCN_WEBSOCKET) {
+        connected = w->connected == SCN_CONN_ALWAYS
+                        ? agents
+                        : mul(c, agents, w->active_fraction);
+        /* One upgrade per connected client a month in the fluid form; the
+         * messages then travel over the socket. */
+        u->ws_connects = connected;
+        u->ws_messages_in = reqs;
+        u->requests = connected;
+        if (!pd->dep->extras.hibernation && pr->heartbeat_us > 0) {
+            sim_fx beats = divf(c, MONTH,
+                                (sim_fx)pr->heartbeat_us *
+                                    (SIM_FX_ONE / 1000000));
+            u->ws_messages_in += mul(c, connected, beats);
+        }
+        u->lb_new_conn_per_s = divf(c, connected, MONTH);
+    } else {
+        u->requests = reqs;
+        connected = mul(c, agents, w->active_fraction);
+        u->lb_new_conn_per_s = divf(c, reqs, MONTH);
+    }
+    u->cpu_ms = mul(c, u->requests, pr->cpu_ms_per_request);
+    if (w->transport == SCN_WEBSOCKET)
+        u->cpu_ms = mul(c, reqs + u->requests, pr->cpu_ms_per_request);
+    u->lb_active_conns = connected;
+    u->lb_gb_per_hour = divf(c, u->egress_gb, ifx(730));
+    u->lb_hours = ifx(730);
+}
+
+int sim_fluid_run(const price_ctx *ctx, const price_deploy *pd,
+                  sim_usage *u)
+{
+    const scn_workload *w = &ctx->scn->workload;
+    const scn_deployment *d = pd->dep;
+    calc c = {0};
+    int rc = SIM_OK;
+
+    memset(u, 0, sizeof *u);
+    if (d->mode == SCN_MODE_SCALE_TO_ZERO && !pd->objects)
+        return price_reject(ctx, d->mode_pos, "deployment '%s': scale-to-zero "
+                            "depends on when messages arrive and how long "
+                            "instances idle; the fluid form (active_fraction) "
+                            "has no arrivals -- give messages_per_agent_month "
+                            "and busy_per_message instead", d->name);
+    if (pd->objects)
+        fluid_objects(ctx, pd, u, &c);
+    else {
+        int64_t A = w->agents_per_tenant, T = w->tenants;
+        switch (d->arch) {
+        case SCN_ARCH_SHARED:
+            rc = add_groups(ctx, pd, 1, T * A, u, &c);
+            break;
+        case SCN_ARCH_PER_TENANT:
+            rc = add_groups(ctx, pd, T, A, u, &c);
+            break;
+        case SCN_ARCH_PER_AGENT:
+            rc = add_groups(ctx, pd, T * A, 1, u, &c);
+            break;
+        case SCN_ARCH_POOLED: {
+            int64_t K = d->tenants_per_instance;
+            rc = add_groups(ctx, pd, T / K, K * A, u, &c);
+            if (rc == SIM_OK && T % K)
+                rc = add_groups(ctx, pd, 1, (T % K) * A, u, &c);
+            break;
+        }
+        default:
+            rc = price_reject(ctx, d->arch_pos, "architecture '%s' is not "
+                              "a %s deployment", scn_arch_names[d->arch],
+                              d->provider);
+        }
+        if (rc != SIM_OK)
+            return rc;
+    }
+    fluid_traffic(ctx, pd, u, &c);
+
+    u->awake_fraction = u->provisioned > 0
+                            ? divf(&c, u->instance_seconds,
+                                   mul(&c, u->provisioned, MONTH))
+                            : 0;
+    /* An hour pool (Heroku Eco, Render free) puts every instance to sleep
+     * once the account's hours are spent. */
+    if (pd->hour_pool > 0 && !pd->objects) {
+        sim_fx hours = divf(&c, u->instance_seconds, ifx(3600));
+        if (hours > pd->hour_pool) {
+            sim_fx keep = divf(&c, pd->hour_pool, hours);
+            u->refused_seconds = MONTH - mul(&c, MONTH, keep);
+            u->instance_seconds = mul(&c, pd->hour_pool, ifx(3600));
+            u->stopped_seconds =
+                mul(&c, u->provisioned, MONTH) - u->instance_seconds;
+            u->instances_mean = mul(&c, u->instances_mean, keep);
+            u->vcpu_seconds = mul(&c, u->vcpu_seconds, keep);
+            u->memory_gb_seconds = mul(&c, u->memory_gb_seconds, keep);
+            u->alloc_vcpu_seconds = mul(&c, u->alloc_vcpu_seconds, keep);
+            u->alloc_memory_gb_seconds =
+                mul(&c, u->alloc_memory_gb_seconds, keep);
+            u->awake_fraction = keep;
+        }
+        u->pool_hours_used = divf(&c, u->instance_seconds, ifx(3600));
+    }
+    if (c.err)
+        return price_reject(ctx, d->pos, "deployment '%s': the numbers are "
+                            "too large to bill exactly", d->name);
+    return SIM_OK;
+}

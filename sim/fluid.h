@@ -1,0 +1,28 @@
+/*
+ * fluid.h -- the deterministic (fluid) workload model.
+ *
+ * With `active_fraction` a, a constant share a of the agents is active at
+ * every instant.  Demand is therefore constant, and a month of usage has a
+ * closed form: no randomness, no events.  Pools that capsim sizes use the
+ * distribution of the number of active agents, Binomial(n, a), so that
+ * `sizing: p95` gives the 95th percentile of concurrent demand.
+ */
+#ifndef SIM_FLUID_H
+#define SIM_FLUID_H
+
+#include "pricing/price.h"
+#include "sim/scenario.h"
+#include "sim/usage.h"
+
+/*
+ * Fills `u` with one month of usage of deployment `pd` under the scenario's
+ * fluid workload.  Input errors (a pool that cannot fit one agent, a mode
+ * the fluid form cannot time) go to ctx->diag; returns SIM_EINVAL then.
+ */
+int sim_fluid_run(const price_ctx *ctx, const price_deploy *pd,
+                  sim_usage *u /* OUT */);
+
+/* Smallest k with P(Binomial(n, p) <= k) >= q; n when q >= 1. */
+int64_t sim_binomial_quantile(int64_t n, double p, double q);
+
+#endif

@@ -1,0 +1,983 @@
+/*
+ * scenario.c -- loading and checking scenario files.
+ *
+ * The loader keeps going after an error so that one run reports every
+ * problem in the file; it returns failure if any was recorded.
+ */
+#include "sim/scenario.h"
+
+#include <cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/yml.h"
+
+const char *const scn_arch_names[] = {
+    "shared", "per-tenant", "per-agent", "per-session", "per-request",
+    "pooled", NULL
+};
+const char *const scn_mode_names[] = {
+    "fixed", "autoscale", "scale-to-zero", "always-on", NULL
+};
+const char *const scn_sizing_names[] = {"mean", "p95", "p99", "peak", NULL};
+const char *const scn_basis_names[] = {"default", "measured", "allocated",
+                                       NULL};
+const char *const scn_transport_names[] = {"websocket", "sse", NULL};
+const char *const scn_metric_names[] = {
+    "total_month_usd", "per_tenant_month_usd", "per_agent_month_usd",
+    "cold_start_p95_s", NULL
+};
+const char *const scn_bound_names[] = {"mean", "upper95", NULL};
+
+#define FX(n) sim_fx_from_int(n)
+#define FX_HUGE (FX(1000000000000LL))
+
+typedef struct loader {
+    yml_doc *doc;
+    scn_scenario *s;
+    sim_diag *d;
+    int nomem;
+} loader;
+
+static scn_pos pos_of(const yml_node *n)
+{
+    scn_pos p = {0, 0};
+    if (n) {
+        p.line = (int)n->start_mark.line + 1;
+        p.col = (int)n->start_mark.column + 1;
+    }
+    return p;
+}
+
+static char *dupstr(loader *L, const char *s)
+{
+    char *r = s ? strdup(s) : NULL;
+    if (s && !r)
+        L->nomem = 1;
+    return r;
+}
+
+/* Reads an optional string value under `key` into a fresh copy. */
+static void opt_str(loader *L, const yml_node *map, const char *key,
+                    const char *what, char **out)
+{
+    const char *v;
+    yml_node *n = yml_get(L->doc, map, key);
+    if (n && yml_get_str(L->doc, n, what, &v) == SIM_OK)
+        *out = dupstr(L, v);
+}
+
+static void opt_fx(loader *L, const yml_node *map, const char *key,
+                   const char *what, sim_fx min, sim_fx max, sim_fx *out)
+{
+    yml_node *n = yml_get(L->doc, map, key);
+    if (n)
+        yml_get_fx(L->doc, n, what, min, max, out);
+}
+
+static void opt_int(loader *L, const yml_node *map, const char *key,
+                    const char *what, int64_t min, int64_t max, int64_t *out)
+{
+    yml_node *n = yml_get(L->doc, map, key);
+    if (n)
+        yml_get_int(L->doc, n, what, min, max, out);
+}
+
+static void opt_dur(loader *L, const yml_node *map, const char *key,
+                    const char *what, int64_t *out)
+{
+    yml_node *n = yml_get(L->doc, map, key);
+    if (n)
+        yml_get_duration(L->doc, n, what, out);
+}
+
+static void opt_enum(loader *L, const yml_node *map, const char *key,
+                     const char *what, const char *const *choices, int *out)
+{
+    yml_node *n = yml_get(L->doc, map, key);
+    if (n)
+        yml_get_enum(L->doc, n, what, choices, out);
+}
+
+/* A duration as seconds in fixed point (for distribution parameters). */
+static int dur_seconds(loader *L, const yml_node *n, const char *what,
+                       sim_fx *out)
+{
+    int64_t us;
+    if (yml_get_duration(L->doc, n, what, &us) != SIM_OK)
+        return SIM_EPARSE;
+    *out = (sim_fx)us * (SIM_FX_ONE / 1000000);
+    return SIM_OK;
+}
+
+/* ---- profile ------------------------------------------------------------ */
+
+static const char *const profile_keys[] = {
+    "active_vcpu", "active_memory_gb", "idle_memory_gb", "base_memory_gb",
+    "egress_kb_per_message", "requests_per_message", "cpu_ms_per_request",
+    "heartbeat_interval", NULL
+};
+
+static void profile_defaults(scn_profile *p)
+{
+    memset(p, 0, sizeof *p);
+    p->active_vcpu = SIM_FX_ONE / 4;
+    p->active_memory_gb = SIM_FX_ONE / 2;
+    p->requests_per_message = SIM_FX_ONE;
+    p->cpu_ms_per_request = FX(5);
+    p->heartbeat_us = 30000000;
+}
+
+static void load_profile_map(loader *L, const yml_node *m)
+{
+    scn_profile *p = &L->s->profile;
+    if (yml_check_map(L->doc, m, "profile", profile_keys) != SIM_OK)
+        return;
+    opt_fx(L, m, "active_vcpu", "profile.active_vcpu", 0, FX(1024),
+           &p->active_vcpu);
+    opt_fx(L, m, "active_memory_gb", "profile.active_memory_gb", 0,
+           FX(4096), &p->active_memory_gb);
+    opt_fx(L, m, "idle_memory_gb", "profile.idle_memory_gb", 0, FX(4096),
+           &p->idle_memory_gb);
+    opt_fx(L, m, "base_memory_gb", "profile.base_memory_gb", 0, FX(4096),
+           &p->base_memory_gb);
+    opt_fx(L, m, "egress_kb_per_message", "profile.egress_kb_per_message",
+           0, FX(1000000000), &p->egress_kb_per_message);
+    opt_fx(L, m, "requests_per_message", "profile.requests_per_message", 0,
+           FX(1000000), &p->requests_per_message);
+    opt_fx(L, m, "cpu_ms_per_request", "profile.cpu_ms_per_request", 0,
+           FX(300000), &p->cpu_ms_per_request);
+    opt_dur(L, m, "heartbeat_interval", "profile.heartbeat_interval",
+            &p->heartbeat_us);
+}
+
+/* Directory part of `file`, with a trailing slash, or "". */
+static char *dir_of(const char *file)
+{
+    const char *slash = strrchr(file, '/');
+    size_t n = slash ? (size_t)(slash - file + 1) : 0;
+    char *r = malloc(n + 1);
+    if (r) {
+        memcpy(r, file, n);
+        r[n] = '\0';
+    }
+    return r;
+}
+
+static char *resolve_relative(loader *L, const char *rel)
+{
+    if (rel[0] == '/')
+        return dupstr(L, rel);
+    char *dir = dir_of(L->s->file);
+    if (!dir) {
+        L->nomem = 1;
+        return NULL;
+    }
+    size_t n = strlen(dir) + strlen(rel) + 1;
+    char *r = malloc(n);
+    if (r)
+        snprintf(r, n, "%s%s", dir, rel);
+    else
+        L->nomem = 1;
+    free(dir);
+    return r;
+}
+
+/*
+ * A profile written by `capsim calibrate`: a JSON object with the same keys
+ * as the inline form, numbers in the same units, heartbeat in seconds.
+ */
+static void load_profile_json(loader *L, const yml_node *n, const char *rel)
+{
+    static const struct { const char *key; size_t off; } num[] = {
+        {"active_vcpu", offsetof(scn_profile, active_vcpu)},
+        {"active_memory_gb", offsetof(scn_profile, active_memory_gb)},
+        {"idle_memory_gb", offsetof(scn_profile, idle_memory_gb)},
+        {"base_memory_gb", offsetof(scn_profile, base_memory_gb)},
+        {"egress_kb_per_message", offsetof(scn_profile,
+                                           egress_kb_per_message)},
+        {"requests_per_message", offsetof(scn_profile, requests_per_message)},
+        {"cpu_ms_per_request", offsetof(scn_profile, cpu_ms_per_request)},
+    };
+    char *path = resolve_relative(L, rel);
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    char buf[65536];
+    size_t len;
+
+    if (!f) {
+        yml_error(L->doc, n, "cannot read profile '%s'; expected a JSON "
+                  "profile written by 'capsim calibrate'", rel);
+        free(path);
+        return;
+    }
+    len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    cJSON *root = cJSON_Parse(buf);
+    if (!cJSON_IsObject(root)) {
+        yml_error(L->doc, n, "profile '%s' is not a JSON object", rel);
+        cJSON_Delete(root);
+        free(path);
+        return;
+    }
+    for (size_t i = 0; i < sizeof num / sizeof num[0]; i++) {
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(root, num[i].key);
+        if (!v)
+            continue;
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0) {
+            yml_error(L->doc, n, "profile '%s': '%s' must be a number >= 0",
+                      rel, num[i].key);
+            continue;
+        }
+        *(sim_fx *)((char *)&L->s->profile + num[i].off) =
+            sim_fx_from_double(v->valuedouble);
+    }
+    cJSON *hb = cJSON_GetObjectItemCaseSensitive(root, "heartbeat_interval_s");
+    if (cJSON_IsNumber(hb) && hb->valuedouble >= 0)
+        L->s->profile.heartbeat_us = (int64_t)(hb->valuedouble * 1e6 + 0.5);
+    L->s->profile.source = path;
+    cJSON_Delete(root);
+}
+
+/* ---- workload ----------------------------------------------------------- */
+
+static const char *const workload_keys[] = {
+    "tenants", "agents_per_tenant", "transport", "active_fraction",
+    "messages_per_agent_month", "arrivals", "busy_per_message", "connected",
+    NULL
+};
+
+static void load_dist(loader *L, const yml_node *n, scn_dist *out)
+{
+    static const char *const keys[] = {"dist", "mean", "median", "p95",
+                                       "sigma", "shape", "file", NULL};
+    static const char *const kinds[] = {"fixed", "exponential", "lognormal",
+                                        "gamma", "empirical", NULL};
+    const char *what = "workload.busy_per_message";
+    int kind = SCN_DIST_FIXED;
+
+    memset(out, 0, sizeof *out);
+    if (yml_is_scalar(n)) {
+        dur_seconds(L, n, what, &out->mean_s);
+        return;
+    }
+    if (yml_check_map(L->doc, n, what, keys) != SIM_OK)
+        return;
+    yml_node *dn = yml_get(L->doc, n, "dist");
+    if (!dn) {
+        yml_error(L->doc, n, "%s needs 'dist' (fixed, exponential, "
+                  "lognormal, gamma or empirical)", what);
+        return;
+    }
+    if (yml_get_enum(L->doc, dn, "distribution", kinds, &kind) != SIM_OK)
+        return;
+    out->kind = (enum scn_dist_kind)kind;
+    yml_node *mean = yml_get(L->doc, n, "mean");
+    yml_node *median = yml_get(L->doc, n, "median");
+    yml_node *p95 = yml_get(L->doc, n, "p95");
+    yml_node *sigma = yml_get(L->doc, n, "sigma");
+    yml_node *shape = yml_get(L->doc, n, "shape");
+    switch (out->kind) {
+    case SCN_DIST_FIXED:
+    case SCN_DIST_EXPONENTIAL:
+        if (!mean)
+            yml_error(L->doc, n, "%s: a %s distribution needs 'mean' (a "
+                      "duration)", what, kinds[kind]);
+        else
+            dur_seconds(L, mean, "the mean", &out->mean_s);
+        break;
+    case SCN_DIST_GAMMA:
+        if (!mean || !shape)
+            yml_error(L->doc, n, "%s: a gamma distribution needs 'mean' (a "
+                      "duration) and 'shape' (a number > 0)", what);
+        else {
+            dur_seconds(L, mean, "the mean", &out->mean_s);
+            yml_get_fx(L->doc, shape, "shape", SIM_FX_ONE / 1000000,
+                       FX(1000000), &out->shape);
+        }
+        break;
+    case SCN_DIST_LOGNORMAL:
+        if (!median || (!sigma == !p95)) {
+            yml_error(L->doc, n, "%s: a lognormal distribution needs "
+                      "'median' and one of 'sigma' or 'p95'", what);
+            break;
+        }
+        dur_seconds(L, median, "the median", &out->median_s);
+        if (sigma)
+            yml_get_fx(L->doc, sigma, "sigma", 0, FX(20), &out->sigma);
+        else {
+            /* p95 = median * exp(1.6448536 sigma); kept exact enough for
+             * a shape parameter, which is not money. */
+            sim_fx p;
+            if (dur_seconds(L, p95, "p95", &p) == SIM_OK) {
+                if (p <= out->median_s || out->median_s <= 0)
+                    yml_error(L->doc, p95, "p95 must be above the median");
+                else
+                    out->sigma = sim_fx_from_double(
+                        log(sim_fx_to_double(p) /
+                            sim_fx_to_double(out->median_s)) / 1.6448536269514722);
+            }
+        }
+        break;
+    case SCN_DIST_EMPIRICAL: {
+        yml_node *fn = yml_get(L->doc, n, "file");
+        const char *v;
+        if (!fn)
+            yml_error(L->doc, n, "%s: an empirical distribution needs "
+                      "'file' (a CSV of busy seconds)", what);
+        else if (yml_get_str(L->doc, fn, "file", &v) == SIM_OK)
+            out->path = resolve_relative(L, v);
+        break;
+    }
+    }
+}
+
+static void load_arrivals(loader *L, const yml_node *n)
+{
+    static const char *const simple[] = {"poisson", NULL};
+    static const char *const forms[] = {"diurnal", "sessions", "trace",
+                                        NULL};
+    scn_workload *w = &L->s->workload;
+    int k;
+
+    if (yml_is_scalar(n)) {
+        if (yml_get_enum(L->doc, n, "arrivals", simple, &k) == SIM_OK)
+            w->arrivals = SCN_ARR_POISSON;
+        return;
+    }
+    if (yml_check_map(L->doc, n, "arrivals", forms) != SIM_OK)
+        return;
+    if (yml_map_len(n) != 1) {
+        yml_error(L->doc, n, "arrivals takes exactly one of diurnal, "
+                  "sessions or trace");
+        return;
+    }
+    const char *key = yml_map_key(L->doc, n, 0);
+    yml_node *v = yml_map_value(L->doc, n, 0);
+    if (strcmp(key, "diurnal") == 0) {
+        static const char *const dk[] = {"peak_hour", "peak_to_mean", NULL};
+        w->arrivals = SCN_ARR_DIURNAL;
+        w->peak_to_mean = FX(2);
+        w->peak_hour = 14;
+        if (yml_check_map(L->doc, v, "arrivals.diurnal", dk) != SIM_OK)
+            return;
+        opt_int(L, v, "peak_hour", "diurnal.peak_hour", 0, 23, &w->peak_hour);
+        opt_fx(L, v, "peak_to_mean", "diurnal.peak_to_mean", SIM_FX_ONE,
+               FX(2), &w->peak_to_mean);
+    } else if (strcmp(key, "sessions") == 0) {
+        static const char *const sk[] = {"per_agent_month",
+                                         "messages_per_session",
+                                         "think_time", NULL};
+        w->arrivals = SCN_ARR_SESSIONS;
+        w->messages_per_session = FX(1);
+        w->think_time_us = 60000000;
+        if (yml_check_map(L->doc, v, "arrivals.sessions", sk) != SIM_OK)
+            return;
+        opt_fx(L, v, "per_agent_month", "sessions.per_agent_month", 0,
+               FX_HUGE, &w->sessions_per_agent_month);
+        opt_fx(L, v, "messages_per_session", "sessions.messages_per_session",
+               SIM_FX_ONE, FX(100000), &w->messages_per_session);
+        opt_dur(L, v, "think_time", "sessions.think_time", &w->think_time_us);
+    } else {
+        const char *p;
+        w->arrivals = SCN_ARR_TRACE;
+        if (yml_get_str(L->doc, v, "arrivals.trace (a CSV file)", &p) ==
+            SIM_OK)
+            w->trace_path = resolve_relative(L, p);
+    }
+}
+
+static void load_connected(loader *L, const yml_node *n)
+{
+    static const char *const names[] = {"always", "while-active", NULL};
+    static const char *const lk[] = {"linger", NULL};
+    scn_workload *w = &L->s->workload;
+    int k;
+    if (yml_is_scalar(n)) {
+        if (yml_get_enum(L->doc, n, "connected policy", names, &k) == SIM_OK)
+            w->connected = (enum scn_connected)k;
+        return;
+    }
+    if (yml_check_map(L->doc, n, "connected", lk) != SIM_OK)
+        return;
+    yml_node *ln = yml_get(L->doc, n, "linger");
+    if (!ln) {
+        yml_error(L->doc, n, "connected takes always, while-active or "
+                  "{linger: DURATION}");
+        return;
+    }
+    w->connected = SCN_CONN_LINGER;
+    yml_get_duration(L->doc, ln, "connected.linger", &w->linger_us);
+}
+
+static void load_workload(loader *L, const yml_node *m)
+{
+    scn_workload *w = &L->s->workload;
+    int k;
+    w->pos = pos_of(m);
+    if (yml_check_map(L->doc, m, "workload", workload_keys) != SIM_OK)
+        return;
+    yml_node *tn = yml_get(L->doc, m, "tenants");
+    if (!tn)
+        yml_error(L->doc, m, "workload needs 'tenants' (a whole number >= "
+                  "1)");
+    else
+        yml_get_int(L->doc, tn, "workload.tenants", 1, 100000000,
+                    &w->tenants);
+    w->agents_per_tenant = 1;
+    opt_int(L, m, "agents_per_tenant", "workload.agents_per_tenant", 1,
+            1000000, &w->agents_per_tenant);
+    if (w->tenants * w->agents_per_tenant > 1000000000LL) {
+        yml_error(L->doc, m, "workload has %lld agents; at most 10^9 are "
+                  "supported", (long long)(w->tenants * w->agents_per_tenant));
+    }
+    k = SCN_WEBSOCKET;
+    opt_enum(L, m, "transport", "transport", scn_transport_names, &k);
+    w->transport = (enum scn_transport)k;
+
+    yml_node *af = yml_get(L->doc, m, "active_fraction");
+    yml_node *mm = yml_get(L->doc, m, "messages_per_agent_month");
+    if (af) {
+        w->fluid = 1;
+        w->fraction_pos = pos_of(af);
+        yml_get_fx(L->doc, af, "workload.active_fraction", 0, SIM_FX_ONE,
+                   &w->active_fraction);
+    }
+    if (mm) {
+        w->has_messages = 1;
+        w->messages_pos = pos_of(mm);
+        yml_get_fx(L->doc, mm, "workload.messages_per_agent_month", 0,
+                   FX_HUGE, &w->messages_per_agent_month);
+    }
+    yml_node *arr = yml_get(L->doc, m, "arrivals");
+    if (arr)
+        load_arrivals(L, arr);
+    if (!af && !mm && w->arrivals != SCN_ARR_TRACE &&
+        w->arrivals != SCN_ARR_SESSIONS)
+        yml_error(L->doc, m, "workload needs 'active_fraction' (the fluid "
+                  "form) or 'messages_per_agent_month' (the stochastic "
+                  "form)");
+    if (af && arr)
+        yml_error(L->doc, arr, "'arrivals' belongs to the stochastic form; "
+                  "the fluid form (active_fraction) has no arrivals");
+    if (!af && !arr)
+        w->arrivals = SCN_ARR_POISSON;
+    yml_node *busy = yml_get(L->doc, m, "busy_per_message");
+    if (busy) {
+        w->has_busy = 1;
+        load_dist(L, busy, &w->busy);
+    }
+    yml_node *conn = yml_get(L->doc, m, "connected");
+    w->connected = SCN_CONN_ALWAYS;
+    if (conn)
+        load_connected(L, conn);
+}
+
+/* ---- deployments -------------------------------------------------------- */
+
+static const char *const deployment_keys[] = {
+    "name", "provider", "plan", "architecture", "instance", "billing_basis",
+    "scaling", "region", "extras", NULL
+};
+static const char *const scaling_keys[] = {
+    "mode", "instances", "min", "max", "sizing", "idle_timeout",
+    "cold_start", "target_utilization", "tenants_per_instance", NULL
+};
+static const char *const extras_keys[] = {
+    "support", "storage_gb", "ipv4", "load_balancer", "postgres",
+    "workspace", "seats", "scripts", "rootfs_gb", "r2_storage_gb",
+    "r2_class_a_millions", "r2_class_b_millions", "hibernation", NULL
+};
+
+static void load_extras(loader *L, const yml_node *m, scn_extras *e)
+{
+    static const char *const lbs[] = {"alb", "none", NULL};
+    yml_node *n;
+    e->pos = pos_of(m);
+    if (yml_check_map(L->doc, m, "extras", extras_keys) != SIM_OK)
+        return;
+    if ((n = yml_get(L->doc, m, "support")))
+        e->support_pos = pos_of(n);
+    opt_str(L, m, "support", "extras.support", &e->support);
+    opt_fx(L, m, "storage_gb", "extras.storage_gb", 0, FX(1000000),
+           &e->storage_gb);
+    opt_fx(L, m, "ipv4", "extras.ipv4", 0, FX(1000), &e->ipv4);
+    if ((n = yml_get(L->doc, m, "load_balancer"))) {
+        int k;
+        e->lb_pos = pos_of(n);
+        if (yml_get_enum(L->doc, n, "load balancer", lbs, &k) == SIM_OK &&
+            k == 0)
+            e->load_balancer = dupstr(L, "alb");
+    }
+    if ((n = yml_get(L->doc, m, "postgres")))
+        e->postgres_pos = pos_of(n);
+    opt_str(L, m, "postgres", "extras.postgres", &e->postgres);
+    if ((n = yml_get(L->doc, m, "workspace")))
+        e->workspace_pos = pos_of(n);
+    opt_str(L, m, "workspace", "extras.workspace", &e->workspace);
+    opt_int(L, m, "seats", "extras.seats", 1, 100000, &e->seats);
+    opt_int(L, m, "scripts", "extras.scripts", 0, 100000000, &e->scripts);
+    opt_fx(L, m, "rootfs_gb", "extras.rootfs_gb", 0, FX(1000),
+           &e->rootfs_gb);
+    opt_fx(L, m, "r2_storage_gb", "extras.r2_storage_gb", 0, FX(100000000),
+           &e->r2_storage_gb);
+    opt_fx(L, m, "r2_class_a_millions", "extras.r2_class_a_millions", 0,
+           FX(100000000), &e->r2_class_a_millions);
+    opt_fx(L, m, "r2_class_b_millions", "extras.r2_class_b_millions", 0,
+           FX(100000000), &e->r2_class_b_millions);
+    if ((n = yml_get(L->doc, m, "hibernation")))
+        yml_get_bool(L->doc, n, "extras.hibernation", &e->hibernation);
+}
+
+static void load_scaling(loader *L, const yml_node *m, scn_deployment *dp)
+{
+    yml_node *n;
+    int k;
+    if (yml_check_map(L->doc, m, "scaling", scaling_keys) != SIM_OK)
+        return;
+    if ((n = yml_get(L->doc, m, "mode"))) {
+        dp->mode_pos = pos_of(n);
+        if (yml_get_enum(L->doc, n, "scaling mode", scn_mode_names, &k) ==
+            SIM_OK)
+            dp->mode = (enum scn_mode)k;
+    }
+    if ((n = yml_get(L->doc, m, "instances"))) {
+        dp->instances_pos = pos_of(n);
+        yml_get_int(L->doc, n, "scaling.instances", 0, 100000000,
+                    &dp->instances);
+    }
+    opt_int(L, m, "min", "scaling.min", 0, 100000000, &dp->min_instances);
+    opt_int(L, m, "max", "scaling.max", 1, 100000000, &dp->max_instances);
+    k = SCN_SIZE_MEAN;
+    opt_enum(L, m, "sizing", "sizing", scn_sizing_names, &k);
+    dp->sizing = (enum scn_sizing)k;
+    if ((n = yml_get(L->doc, m, "idle_timeout"))) {
+        dp->idle_pos = pos_of(n);
+        yml_get_duration(L->doc, n, "scaling.idle_timeout",
+                         &dp->idle_timeout_us);
+    }
+    if ((n = yml_get(L->doc, m, "cold_start"))) {
+        dp->cold_pos = pos_of(n);
+        yml_get_duration(L->doc, n, "scaling.cold_start", &dp->cold_start_us);
+    }
+    opt_fx(L, m, "target_utilization", "scaling.target_utilization",
+           SIM_FX_ONE / 100, SIM_FX_ONE, &dp->target_utilization);
+    opt_int(L, m, "tenants_per_instance", "scaling.tenants_per_instance", 1,
+            100000000, &dp->tenants_per_instance);
+}
+
+static void load_deployment(loader *L, const yml_node *m, scn_deployment *dp,
+                            size_t index)
+{
+    yml_node *n;
+    int k;
+
+    memset(dp, 0, sizeof *dp);
+    dp->pos = pos_of(m);
+    dp->instances = -1;
+    dp->min_instances = 0;
+    dp->max_instances = 100000000;
+    dp->idle_timeout_us = -1;
+    dp->cold_start_us = -1;
+    dp->target_utilization = SIM_FX_ONE;
+    dp->mode = SCN_MODE_ALWAYS_ON;
+    dp->extras.seats = 1;
+    dp->extras.scripts = 1;
+    dp->extras.hibernation = 1;
+    if (yml_check_map(L->doc, m, "deployment", deployment_keys) != SIM_OK)
+        return;
+
+    if ((n = yml_get(L->doc, m, "name")))
+        opt_str(L, m, "name", "deployment name", &dp->name);
+    else {
+        char buf[32];
+        snprintf(buf, sizeof buf, "deployment-%zu", index + 1);
+        dp->name = dupstr(L, buf);
+    }
+    if (!(n = yml_get(L->doc, m, "provider")))
+        yml_error(L->doc, m, "deployment needs 'provider' (railway, fly, "
+                  "aws-fargate, aws-ec2, cloudflare, render or heroku)");
+    else {
+        dp->provider_pos = pos_of(n);
+        opt_str(L, m, "provider", "provider", &dp->provider);
+    }
+    if ((n = yml_get(L->doc, m, "plan"))) {
+        dp->plan_pos = pos_of(n);
+        opt_str(L, m, "plan", "plan", &dp->plan);
+    }
+    if ((n = yml_get(L->doc, m, "region"))) {
+        dp->region_pos = pos_of(n);
+        opt_str(L, m, "region", "region", &dp->region);
+    }
+    k = SCN_ARCH_SHARED;
+    if ((n = yml_get(L->doc, m, "architecture"))) {
+        dp->arch_pos = pos_of(n);
+        yml_get_enum(L->doc, n, "architecture", scn_arch_names, &k);
+    } else
+        dp->arch_pos = dp->pos;
+    dp->arch = (enum scn_arch)k;
+    if ((n = yml_get(L->doc, m, "instance"))) {
+        static const char *const ik[] = {"vcpu", "memory_gb", NULL};
+        dp->instance_pos = pos_of(n);
+        if (yml_check_map(L->doc, n, "instance", ik) == SIM_OK) {
+            yml_node *v = yml_get(L->doc, n, "vcpu");
+            yml_node *g = yml_get(L->doc, n, "memory_gb");
+            if (!v || !g)
+                yml_error(L->doc, n, "instance needs both 'vcpu' and "
+                          "'memory_gb'");
+            else {
+                dp->has_instance = 1;
+                yml_get_fx(L->doc, v, "instance.vcpu", SIM_FX_ONE / 1000,
+                           FX(1024), &dp->inst_vcpu);
+                yml_get_fx(L->doc, g, "instance.memory_gb", SIM_FX_ONE / 1000,
+                           FX(4096), &dp->inst_memory_gb);
+            }
+        }
+    }
+    k = SCN_BASIS_DEFAULT;
+    if ((n = yml_get(L->doc, m, "billing_basis"))) {
+        static const char *const bases[] = {"measured", "allocated", NULL};
+        dp->basis_pos = pos_of(n);
+        if (yml_get_enum(L->doc, n, "billing basis", bases, &k) == SIM_OK)
+            k += 1;
+    }
+    dp->basis = (enum scn_basis)k;
+    dp->mode_pos = dp->pos;
+    if ((n = yml_get(L->doc, m, "scaling")))
+        load_scaling(L, n, dp);
+    if (dp->instances >= 0 && dp->mode == SCN_MODE_ALWAYS_ON &&
+        !yml_get(L->doc, yml_get(L->doc, m, "scaling"), "mode"))
+        dp->mode = SCN_MODE_FIXED;      /* "instances: 5" alone means fixed */
+    if ((n = yml_get(L->doc, m, "extras")))
+        load_extras(L, n, &dp->extras);
+}
+
+static void load_deployments(loader *L, const yml_node *seq)
+{
+    size_t n = yml_seq_len(seq);
+    if (!yml_is_seq(seq) || n == 0) {
+        yml_error(L->doc, seq, "expected 'deployments' as a non-empty list");
+        return;
+    }
+    L->s->deployments = calloc(n, sizeof *L->s->deployments);
+    if (!L->s->deployments) {
+        L->nomem = 1;
+        return;
+    }
+    L->s->ndeployments = n;
+    for (size_t i = 0; i < n; i++) {
+        yml_node *m = yml_seq_item(L->doc, seq, i);
+        load_deployment(L, m, &L->s->deployments[i], i);
+        for (size_t j = 0; j < i; j++)
+            if (L->s->deployments[i].name && L->s->deployments[j].name &&
+                strcmp(L->s->deployments[i].name,
+                       L->s->deployments[j].name) == 0)
+                yml_error(L->doc, m, "duplicate deployment name '%s'",
+                          L->s->deployments[i].name);
+    }
+}
+
+/* ---- budgets, recommendation, rates -------------------------------------- */
+
+static void load_budgets(loader *L, const yml_node *seq)
+{
+    static const char *const keys[] = {"metric", "max", "deployment",
+                                       "bound", NULL};
+    size_t n = yml_seq_len(seq);
+    if (!yml_is_seq(seq)) {
+        yml_error(L->doc, seq, "expected 'budgets' as a list");
+        return;
+    }
+    L->s->budgets = calloc(n ? n : 1, sizeof *L->s->budgets);
+    if (!L->s->budgets) {
+        L->nomem = 1;
+        return;
+    }
+    L->s->nbudgets = n;
+    for (size_t i = 0; i < n; i++) {
+        yml_node *m = yml_seq_item(L->doc, seq, i);
+        scn_budget *b = &L->s->budgets[i];
+        int k;
+        b->pos = pos_of(m);
+        if (yml_check_map(L->doc, m, "budget", keys) != SIM_OK)
+            continue;
+        yml_node *mn = yml_get(L->doc, m, "metric");
+        yml_node *xn = yml_get(L->doc, m, "max");
+        if (!mn || !xn) {
+            yml_error(L->doc, m, "a budget needs 'metric' and 'max'");
+            continue;
+        }
+        if (yml_get_enum(L->doc, mn, "budget metric", scn_metric_names,
+                         &k) == SIM_OK)
+            b->metric = (enum scn_metric)k;
+        yml_get_fx(L->doc, xn, "budget max", 0, FX_HUGE, &b->max);
+        opt_str(L, m, "deployment", "budget deployment", &b->deployment);
+        k = SCN_BOUND_MEAN;
+        opt_enum(L, m, "bound", "budget bound", scn_bound_names, &k);
+        b->bound = (enum scn_bound)k;
+        yml_node *dn = yml_get(L->doc, m, "deployment");
+        if (b->deployment) {
+            int found = 0;
+            for (size_t j = 0; j < L->s->ndeployments; j++)
+                if (L->s->deployments[j].name &&
+                    strcmp(L->s->deployments[j].name, b->deployment) == 0)
+                    found = 1;
+            if (!found)
+                yml_error(L->doc, dn, "budget names deployment '%s', which "
+                          "the scenario does not define", b->deployment);
+        }
+    }
+}
+
+static void load_recommendation(loader *L, const yml_node *m)
+{
+    static const char *const keys[] = {"markups", "llm_usd_per_message",
+                                       NULL};
+    if (yml_check_map(L->doc, m, "recommendation", keys) != SIM_OK)
+        return;
+    yml_node *mk = yml_get(L->doc, m, "markups");
+    if (mk) {
+        size_t n = yml_seq_len(mk);
+        if (!yml_is_seq(mk) || n == 0) {
+            yml_error(L->doc, mk, "expected 'markups' as a non-empty list of "
+                      "numbers, e.g. [1.5, 2, 3]");
+        } else {
+            free(L->s->markups);
+            L->s->markups = calloc(n, sizeof *L->s->markups);
+            if (!L->s->markups) {
+                L->nomem = 1;
+                return;
+            }
+            L->s->nmarkups = n;
+            for (size_t i = 0; i < n; i++)
+                yml_get_fx(L->doc, yml_seq_item(L->doc, mk, i), "markup",
+                           SIM_FX_ONE, FX(1000), &L->s->markups[i]);
+        }
+    }
+    opt_fx(L, m, "llm_usd_per_message", "llm_usd_per_message", 0, FX(1000),
+           &L->s->llm_usd_per_message);
+}
+
+static void load_rates(loader *L, const yml_node *m)
+{
+    size_t n = yml_map_len(m);
+    if (!yml_is_map(m)) {
+        yml_error(L->doc, m, "expected 'rates' as a mapping of "
+                  "PROVIDER.ITEM to a rate in USD");
+        return;
+    }
+    L->s->rates = calloc(n ? n : 1, sizeof *L->s->rates);
+    if (!L->s->rates) {
+        L->nomem = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        yml_node *kn = yml_map_key_node(L->doc, m, i);
+        const char *key = yml_map_key(L->doc, m, i);
+        scn_rate *r = &L->s->rates[L->s->nrates];
+        if (!strchr(key, '.') || key[0] == '.' ||
+            key[strlen(key) - 1] == '.') {
+            yml_error(L->doc, kn, "rate override '%s' must be named "
+                      "PROVIDER.ITEM (see 'capsim pricing show PROVIDER')",
+                      key);
+            continue;
+        }
+        if (yml_get_fx(L->doc, yml_map_value(L->doc, m, i), "a rate in USD",
+                       0, FX_HUGE, &r->value) != SIM_OK)
+            continue;
+        r->key = dupstr(L, key);
+        r->pos = pos_of(kn);
+        L->s->nrates++;
+    }
+}
+
+/* ---- top level ---------------------------------------------------------- */
+
+static const char *const top_keys[] = {
+    "capsim", "name", "horizon", "seed", "replications", "pricing", "rates",
+    "profile", "workload", "deployments", "budgets", "recommendation", NULL
+};
+
+static void load_top(loader *L, const yml_node *root)
+{
+    scn_scenario *s = L->s;
+    yml_node *n;
+    int64_t v;
+
+    if (yml_check_map(L->doc, root, "the scenario", top_keys) != SIM_OK &&
+        !yml_is_map(root))
+        return;
+    if (!(n = yml_get(L->doc, root, "capsim")))
+        yml_error(L->doc, root, "missing 'capsim: 1' (the schema version) "
+                  "at the top of the scenario");
+    else
+        yml_get_int(L->doc, n, "schema version 'capsim'", 1, 1, &v);
+    if ((n = yml_get(L->doc, root, "name")))
+        opt_str(L, root, "name", "scenario name", &s->name);
+    if (!s->name) {
+        const char *base = strrchr(s->file, '/');
+        s->name = dupstr(L, base ? base + 1 : s->file);
+    }
+    s->horizon_us = 730LL * 3600 * 1000000;
+    opt_dur(L, root, "horizon", "horizon", &s->horizon_us);
+    if (s->horizon_us < 3600000000LL && yml_get(L->doc, root, "horizon"))
+        yml_error(L->doc, yml_get(L->doc, root, "horizon"),
+                  "horizon must be at least 1h");
+    int64_t seed = 1;
+    opt_int(L, root, "seed", "seed", 0, INT64_MAX, &seed);
+    s->seed = (uint64_t)seed;
+    s->replications = 1;
+    opt_int(L, root, "replications", "replications", 1, 100000,
+            &s->replications);
+    s->pricing = NULL;
+    if ((n = yml_get(L->doc, root, "pricing"))) {
+        s->pricing_pos = pos_of(n);
+        opt_str(L, root, "pricing", "pricing catalog", &s->pricing);
+    }
+    if (!s->pricing)
+        s->pricing = dupstr(L, "default");
+    if ((n = yml_get(L->doc, root, "rates")))
+        load_rates(L, n);
+
+    profile_defaults(&s->profile);
+    if ((n = yml_get(L->doc, root, "profile"))) {
+        if (yml_is_scalar(n))
+            load_profile_json(L, n, yml_scalar(n));
+        else
+            load_profile_map(L, n);
+    }
+    if (!(n = yml_get(L->doc, root, "workload")))
+        yml_error(L->doc, root, "missing 'workload' (tenants, "
+                  "agents_per_tenant and active_fraction or "
+                  "messages_per_agent_month)");
+    else
+        load_workload(L, n);
+    if (!(n = yml_get(L->doc, root, "deployments")))
+        yml_error(L->doc, root, "missing 'deployments' (a list of "
+                  "provider/plan/architecture entries)");
+    else
+        load_deployments(L, n);
+    if ((n = yml_get(L->doc, root, "budgets")))
+        load_budgets(L, n);
+
+    s->markups = calloc(3, sizeof *s->markups);
+    if (!s->markups) {
+        L->nomem = 1;
+        return;
+    }
+    s->nmarkups = 3;
+    s->markups[0] = SIM_FX_ONE * 3 / 2;
+    s->markups[1] = FX(2);
+    s->markups[2] = FX(3);
+    if ((n = yml_get(L->doc, root, "recommendation")))
+        load_recommendation(L, n);
+}
+
+int scn_load(const char *path, sim_diag *d, scn_scenario **out)
+{
+    loader L = {0};
+    size_t errors_before = d->errors;
+    int rc = yml_load(path, d, &L.doc);
+    if (rc != SIM_OK)
+        return rc;
+    L.d = d;
+    L.s = calloc(1, sizeof *L.s);
+    if (!L.s) {
+        yml_free(L.doc);
+        return SIM_ENOMEM;
+    }
+    L.s->file = strdup(path);
+    /* Keep the text so later checks can quote the line. */
+    L.s->text = strdup(yml_text(L.doc));
+    if (!L.s->text)
+        L.nomem = 1;
+    if (!L.s->file)
+        L.nomem = 1;
+    if (!L.nomem)
+        load_top(&L, yml_root(L.doc));
+    yml_free(L.doc);
+    if (L.nomem) {
+        sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0, "out of memory");
+        scn_free(L.s);
+        return SIM_ENOMEM;
+    }
+    if (d->errors > errors_before) {
+        scn_free(L.s);
+        return SIM_EPARSE;
+    }
+    *out = L.s;
+    return SIM_OK;
+}
+
+static void extras_free(scn_extras *e)
+{
+    free(e->support);
+    free(e->load_balancer);
+    free(e->postgres);
+    free(e->workspace);
+}
+
+void scn_free(scn_scenario *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->ndeployments; i++) {
+        scn_deployment *dp = &s->deployments[i];
+        free(dp->name);
+        free(dp->provider);
+        free(dp->plan);
+        free(dp->region);
+        extras_free(&dp->extras);
+    }
+    free(s->deployments);
+    for (size_t i = 0; i < s->nbudgets; i++)
+        free(s->budgets[i].deployment);
+    free(s->budgets);
+    for (size_t i = 0; i < s->nrates; i++)
+        free(s->rates[i].key);
+    free(s->rates);
+    free(s->markups);
+    free(s->workload.trace_path);
+    free(s->workload.busy.path);
+    free(s->profile.source);
+    free(s->pricing);
+    free(s->name);
+    free(s->text);
+    free(s->file);
+    free(s);
+}
+
+int64_t scn_agents(const scn_scenario *s)
+{
+    return s->workload.tenants * s->workload.agents_per_tenant;
+}
+
+static void vat(const scn_scenario *s, sim_diag *d, enum sim_diag_level lvl,
+                scn_pos pos, const char *fmt, va_list ap)
+{
+    char buf[900];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    sim_diag_add(d, lvl, s->file, s->text, pos.line, pos.col, "%s", buf);
+}
+
+void scn_error(const scn_scenario *s, sim_diag *d, scn_pos pos,
+               const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vat(s, d, SIM_DIAG_ERROR, pos, fmt, ap);
+    va_end(ap);
+}
+
+void scn_warn(const scn_scenario *s, sim_diag *d, scn_pos pos,
+              const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vat(s, d, SIM_DIAG_WARNING, pos, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,458 @@
+/*
+ * yml.c -- libyaml's document API with positions and checked getters.
+ */
+#include "sim/yml.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct yml_doc {
+    yaml_document_t doc;
+    char *file;
+    char *text;
+    sim_diag *diag;
+};
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (cap - n < 4096) {
+            size_t ncap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, ncap + 1);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                errno = ENOMEM;
+                return NULL;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+int yml_load(const char *path, sim_diag *d, yml_doc **out)
+{
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    if (!text) {
+        sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0,
+                     "cannot read file: %s", strerror(errno));
+        return SIM_EIO;
+    }
+    int rc = yml_load_text(path, text, len, d, out);
+    free(text);
+    return rc;
+}
+
+int yml_load_text(const char *name, const char *text, size_t len,
+                  sim_diag *d, yml_doc **out)
+{
+    yaml_parser_t parser;
+    yml_doc *doc = calloc(1, sizeof *doc);
+    if (!doc)
+        goto nomem;
+    doc->file = strdup(name);
+    doc->text = malloc(len + 1);
+    doc->diag = d;
+    if (!doc->file || !doc->text)
+        goto nomem;
+    memcpy(doc->text, text, len);
+    doc->text[len] = '\0';
+    if (memchr(text, '\0', len)) {
+        sim_diag_add(d, SIM_DIAG_ERROR, name, NULL, 0, 0,
+                     "file contains a NUL byte; expected a YAML text file");
+        goto fail_noparser;
+    }
+
+    if (!yaml_parser_initialize(&parser))
+        goto nomem;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)doc->text,
+                                 len);
+    if (!yaml_parser_load(&parser, &doc->doc)) {
+        int line = (int)parser.problem_mark.line + 1;
+        int col = (int)parser.problem_mark.column + 1;
+        const char *ctx = parser.context ? parser.context : NULL;
+        if (parser.error == YAML_MEMORY_ERROR) {
+            yaml_parser_delete(&parser);
+            goto nomem;
+        }
+        sim_diag_add(d, SIM_DIAG_ERROR, name, doc->text, line, col,
+                     "invalid YAML: %s%s%s",
+                     parser.problem ? parser.problem : "syntax error",
+                     ctx ? " " : "", ctx ? ctx : "");
+        yaml_parser_delete(&parser);
+        goto fail_noparser;
+    }
+    yaml_parser_delete(&parser);
+    if (!yaml_document_get_root_node(&doc->doc)) {
+        sim_diag_add(d, SIM_DIAG_ERROR, name, NULL, 0, 0,
+                     "file is empty; expected a YAML mapping");
+        yaml_document_delete(&doc->doc);
+        goto fail_noparser;
+    }
+    *out = doc;
+    return SIM_OK;
+
+nomem:
+    sim_diag_add(d, SIM_DIAG_ERROR, name, NULL, 0, 0, "out of memory");
+    if (doc) {
+        free(doc->file);
+        free(doc->text);
+        free(doc);
+    }
+    return SIM_ENOMEM;
+fail_noparser:
+    free(doc->file);
+    free(doc->text);
+    free(doc);
+    return SIM_EPARSE;
+}
+
+void yml_free(yml_doc *doc)
+{
+    if (!doc)
+        return;
+    yaml_document_delete(&doc->doc);
+    free(doc->file);
+    free(doc->text);
+    free(doc);
+}
+
+yml_node *yml_root(yml_doc *doc)
+{
+    return yaml_document_get_root_node(&doc->doc);
+}
+
+const char *yml_file(const yml_doc *doc) { return doc->file; }
+const char *yml_text(const yml_doc *doc) { return doc->text; }
+sim_diag *yml_diag(yml_doc *doc) { return doc->diag; }
+
+static void vreport(yml_doc *doc, enum sim_diag_level lvl, const yml_node *n,
+                    const char *fmt, va_list ap)
+{
+    char buf[900];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    int line = n ? (int)n->start_mark.line + 1 : 0;
+    int col = n ? (int)n->start_mark.column + 1 : 0;
+    sim_diag_add(doc->diag, lvl, doc->file, doc->text, line, col, "%s", buf);
+}
+
+void yml_error(yml_doc *doc, const yml_node *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(doc, SIM_DIAG_ERROR, n, fmt, ap);
+    va_end(ap);
+}
+
+void yml_warn(yml_doc *doc, const yml_node *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(doc, SIM_DIAG_WARNING, n, fmt, ap);
+    va_end(ap);
+}
+
+int yml_is_map(const yml_node *n) { return n && n->type == YAML_MAPPING_NODE; }
+int yml_is_seq(const yml_node *n) { return n && n->type == YAML_SEQUENCE_NODE; }
+int yml_is_scalar(const yml_node *n) { return n && n->type == YAML_SCALAR_NODE; }
+
+const char *yml_scalar(const yml_node *n)
+{
+    return yml_is_scalar(n) ? (const char *)n->data.scalar.value : NULL;
+}
+
+size_t yml_map_len(const yml_node *map)
+{
+    if (!yml_is_map(map))
+        return 0;
+    return (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+}
+
+yml_node *yml_map_key_node(yml_doc *doc, const yml_node *map, size_t i)
+{
+    return yaml_document_get_node(&doc->doc,
+                                  map->data.mapping.pairs.start[i].key);
+}
+
+const char *yml_map_key(yml_doc *doc, const yml_node *map, size_t i)
+{
+    const char *s = yml_scalar(yml_map_key_node(doc, map, i));
+    return s ? s : "";
+}
+
+yml_node *yml_map_value(yml_doc *doc, const yml_node *map, size_t i)
+{
+    return yaml_document_get_node(&doc->doc,
+                                  map->data.mapping.pairs.start[i].value);
+}
+
+yml_node *yml_get(yml_doc *doc, const yml_node *map, const char *key)
+{
+    size_t n = yml_map_len(map);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(yml_map_key(doc, map, i), key) == 0)
+            return yml_map_value(doc, map, i);
+    return NULL;
+}
+
+size_t yml_seq_len(const yml_node *seq)
+{
+    if (!yml_is_seq(seq))
+        return 0;
+    return (size_t)(seq->data.sequence.items.top -
+                    seq->data.sequence.items.start);
+}
+
+yml_node *yml_seq_item(yml_doc *doc, const yml_node *seq, size_t i)
+{
+    return yaml_document_get_node(&doc->doc,
+                                  seq->data.sequence.items.start[i]);
+}
+
+static const char *kind_name(const yml_node *n)
+{
+    if (!n)
+        return "nothing";
+    switch (n->type) {
+    case YAML_MAPPING_NODE: return "a mapping";
+    case YAML_SEQUENCE_NODE: return "a list";
+    case YAML_SCALAR_NODE:
+        return n->data.scalar.length ? "a scalar" : "an empty value";
+    default: return "nothing";
+    }
+}
+
+/* Joins a NULL-terminated list as "a, b or c" for messages. */
+static void join_choices(const char *const *v, char *buf, size_t size)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; v[i] && k + 8 < size; i++) {
+        const char *sep = i == 0 ? "" : (v[i + 1] ? ", " : " or ");
+        int w = snprintf(buf + k, size - k, "%s%s", sep, v[i]);
+        if (w < 0)
+            break;
+        k += (size_t)w;
+    }
+}
+
+int yml_check_map(yml_doc *doc, const yml_node *map, const char *what,
+                  const char *const *allowed)
+{
+    int bad = 0;
+    if (!yml_is_map(map)) {
+        yml_error(doc, map, "expected %s as a mapping of keys to values, "
+                  "found %s", what, kind_name(map));
+        return SIM_EPARSE;
+    }
+    size_t n = yml_map_len(map);
+    for (size_t i = 0; i < n; i++) {
+        yml_node *kn = yml_map_key_node(doc, map, i);
+        const char *key = yml_map_key(doc, map, i);
+        int known = 0;
+        if (!yml_is_scalar(kn)) {
+            yml_error(doc, kn, "expected a plain key in %s", what);
+            bad = 1;
+            continue;
+        }
+        for (size_t j = 0; allowed[j]; j++)
+            if (strcmp(key, allowed[j]) == 0)
+                known = 1;
+        if (!known) {
+            const char *s = sim_suggest(key, allowed);
+            char list[600];
+            join_choices(allowed, list, sizeof list);
+            if (s)
+                yml_error(doc, kn, "unknown key '%s' in %s; did you mean "
+                          "'%s'?", key, what, s);
+            else
+                yml_error(doc, kn, "unknown key '%s' in %s; expected one "
+                          "of %s", key, what, list);
+            bad = 1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(key, yml_map_key(doc, map, j)) == 0) {
+                yml_error(doc, kn, "duplicate key '%s' in %s", key, what);
+                bad = 1;
+                break;
+            }
+    }
+    return bad ? SIM_EPARSE : SIM_OK;
+}
+
+int yml_get_str(yml_doc *doc, const yml_node *n, const char *what,
+                const char **out)
+{
+    if (!yml_is_scalar(n) || n->data.scalar.length == 0) {
+        yml_error(doc, n, "expected %s as a string, found %s", what,
+                  kind_name(n));
+        return SIM_EPARSE;
+    }
+    *out = yml_scalar(n);
+    return SIM_OK;
+}
+
+static int quoted(const yml_node *n)
+{
+    return n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+           n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+}
+
+int yml_get_fx(yml_doc *doc, const yml_node *n, const char *what,
+               sim_fx min, sim_fx max, sim_fx *out)
+{
+    sim_fx v;
+    char lo[64], hi[64];
+    if (!yml_is_scalar(n) || quoted(n) ||
+        sim_fx_parse(yml_scalar(n), &v) != SIM_OK) {
+        yml_error(doc, n, "expected %s as a number%s, found %s%s%s%s", what,
+                  " (at most 12 decimal places)",
+                  yml_is_scalar(n) ? "'" : "",
+                  yml_is_scalar(n) ? yml_scalar(n) : kind_name(n),
+                  yml_is_scalar(n) ? "'" : "", "");
+        return SIM_EPARSE;
+    }
+    if (v < min || v > max) {
+        yml_error(doc, n, "%s must be between %s and %s, found %s", what,
+                  sim_fx_format_trim(min, 12, lo, sizeof lo),
+                  sim_fx_format_trim(max, 12, hi, sizeof hi), yml_scalar(n));
+        return SIM_EPARSE;
+    }
+    *out = v;
+    return SIM_OK;
+}
+
+int yml_get_int(yml_doc *doc, const yml_node *n, const char *what,
+                int64_t min, int64_t max, int64_t *out)
+{
+    const char *s = yml_scalar(n);
+    char *end;
+    long long v;
+    if (!s || quoted(n) || !*s) {
+        yml_error(doc, n, "expected %s as a whole number, found %s", what,
+                  kind_name(n));
+        return SIM_EPARSE;
+    }
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (*end || errno) {
+        yml_error(doc, n, "expected %s as a whole number, found '%s'", what,
+                  s);
+        return SIM_EPARSE;
+    }
+    if (v < min || v > max) {
+        yml_error(doc, n, "%s must be between %lld and %lld, found %lld",
+                  what, (long long)min, (long long)max, v);
+        return SIM_EPARSE;
+    }
+    *out = v;
+    return SIM_OK;
+}
+
+int yml_get_bool(yml_doc *doc, const yml_node *n, const char *what, int *out)
+{
+    static const char *const t[] = {"true", "yes", "on", NULL};
+    static const char *const f[] = {"false", "no", "off", NULL};
+    const char *s = yml_scalar(n);
+    for (int i = 0; s && t[i]; i++) {
+        if (strcmp(s, t[i]) == 0) {
+            *out = 1;
+            return SIM_OK;
+        }
+        if (strcmp(s, f[i]) == 0) {
+            *out = 0;
+            return SIM_OK;
+        }
+    }
+    yml_error(doc, n, "expected %s as true or false, found %s%s%s", what,
+              s ? "'" : "", s ? s : kind_name(n), s ? "'" : "");
+    return SIM_EPARSE;
+}
+
+int sim_parse_duration(const char *text, int64_t *usec)
+{
+    static const struct { const char *suffix; int64_t us; } units[] = {
+        {"ms", 1000LL}, {"s", 1000000LL}, {"m", 60000000LL},
+        {"h", 3600000000LL}, {"d", 86400000000LL}, {NULL, 0}
+    };
+    char num[64];
+    size_t n = strlen(text);
+    for (size_t i = 0; units[i].suffix; i++) {
+        size_t k = strlen(units[i].suffix);
+        if (n <= k || strcmp(text + n - k, units[i].suffix) != 0)
+            continue;
+        /* "ms" also ends in "s": only accept a digit before the suffix. */
+        if (n - k >= sizeof num)
+            return SIM_EINVAL;
+        memcpy(num, text, n - k);
+        num[n - k] = '\0';
+        sim_fx v, us;
+        if (sim_fx_parse(num, &v) != SIM_OK || v < 0)
+            return SIM_EINVAL;
+        if (sim_fx_mul(v, sim_fx_from_int(units[i].us), &us) != SIM_OK)
+            return SIM_ERANGE;
+        if (us % SIM_FX_ONE != 0)
+            return SIM_EINVAL;      /* finer than a microsecond */
+        *usec = (int64_t)(us / SIM_FX_ONE);
+        return SIM_OK;
+    }
+    return SIM_EINVAL;
+}
+
+int yml_get_duration(yml_doc *doc, const yml_node *n, const char *what,
+                     int64_t *usec)
+{
+    const char *s = yml_scalar(n);
+    if (!s || sim_parse_duration(s, usec) != SIM_OK) {
+        yml_error(doc, n, "expected %s as a duration with a unit (ms, s, m, "
+                  "h or d, e.g. 730h or 10m), found %s%s%s", what,
+                  s ? "'" : "", s ? s : kind_name(n), s ? "'" : "");
+        return SIM_EPARSE;
+    }
+    return SIM_OK;
+}
+
+int yml_get_enum(yml_doc *doc, const yml_node *n, const char *what,
+                 const char *const *choices, int *out)
+{
+    const char *s = yml_scalar(n);
+    char list[600];
+    if (s)
+        for (int i = 0; choices[i]; i++)
+            if (strcmp(s, choices[i]) == 0) {
+                *out = i;
+                return SIM_OK;
+            }
+    join_choices(choices, list, sizeof list);
+    const char *hint = s ? sim_suggest(s, choices) : NULL;
+    if (hint)
+        yml_error(doc, n, "unknown %s '%s'; did you mean '%s'? (expected %s)",
+                  what, s, hint, list);
+    else
+        yml_error(doc, n, "expected %s as one of %s, found %s%s%s", what,
+                  list, s ? "'" : "", s ? s : kind_name(n), s ? "'" : "");
+    return SIM_EPARSE;
+}
