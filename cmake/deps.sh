@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages capsim needs to build and test, when they
+# are missing.  As root it runs apt-get; otherwise it prints the command.
+set -eu
+PKGS="build-essential cmake pkg-config libyaml-dev libcjson-dev libgsl-dev libcsv-dev libcriterion-dev gnuplot-nox"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+    echo "capsim: installing$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq $missing >/dev/null
+else
+    echo "capsim: missing Debian packages:$missing" >&2
+    echo "run:  sudo apt-get install -y$missing" >&2
+    exit 1
+fi
