@@ -326,13 +326,18 @@ int yml_get_fx(yml_doc *doc, const yml_node *n, const char *what,
 {
     sim_fx v;
     char lo[64], hi[64];
-    if (!yml_is_scalar(n) || quoted(n) ||
-        sim_fx_parse(yml_scalar(n), &v) != SIM_OK) {
-        yml_error(doc, n, "expected %s as a number%s, found %s%s%s%s", what,
-                  " (at most 12 decimal places)",
-                  yml_is_scalar(n) ? "'" : "",
-                  yml_is_scalar(n) ? yml_scalar(n) : kind_name(n),
-                  yml_is_scalar(n) ? "'" : "", "");
+    if (!yml_is_scalar(n) || quoted(n) || n->data.scalar.length == 0) {
+        yml_error(doc, n, "expected %s as a number, found %s", what,
+                  yml_is_scalar(n) && n->data.scalar.length
+                      ? "a quoted string" : kind_name(n));
+        return SIM_EPARSE;
+    }
+    int prc = sim_fx_parse(yml_scalar(n), &v);
+    if (prc != SIM_OK) {
+        yml_error(doc, n, "expected %s as a number%s, found '%s'", what,
+                  prc == SIM_ERANGE ? " of sane size"
+                                    : " (a decimal with at most 12 places)",
+                  yml_scalar(n));
         return SIM_EPARSE;
     }
     if (v < min || v > max) {

@@ -11,10 +11,10 @@
 
 void test_run_yaml(test_run *t, const char *yaml)
 {
-    char path[] = "/tmp/capsim-test-XXXXXX.yaml";
+    char path[] = "/tmp/capsim-test-XXXXXX";
     memset(t, 0, sizeof *t);
     sim_diag_init(&t->diag);
-    int fd = mkstemps(path, 5);
+    int fd = mkstemp(path);
     cr_assert(fd >= 0);
     FILE *f = fdopen(fd, "w");
     fputs(yaml, f);

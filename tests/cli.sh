@@ -1,0 +1,74 @@
+#!/bin/sh
+# Command-line behaviour: exit codes of shared/spec.md, outputs written
+# whole or not at all, byte-identical results for the same input.
+capsim=$1
+root=$2
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+expect() {   # expect CODE DESCRIPTION -- ARGS...
+    want=$1 what=$2
+    shift 3
+    "$capsim" "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" = "$want" ]; then pass=$((pass + 1))
+    else fail=$((fail + 1)); echo "FAIL: $what: exit $got, expected $want"; cat "$tmp/err"; fi
+}
+check() {    # check DESCRIPTION COMMAND...
+    what=$1
+    shift
+    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
+}
+
+scn=$root/scenarios/default.yaml
+expect 0 "version" -- --version
+check "version text" grep -q '^capsim [0-9]' "$tmp/out"
+expect 0 "help" -- help
+expect 0 "help run" -- help run
+expect 0 "run --help" -- run --help
+expect 2 "no command" --
+expect 2 "unknown command" -- frobnicate
+expect 2 "unknown option" -- run "$scn" --bogus
+expect 2 "bad format" -- run "$scn" --format xml
+expect 2 "bad seed" -- run "$scn" --seed -3
+expect 2 "run without a file" -- run
+expect 3 "missing scenario file" -- run "$tmp/nope.yaml"
+check "missing file message" grep -q "nope.yaml: error: cannot read file" "$tmp/err"
+expect 0 "run default" -- run "$scn"
+check "table has a header" grep -q "USD/agent" "$tmp/out"
+expect 0 "run json" -- run "$scn" --format json
+cp "$tmp/out" "$tmp/a.json"
+expect 0 "run json again" -- run "$scn" --format json
+check "same input, byte-identical JSON" cmp -s "$tmp/out" "$tmp/a.json"
+check "json has the results keys" grep -q '"per_agent_month_usd"' "$tmp/a.json"
+expect 0 "run csv" -- run "$scn" --format csv
+check "csv header" grep -q '^deployment,provider,architecture,item' "$tmp/out"
+expect 0 "run md" -- run "$scn" --format md
+check "markdown table" grep -q '^| deployment |' "$tmp/out"
+expect 0 "run seed-docs catalog" -- run "$scn" --pricing seed-docs
+expect 3 "unknown catalog" -- run "$scn" --pricing "$tmp/none.yaml"
+
+expect 0 "run --out" -- run "$scn" --out "$tmp/out1" --quiet
+for f in results.json costs.csv report.md; do
+    check "--out wrote $f" test -s "$tmp/out1/$f"
+done
+check "results.json equals --format json" cmp -s "$tmp/out1/results.json" "$tmp/a.json"
+
+# A scenario that fails leaves nothing behind.
+printf 'capsim: 1\nworkload: {tenants: 1, active_fraction: 0.1}\ndeployments:\n  - {provider: render, plan: starter, scaling: {mode: scale-to-zero}}\n' >"$tmp/bad.yaml"
+expect 3 "provider cannot run it" -- run "$tmp/bad.yaml" --out "$tmp/out2"
+check "failed run wrote no results" test ! -e "$tmp/out2/results.json"
+check "reason given" grep -q "never sleep" "$tmp/err"
+
+expect 0 "validate good files" -- validate "$scn" "$root/data/pricing/2025-11.yaml"
+expect 3 "validate bad file" -- validate "$tmp/bad.yaml"
+expect 0 "pricing list" -- pricing list
+check "pricing list names providers" grep -q "aws-fargate" "$tmp/out"
+expect 0 "pricing show" -- pricing show railway
+check "pricing show has sources" grep -q "docs.railway.com" "$tmp/out"
+expect 2 "pricing show unknown" -- pricing show nosuch
+expect 2 "pricing show without provider" -- pricing show
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]
