@@ -34,10 +34,10 @@ static int fargate_size_ok(sim_fx vcpu, sim_fx mem)
         sim_fx lo = num(fargate_sizes[i].mem_min);
         sim_fx hi = num(fargate_sizes[i].mem_max);
         sim_fx st = num(fargate_sizes[i].step);
-        if (vcpu == SIM_FX_ONE / 4 && mem == SIM_FX_ONE * 2)
-            return 1;
-        if (mem == SIM_FX_ONE / 2 && vcpu == SIM_FX_ONE / 4)
-            return 1;
+        /* 0.25 vCPU takes 0.5, 1 or 2 GB: no 1.5 GB in between. */
+        if (vcpu == SIM_FX_ONE / 4)
+            return mem == SIM_FX_ONE / 2 || mem == SIM_FX_ONE ||
+                   mem == 2 * SIM_FX_ONE;
         return mem >= lo && mem <= hi && (mem - lo) % st == 0;
     }
     return 0;
@@ -73,9 +73,11 @@ static int fargate_resolve(const price_ctx *ctx, price_deploy *pd)
     if (!fargate_size_ok(d->inst_vcpu, d->inst_memory_gb)) {
         char a[32], b[32];
         return price_reject(ctx, d->instance_pos, "Fargate has no task size "
-                            "of %s vCPU with %s GB; vCPU is 0.25, 0.5, 1, "
-                            "2, 4, 8 or 16 with memory from 2x to 8x it "
-                            "(0.25 vCPU: 0.5, 1 or 2 GB)",
+                            "of %s vCPU with %s GB; expected 0.25 vCPU "
+                            "with 0.5, 1 or 2 GB, 0.5 with 1-4, 1 with 2-8, "
+                            "2 with 4-16, 4 with 8-30 (1 GB steps), 8 with "
+                            "16-60 (4 GB steps) or 16 with 32-120 (8 GB "
+                            "steps)",
                             sim_fx_format_trim(d->inst_vcpu, 3, a, sizeof a),
                             sim_fx_format_trim(d->inst_memory_gb, 3, b,
                                                sizeof b));
