@@ -252,17 +252,6 @@ static rpt_results *run_scenario(const run_opts *o, scn_scenario **sp,
             (*sp)->replications = o->replications;
         rc = load_catalog(*sp, o->pricing, &d, cp);
     }
-    if (rc == SIM_OK && !(*sp)->workload.fluid) {
-        fprintf(stderr, "%s: error: stochastic workloads "
-                "(messages_per_agent_month without active_fraction) need the "
-                "discrete-event engine, which this version of capsim does "
-                "not have yet; use the fluid form (active_fraction)\n",
-                o->scenario);
-        print_diag(&d, o->quiet);
-        sim_diag_fini(&d);
-        *code = CLI_RUNTIME;
-        return NULL;
-    }
     if (rc == SIM_OK)
         rc = rpt_results_compute(*sp, *cp, &d, &r);
     print_diag(&d, o->quiet);
@@ -423,7 +412,7 @@ int cli_validate(int argc, char **argv)
             /* A scenario is valid when its provider rules hold too. */
             if (rc == SIM_OK)
                 rc = load_catalog(s, NULL, &d, &c);
-            if (rc == SIM_OK && s->workload.fluid)
+            if (rc == SIM_OK)
                 rc = rpt_results_compute(s, c, &d, &r);
             rpt_results_free(r);
             price_catalog_free(c);

@@ -147,7 +147,10 @@ int price_resolve(const price_ctx *ctx, const scn_deployment *dep,
     if (rc != SIM_OK)
         return rc;
     if (pd->plan) {
-        pd->idle_timeout_us = price_plan_dur(pd->plan, "idle_timeout", 0);
+        /* Durable Objects stay active a while after the last client
+         * leaves: that is their idle timeout. */
+        pd->idle_timeout_us = price_plan_dur(
+            pd->plan, "idle_timeout", price_plan_dur(pd->plan, "linger", 0));
         pd->cold_start_us = price_plan_dur(pd->plan, "cold_start", 0);
     }
     if (dep->idle_timeout_us >= 0)

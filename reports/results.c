@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+
 #include "sim/fluid.h"
+#include "sim/stochastic.h"
 
 char *rpt_usd(sim_fx v, char *buf, size_t size)
 {
@@ -20,30 +24,162 @@ char *rpt_num(sim_fx v, char *buf, size_t size)
     return sim_fx_format_trim(v, 6, buf, size);
 }
 
+static int cmp_fx(const void *a, const void *b)
+{
+    sim_fx x = *(const sim_fx *)a, y = *(const sim_fx *)b;
+    return (x > y) - (x < y);
+}
+
+/* Percentile by linear interpolation between order statistics. */
+static sim_fx percentile(const sim_fx *sorted, size_t n, double p)
+{
+    double pos = p * (double)(n - 1);
+    size_t i = (size_t)pos;
+    if (i + 1 >= n)
+        return sorted[n - 1];
+    double f = pos - (double)i;
+    return sorted[i] + sim_fx_from_double(f * sim_fx_to_double(sorted[i + 1] -
+                                                               sorted[i]));
+}
+
+/* Statistics of n replication values; `v` is sorted in place. */
+static void stat_of(sim_fx *v, size_t n, rpt_stat *st)
+{
+    sim_fx sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += v[i];
+    st->mean = sum / (sim_fx)n;
+    st->lo = st->hi = st->mean;
+    if (n > 1) {
+        double m = sim_fx_to_double(st->mean), ss = 0;
+        for (size_t i = 0; i < n; i++) {
+            double d = sim_fx_to_double(v[i]) - m;
+            ss += d * d;
+        }
+        double half = gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) *
+                      sqrt(ss / (double)(n - 1) / (double)n);
+        st->lo = st->mean - sim_fx_from_double(half);
+        st->hi = st->mean + sim_fx_from_double(half);
+    }
+    qsort(v, n, sizeof *v, cmp_fx);
+    st->p5 = percentile(v, n, 0.05);
+    st->p50 = percentile(v, n, 0.50);
+    st->p95 = percentile(v, n, 0.95);
+}
+
+static void stat_div(const rpt_stat *a, sim_fx by, rpt_stat *out)
+{
+    sim_fx_div(a->mean, by, &out->mean);
+    sim_fx_div(a->lo, by, &out->lo);
+    sim_fx_div(a->hi, by, &out->hi);
+    sim_fx_div(a->p5, by, &out->p5);
+    sim_fx_div(a->p50, by, &out->p50);
+    sim_fx_div(a->p95, by, &out->p95);
+}
+
+/* Adds replication bill `b` into the running sum `acc` (same lines). */
+static int accumulate(price_bill *acc, const price_bill *b, int first)
+{
+    if (first) {
+        acc->v = malloc((b->n ? b->n : 1) * sizeof *acc->v);
+        if (!acc->v)
+            return SIM_ENOMEM;
+        memcpy(acc->v, b->v, b->n * sizeof *acc->v);
+        acc->n = acc->cap = b->n;
+        acc->total = b->total;
+        return SIM_OK;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        price_line *l = NULL;
+        for (size_t k = 0; k < acc->n && !l; k++)
+            if (acc->v[k].item == b->v[i].item)
+                l = &acc->v[k];
+        if (!l) {
+            price_line *v = realloc(acc->v, (acc->n + 1) * sizeof *v);
+            if (!v)
+                return SIM_ENOMEM;
+            acc->v = v;
+            l = &acc->v[acc->n++];
+            *l = b->v[i];
+            l->quantity = l->usd = 0;
+        }
+        l->quantity += b->v[i].quantity;
+        l->usd += b->v[i].usd;
+    }
+    acc->total += b->total;
+    return SIM_OK;
+}
+
+/* Sums usage meters field by field (all are sim_fx). */
+static void usage_add(sim_usage *acc, const sim_usage *u, sim_fx div)
+{
+    sim_fx *a = (sim_fx *)acc;
+    const sim_fx *x = (const sim_fx *)u;
+    for (size_t i = 0; i < sizeof *u / sizeof(sim_fx); i++)
+        a[i] += x[i] / div;
+}
+
 static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
                        rpt_deploy *rd)
 {
     const scn_scenario *s = ctx->scn;
+    size_t reps = s->workload.fluid ? 1 : (size_t)s->replications;
     int rc = price_resolve(ctx, dep, &rd->pd);
     if (rc != SIM_OK)
         return rc;
-    if ((rc = sim_fluid_run(ctx, &rd->pd, &rd->usage)) != SIM_OK)
-        return rc;
+    sim_fx *totals = calloc(reps, sizeof *totals);
+    if (!totals)
+        return SIM_ENOMEM;
     price_bill_init(&rd->bill);
-    rc = rd->pd.ops->charge(ctx, &rd->pd, &rd->usage, &rd->bill);
-    if (rc == SIM_OK && rd->bill.nomem)
-        rc = SIM_ENOMEM;
+    memset(&rd->usage, 0, sizeof rd->usage);
+    /* Replication r of every deployment sees the same arrivals (common
+     * random numbers), so differences between deployments are not noise. */
+    for (size_t r = 0; r < reps && rc == SIM_OK; r++) {
+        sim_usage u;
+        sim_waits waits = {0, 0};
+        price_bill b;
+        price_bill_init(&b);
+        if (s->workload.fluid)
+            rc = sim_fluid_run(ctx, &rd->pd, &u);
+        else
+            rc = sim_stochastic_run(ctx, &rd->pd, r, &u, &waits);
+        if (rc == SIM_OK)
+            rc = rd->pd.ops->charge(ctx, &rd->pd, &u, &b);
+        if (rc == SIM_OK && b.nomem)
+            rc = SIM_ENOMEM;
+        if (rc == SIM_OK)
+            rc = accumulate(&rd->bill, &b, r == 0);
+        if (rc == SIM_OK) {
+            totals[r] = b.total;
+            usage_add(&rd->usage, &u, (sim_fx)reps);
+            rd->wait_p50 += waits.p50 / (double)reps;
+            rd->wait_p95 += waits.p95 / (double)reps;
+        }
+        price_bill_fini(&b);
+    }
     if (rc != SIM_OK) {
+        free(totals);
+        if (rc == SIM_ENOMEM)
+            return rc;
         if (rc != SIM_EINVAL)
             scn_error(s, ctx->diag, dep->pos, "deployment '%s': %s while "
                       "billing", dep->name, sim_strerror(rc));
         return SIM_EINVAL;
     }
-    rd->month_usd = rd->bill.total;
-    sim_fx_div(rd->month_usd, sim_fx_from_int(s->workload.tenants),
-               &rd->per_tenant_usd);
-    sim_fx_div(rd->month_usd, sim_fx_from_int(scn_agents(s)),
-               &rd->per_agent_usd);
+    /* Line items: the mean over replications. */
+    for (size_t i = 0; i < rd->bill.n; i++) {
+        rd->bill.v[i].quantity /= (sim_fx)reps;
+        rd->bill.v[i].usd /= (sim_fx)reps;
+    }
+    stat_of(totals, reps, &rd->month);
+    free(totals);
+    rd->bill.total = rd->month.mean;
+    stat_div(&rd->month, sim_fx_from_int(s->workload.tenants),
+             &rd->per_tenant);
+    stat_div(&rd->month, sim_fx_from_int(scn_agents(s)), &rd->per_agent);
+    rd->month_usd = rd->month.mean;
+    rd->per_tenant_usd = rd->per_tenant.mean;
+    rd->per_agent_usd = rd->per_agent.mean;
 
     /* The price that funds infrastructure and the LLM spend, times the
      * markup. */
@@ -80,11 +216,20 @@ static void check_budgets(rpt_results *r)
             rpt_budget *rb = &r->budgets[r->nbudgets++];
             rb->b = b;
             rb->d = d;
+            int up = b->bound == SCN_BOUND_UPPER95;
             switch (b->metric) {
-            case SCN_METRIC_TOTAL: rb->actual = d->month_usd; break;
-            case SCN_METRIC_PER_TENANT: rb->actual = d->per_tenant_usd; break;
-            case SCN_METRIC_PER_AGENT: rb->actual = d->per_agent_usd; break;
-            case SCN_METRIC_COLD_START_P95: rb->actual = 0; break;
+            case SCN_METRIC_TOTAL:
+                rb->actual = up ? d->month.hi : d->month.mean;
+                break;
+            case SCN_METRIC_PER_TENANT:
+                rb->actual = up ? d->per_tenant.hi : d->per_tenant.mean;
+                break;
+            case SCN_METRIC_PER_AGENT:
+                rb->actual = up ? d->per_agent.hi : d->per_agent.mean;
+                break;
+            case SCN_METRIC_COLD_START_P95:
+                rb->actual = sim_fx_from_double(d->wait_p95);
+                break;
             }
             rb->ok = rb->actual <= b->max;
             if (!rb->ok)
@@ -163,18 +308,18 @@ static cJSON *num(sim_fx v)
 }
 
 /* A fluid run is one deterministic outcome: every statistic is the value. */
-static cJSON *stat_block(sim_fx v, int full)
+static cJSON *stat_block(const rpt_stat *st, int full)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *ci = cJSON_CreateArray();
-    add_num(o, "mean", v);
-    cJSON_AddItemToArray(ci, num(v));
-    cJSON_AddItemToArray(ci, num(v));
+    add_num(o, "mean", st->mean);
+    cJSON_AddItemToArray(ci, num(st->lo));
+    cJSON_AddItemToArray(ci, num(st->hi));
     cJSON_AddItemToObject(o, "ci95", ci);
     if (full) {
-        add_num(o, "p5", v);
-        add_num(o, "p50", v);
-        add_num(o, "p95", v);
+        add_num(o, "p5", st->p5);
+        add_num(o, "p50", st->p50);
+        add_num(o, "p95", st->p95);
     }
     return o;
 }
@@ -193,11 +338,11 @@ static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
     cJSON_AddStringToObject(o, "scaling", scn_mode_names[dep->mode]);
     cJSON_AddStringToObject(o, "billing_basis",
                             d->pd.measured ? "measured" : "allocated");
-    cJSON_AddItemToObject(o, "month_usd", stat_block(d->month_usd, 1));
+    cJSON_AddItemToObject(o, "month_usd", stat_block(&d->month, 1));
     cJSON_AddItemToObject(o, "per_tenant_month_usd",
-                          stat_block(d->per_tenant_usd, 0));
+                          stat_block(&d->per_tenant, 0));
     cJSON_AddItemToObject(o, "per_agent_month_usd",
-                          stat_block(d->per_agent_usd, 0));
+                          stat_block(&d->per_agent, 0));
     cJSON *items = cJSON_AddArrayToObject(o, "line_items");
     for (size_t i = 0; i < d->bill.n; i++) {
         const price_line *l = &d->bill.v[i];
@@ -218,8 +363,8 @@ static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
     add_num(o, "cold_starts_per_month", d->usage.cold_starts);
     add_num(o, "messages_per_month", d->usage.messages);
     cJSON *cs = cJSON_AddObjectToObject(o, "cold_start_wait_s");
-    add_num(cs, "p50", 0);
-    add_num(cs, "p95", 0);
+    add_num(cs, "p50", sim_fx_from_double(d->wait_p50));
+    add_num(cs, "p95", sim_fx_from_double(d->wait_p95));
     if (d->pd.hour_pool > 0) {
         add_num(o, "hour_pool_used", d->usage.pool_hours_used);
         add_num(o, "refused_hours",

@@ -16,11 +16,18 @@
 #include "sim/scenario.h"
 #include "sim/usage.h"
 
+/* Mean, 95% interval (Student t over replications) and percentiles. */
+typedef struct rpt_stat {
+    sim_fx mean, lo, hi, p5, p50, p95;
+} rpt_stat;
+
 typedef struct rpt_deploy {
     price_deploy pd;
-    sim_usage usage;
-    price_bill bill;
-    sim_fx month_usd, per_tenant_usd, per_agent_usd;
+    sim_usage usage;            /* mean over replications */
+    price_bill bill;            /* line items averaged over replications */
+    rpt_stat month, per_tenant, per_agent;
+    sim_fx month_usd, per_tenant_usd, per_agent_usd;   /* the means */
+    double wait_p50, wait_p95;  /* cold-start waits, seconds */
     sim_fx *price_per_agent;    /* one per scenario markup */
 } rpt_deploy;
 

@@ -174,16 +174,14 @@ static void fluid_objects(const price_ctx *ctx, const price_deploy *pd,
 }
 
 /* Traffic: messages, requests, CPU, egress, connections. */
-static void fluid_traffic(const price_ctx *ctx, const price_deploy *pd,
-                          sim_usage *u, calc *c)
+static void traffic(const price_ctx *ctx, const price_deploy *pd,
+                    sim_usage *u, calc *c)
 {
     const scn_workload *w = &ctx->scn->workload;
     const scn_profile *pr = &ctx->scn->profile;
     sim_fx agents = ifx(scn_agents(ctx->scn));
     sim_fx connected = 0;
 
-    if (w->has_messages)
-        u->messages = mul(c, agents, w->messages_per_agent_month);
     sim_fx reqs = mul(c, u->messages, pr->requests_per_message);
     u->egress_gb = divf(c, mul(c, u->messages, pr->egress_kb_per_message),
                         KB_PER_GB);
@@ -260,7 +258,10 @@ int sim_fluid_run(const price_ctx *ctx, const price_deploy *pd,
         if (rc != SIM_OK)
             return rc;
     }
-    fluid_traffic(ctx, pd, u, &c);
+    if (w->has_messages)
+        u->messages = mul(&c, ifx(scn_agents(ctx->scn)),
+                          w->messages_per_agent_month);
+    traffic(ctx, pd, u, &c);
 
     u->awake_fraction = u->provisioned > 0
                             ? divf(&c, u->instance_seconds,
@@ -290,4 +291,11 @@ int sim_fluid_run(const price_ctx *ctx, const price_deploy *pd,
         return price_reject(ctx, d->pos, "deployment '%s': the numbers are "
                             "too large to bill exactly", d->name);
     return SIM_OK;
+}
+
+int sim_traffic(const price_ctx *ctx, const price_deploy *pd, sim_usage *u)
+{
+    calc c = {0};
+    traffic(ctx, pd, u, &c);
+    return c.err ? SIM_ERANGE : SIM_OK;
 }

@@ -22,6 +22,13 @@
 int sim_fluid_run(const price_ctx *ctx, const price_deploy *pd,
                   sim_usage *u /* OUT */);
 
+/*
+ * Fills the traffic meters (requests, CPU, egress, WebSocket messages,
+ * load-balancer dimensions) from u->messages, which the caller has set.
+ */
+int sim_traffic(const price_ctx *ctx, const price_deploy *pd,
+                sim_usage *u /* IN/OUT */);
+
 /* Smallest k with P(Binomial(n, p) <= k) >= q; n when q >= 1. */
 int64_t sim_binomial_quantile(int64_t n, double p, double q);
 
