@@ -165,8 +165,7 @@ static int ec2_charge(const price_ctx *ctx, const price_deploy *pd,
     const scn_extras *e = &pd->dep->extras;
     int rc;
     (void)ctx;
-    if ((rc = price__bill(b, pd, price_plan_attr(pd->plan, "price"),
-                          u->instance_seconds)))
+    if ((rc = price__bill_instance(b, pd, u->instance_seconds)))
         return rc;
     if (e->storage_gb > 0) {
         /* EBS bills while the instance is stopped, too. */

@@ -18,9 +18,13 @@ int price__allocated_only(const price_ctx *ctx, const price_deploy *pd);
 /* Takes capacity from the plan's vcpu and memory_gb attributes. */
 void price__plan_capacity(price_deploy *pd);
 
-/* Bills `qty` of item `id` at its catalog (or regional) rate. */
+/* Bills `qty` of item `id` at its catalog rate. */
 int price__bill(price_bill *b, const price_deploy *pd, const char *id,
                 sim_fx qty);
+
+/* Bills `qty` instance-seconds of the plan's price item at the rate of
+ * the deployment's region. */
+int price__bill_instance(price_bill *b, const price_deploy *pd, sim_fx qty);
 
 /* x * y with overflow reported as SIM_ERANGE through *rc. */
 sim_fx price__mul(sim_fx x, sim_fx y, int *rc);

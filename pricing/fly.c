@@ -29,8 +29,7 @@ static int fly_charge(const price_ctx *ctx, const price_deploy *pd,
 {
     const scn_extras *e = &pd->dep->extras;
     int rc;
-    if ((rc = price__bill(b, pd, price_plan_attr(pd->plan, "price"),
-                          u->instance_seconds)))
+    if ((rc = price__bill_instance(b, pd, u->instance_seconds)))
         return rc;
     if (u->stopped_seconds > 0 && e->rootfs_gb > 0) {
         sim_fx gbs = price__mul(u->stopped_seconds, e->rootfs_gb, &rc);

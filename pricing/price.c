@@ -314,6 +314,16 @@ int price__bill(price_bill *b, const price_deploy *pd, const char *id,
     const price_item *it = price_need(pd, id);
     if (!it)
         return SIM_ENOTFOUND;
+    return price_bill_item(b, it, it->rate, qty, -1);
+}
+
+int price__bill_instance(price_bill *b, const price_deploy *pd, sim_fx qty)
+{
+    /* Regions mark up what an instance costs (Fly's machine presets), not
+     * egress or volumes, which have rates of their own. */
+    const price_item *it = price_need(pd, price_plan_attr(pd->plan, "price"));
+    if (!it)
+        return SIM_ENOTFOUND;
     return price_bill_item(b, it, price_item_rate_in(it, pd->prov,
                                                      pd->region), qty, -1);
 }

@@ -47,8 +47,7 @@ static int render_charge(const price_ctx *ctx, const price_deploy *pd,
     char id[96];
     int rc;
     (void)ctx;
-    if ((rc = price__bill(b, pd, price_plan_attr(pd->plan, "price"),
-                          u->instance_seconds)))
+    if ((rc = price__bill_instance(b, pd, u->instance_seconds)))
         return rc;
     snprintf(id, sizeof id, "workspace-%s",
              e->workspace ? e->workspace : "hobby");

@@ -164,7 +164,12 @@ char *sim_fx_format(sim_fx a, int places, char *buf, size_t size)
         places = 0;
     if (places > SIM_FX_PLACES)
         places = SIM_FX_PLACES;
-    sim_fx v = div_round(a, pow10[SIM_FX_PLACES - places]);
+    /* Display rounds half away from zero, as invoices do; billing never
+     * goes through here. */
+    sim_fx unit = pow10[SIM_FX_PLACES - places];
+    sim_fx v = (a < 0 ? a - unit / 2 : a + unit / 2) / unit;
+    if (unit == 1)
+        v = a;
     int neg = v < 0;
     unsigned __int128 u = neg ? (unsigned __int128)(-v) : (unsigned __int128)v;
     do {

@@ -65,9 +65,13 @@ Test(fixed, formats_with_fixed_places_and_trimmed)
 {
     char b[64];
     cr_assert_str_eq(sim_fx_format(fx("202.875"), 2, b, sizeof b), "202.88");
-    cr_assert_str_eq(sim_fx_format(fx("202.865"), 2, b, sizeof b), "202.86");
-    cr_assert_str_eq(sim_fx_format(fx("-0.5"), 0, b, sizeof b), "0");
+    /* Half a cent rounds away from zero for display, as on an invoice:
+     * 200 Fargate tasks at $9.010025 are $1,802.005, shown $1,802.01. */
+    cr_assert_str_eq(sim_fx_format(fx("1802.005"), 2, b, sizeof b),
+                     "1802.01");
+    cr_assert_str_eq(sim_fx_format(fx("202.865"), 2, b, sizeof b), "202.87");
     cr_assert_str_eq(sim_fx_format(fx("-1.5"), 0, b, sizeof b), "-2");
+    cr_assert_str_eq(sim_fx_format(fx("0.4999"), 0, b, sizeof b), "0");
     cr_assert_str_eq(sim_fx_format(fx("0.05"), 4, b, sizeof b), "0.0500");
     cr_assert_str_eq(sim_fx_format_trim(fx("3.140000"), 6, b, sizeof b),
                      "3.14");
