@@ -1,0 +1,245 @@
+/*
+ * test_billing_cloudflare.c -- Workers Paid ($5 minimum, 10M requests and
+ * 30M CPU-ms included), Workers for Platforms ($25, 20M / 60M, 1,000
+ * scripts), Durable Objects (wall-clock duration at 128 MB = 0.125 GB per
+ * object with 400,000 GB-s included; requests with 1M included and incoming
+ * WebSocket messages at 20:1), R2 (free tier, round-up to whole units),
+ * and the architectures Cloudflare cannot run.  Month = 2,628,000 s.
+ */
+#include <criterion/criterion.h>
+
+#include "support.h"
+
+#define HEAD "capsim: 1\n"
+
+static void assert_usd(sim_fx got, const char *want, const char *what)
+{
+    sim_fx diff = got - fx(want);
+    if (diff < 0)
+        diff = -diff;
+    cr_assert(diff <= fx("0.005"), "%s: got %.6f USD, want %s USD", what,
+              sim_fx_to_double(got), want);
+}
+
+/* 10,000 agents over SSE: one request of 5 CPU-ms per message. */
+#define WORKERS(msgs) "workload: {tenants: 100, agents_per_tenant: 100, " \
+    "active_fraction: 0.1, transport: sse, messages_per_agent_month: " msgs "}\n"
+
+Test(billing_cloudflare, workers_paid_minimum_covers_included_usage)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD WORKERS("500")
+                  "deployments:\n"
+                  "  - {name: w, provider: cloudflare, plan: workers-paid, "
+                  "architecture: per-request}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "w");
+    /* 10,000 x 500 = 5M requests <= 10M; 25M CPU-ms <= 30M: $0 each */
+    assert_usd(test_item_usd(d, "workers_requests"), "0", "requests");
+    assert_usd(test_item_usd(d, "workers_cpu_ms"), "0", "cpu");
+    /* just the $5 subscription */
+    cr_assert(d->month_usd == fx("5"), "total %.6f",
+              sim_fx_to_double(d->month_usd));
+    test_run_free(&t);
+}
+
+Test(billing_cloudflare, workers_paid_overage)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD WORKERS("2000")
+                  "deployments:\n"
+                  "  - {name: w, provider: cloudflare, plan: workers-paid, "
+                  "architecture: per-request}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "w");
+    /* 20M requests - 10M included = 10M x $0.30/M = $3.00 */
+    assert_usd(test_item_usd(d, "workers_requests"), "3.00", "requests");
+    /* 20M x 5 ms = 100M CPU-ms - 30M = 70M x $0.02/M = $1.40 */
+    assert_usd(test_item_usd(d, "workers_cpu_ms"), "1.40", "cpu");
+    /* $5 + $3 + $1.40 = $9.40 */
+    assert_usd(d->month_usd, "9.40", "total");
+    test_run_free(&t);
+}
+
+Test(billing_cloudflare, workers_for_platforms_25_with_20m_and_60m)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD WORKERS("2000")
+                  "deployments:\n"
+                  "  - {name: p, provider: cloudflare, "
+                  "plan: workers-for-platforms, architecture: per-request}\n"
+                  "  - {name: many, provider: cloudflare, "
+                  "plan: workers-for-platforms, architecture: per-request, "
+                  "extras: {scripts: 1500}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "p");
+    /* 20M requests <= 20M included: $0 */
+    assert_usd(test_item_usd(d, "wfp_requests"), "0", "requests");
+    /* 100M CPU-ms - 60M = 40M x $0.02/M = $0.80 */
+    assert_usd(test_item_usd(d, "wfp_cpu_ms"), "0.80", "cpu");
+    /* $25 + $0.80 = $25.80 */
+    assert_usd(d->month_usd, "25.80", "total");
+    /* 1,500 scripts - 1,000 included = 500 x $0.02 = $10; $35.80 */
+    const rpt_deploy *m = test_deploy(&t, "many");
+    assert_usd(test_item_usd(m, "wfp_scripts"), "10", "scripts");
+    assert_usd(m->month_usd, "35.80", "many total");
+    test_run_free(&t);
+}
+
+Test(billing_cloudflare, durable_object_per_session_duration)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD
+                  "workload: {tenants: 100, agents_per_tenant: 10, "
+                  "active_fraction: 0.1, transport: sse, "
+                  "messages_per_agent_month: 100}\n"
+                  "deployments:\n"
+                  "  - {name: do, provider: cloudflare, plan: workers-paid, "
+                  "architecture: per-session}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "do");
+    /* 1,000 objects x 0.1 active = 100 x 2,628,000 s x 0.125 GB
+     * = 32,850,000 GB-s - 400,000 = 32,450,000 x $12.50/M = $405.625 */
+    assert_usd(test_item_usd(d, "do_gb_seconds"), "405.625", "duration");
+    /* 100,000 requests to the objects <= 1M included */
+    assert_usd(test_item_usd(d, "do_requests"), "0", "do requests");
+    /* $5 + $405.625 = $410.625 */
+    assert_usd(d->month_usd, "410.625", "total");
+    test_run_free(&t);
+}
+
+Test(billing_cloudflare, durable_object_duration_within_400k_gb_s)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD
+                  "workload: {tenants: 1, agents_per_tenant: 10, "
+                  "active_fraction: 0.1, transport: sse}\n"
+                  "deployments:\n"
+                  "  - {name: do, provider: cloudflare, plan: workers-paid, "
+                  "architecture: per-session}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "do");
+    /* 1 object active all month: 2,628,000 s x 0.125 GB = 328,500 GB-s
+     * <= 400,000 included: $0; total the $5 minimum */
+    assert_usd(test_item_usd(d, "do_gb_seconds"), "0", "duration");
+    assert_usd(d->month_usd, "5", "total");
+    test_run_free(&t);
+}
+
+Test(billing_cloudflare, durable_object_per_tenant_is_active_when_any_agent_is)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD
+                  "workload: {tenants: 10, agents_per_tenant: 2, "
+                  "active_fraction: 0.1, transport: sse}\n"
+                  "deployments:\n"
+                  "  - {name: do, provider: cloudflare, plan: workers-paid, "
+                  "architecture: per-tenant}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "do");
+    /* active share 1 - 0.9^2 = 0.19; 10 x 0.19 x 2,628,000 s x 0.125 GB
+     * = 624,150 GB-s - 400,000 = 224,150 x $12.50/M = $2.801875 */
+    assert_usd(test_item_usd(d, "do_gb_seconds"), "2.801875", "duration");
+    assert_usd(d->month_usd, "7.801875", "total");
+    test_run_free(&t);
+}
+
+Test(billing_cloudflare, websocket_incoming_messages_count_20_to_1)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD
+                  "profile: {cpu_ms_per_request: 0}\n"
+                  "workload: {tenants: 100, agents_per_tenant: 10, "
+                  "active_fraction: 0.1, transport: websocket, "
+                  "connected: always, messages_per_agent_month: 100000}\n"
+                  "deployments:\n"
+                  "  - {name: do, provider: cloudflare, plan: workers-paid, "
+                  "architecture: per-session, extras: {hibernation: true}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "do");
+    /* 1,000 upgrades + 100M incoming messages / 20 = 5,001,000 requests
+     * - 1M included = 4,001,000 x $0.15/M = $0.60015 */
+    assert_usd(test_item_usd(d, "do_requests"), "0.60015", "do requests");
+    /* hibernating sockets: billed only while active, $405.625 as above */
+    assert_usd(test_item_usd(d, "do_gb_seconds"), "405.625", "duration");
+    /* 1,000 upgrade requests to the Worker <= 10M: $0;
+     * total $5 + $0.60015 + $405.625 = $411.22515 */
+    assert_usd(d->month_usd, "411.22515", "total");
+    test_run_free(&t);
+}
+
+Test(billing_cloudflare, non_hibernatable_socket_bills_the_whole_month)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD
+                  "workload: {tenants: 100, agents_per_tenant: 10, "
+                  "active_fraction: 0.1, transport: websocket, "
+                  "connected: always}\n"
+                  "deployments:\n"
+                  "  - {name: do, provider: cloudflare, plan: workers-paid, "
+                  "architecture: per-session, extras: {hibernation: false}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "do");
+    /* 1,000 objects x 2,628,000 s x 0.125 GB = 328,500,000 GB-s
+     * - 400,000 = 328,100,000 x $12.50/M = $4,101.25 */
+    assert_usd(test_item_usd(d, "do_gb_seconds"), "4101.25", "duration");
+    test_run_free(&t);
+}
+
+Test(billing_cloudflare, r2_free_tier_and_round_up_to_whole_units)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD
+                  "workload: {tenants: 1, agents_per_tenant: 1, "
+                  "active_fraction: 0.1, transport: sse}\n"
+                  "deployments:\n"
+                  "  - {name: r2, provider: cloudflare, plan: workers-paid, "
+                  "architecture: per-request, extras: {r2_storage_gb: 25.5, "
+                  "r2_class_a_millions: 1.5, r2_class_b_millions: 12.2}}\n"
+                  "  - {name: free, provider: cloudflare, plan: workers-paid, "
+                  "architecture: per-request, extras: {r2_storage_gb: 9.5, "
+                  "r2_class_a_millions: 0.9, r2_class_b_millions: 9}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "r2");
+    /* 25.5 - 10 free = 15.5 GB-month, rounded up to 16 x $0.015 = $0.24 */
+    assert_usd(test_item_usd(d, "r2_storage_gb_month"), "0.24", "storage");
+    /* 1.5M - 1M free = 0.5M, rounded up to 1M x $4.50 = $4.50 */
+    assert_usd(test_item_usd(d, "r2_class_a"), "4.50", "class a");
+    /* 12.2M - 10M free = 2.2M, rounded up to 3M x $0.36 = $1.08 */
+    assert_usd(test_item_usd(d, "r2_class_b"), "1.08", "class b");
+    /* $5 + $0.24 + $4.50 + $1.08 = $10.82 */
+    assert_usd(d->month_usd, "10.82", "total");
+    /* all within the free tier: the $5 minimum only */
+    assert_usd(test_deploy(&t, "free")->month_usd, "5", "free total");
+    test_run_free(&t);
+}
+
+Test(billing_cloudflare, shared_architecture_is_rejected)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD
+                  "workload: {tenants: 10, agents_per_tenant: 2, "
+                  "active_fraction: 0.1}\n"
+                  "deployments:\n"
+                  "  - {name: w, provider: cloudflare, plan: workers-paid, "
+                  "architecture: shared}\n");
+    cr_assert_neq(t.rc, SIM_OK);
+    cr_assert(test_diag_has(&t, "cloudflare cannot run architecture "
+                            "'shared'"));
+    test_run_free(&t);
+}
+
+Test(billing_cloudflare, fixed_instances_are_rejected)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD
+                  "workload: {tenants: 10, agents_per_tenant: 2, "
+                  "active_fraction: 0.1}\n"
+                  "deployments:\n"
+                  "  - {name: w, provider: cloudflare, plan: workers-paid, "
+                  "architecture: per-session, "
+                  "scaling: {mode: fixed, instances: 2}}\n");
+    cr_assert_neq(t.rc, SIM_OK);
+    cr_assert(test_diag_has(&t, "Cloudflare has no fixed instances"));
+    test_run_free(&t);
+}
