@@ -77,3 +77,12 @@ int test_diag_has(const test_run *t, const char *needle)
             return 1;
     return 0;
 }
+
+void assert_usd(sim_fx got, const char *want, const char *what)
+{
+    sim_fx diff = got - fx(want);
+    if (diff < 0)
+        diff = -diff;
+    cr_assert(diff <= fx("0.005"), "%s: got %.6f USD, want %s USD", what,
+              sim_fx_to_double(got), want);
+}

@@ -33,6 +33,9 @@ sim_fx test_item_usd(const rpt_deploy *d, const char *item);
 /* Parses "12.34" into sim_fx; aborts the test on a malformed literal. */
 sim_fx fx(const char *decimal);
 
+/* Fails the test unless `got` is within half a cent of `want` (USD). */
+void assert_usd(sim_fx got, const char *want, const char *what);
+
 /* Whether some diagnostic's message contains `needle`. */
 int test_diag_has(const test_run *t, const char *needle);
 

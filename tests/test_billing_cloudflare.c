@@ -12,15 +12,6 @@
 
 #define HEAD "capsim: 1\n"
 
-static void assert_usd(sim_fx got, const char *want, const char *what)
-{
-    sim_fx diff = got - fx(want);
-    if (diff < 0)
-        diff = -diff;
-    cr_assert(diff <= fx("0.005"), "%s: got %.6f USD, want %s USD", what,
-              sim_fx_to_double(got), want);
-}
-
 /* 10,000 agents over SSE: one request of 5 CPU-ms per message. */
 #define WORKERS(msgs) "workload: {tenants: 100, agents_per_tenant: 100, " \
     "active_fraction: 0.1, transport: sse, messages_per_agent_month: " msgs "}\n"

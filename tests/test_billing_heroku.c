@@ -12,15 +12,6 @@
 #define WL "workload: {tenants: 10, agents_per_tenant: 2, active_fraction: 0.1, transport: sse}\n"
 #define APPS(n) "workload: {tenants: " n ", agents_per_tenant: 1, active_fraction: 0.1, transport: sse}\n"
 
-static void assert_usd(sim_fx got, const char *want, const char *what)
-{
-    sim_fx diff = got - fx(want);
-    if (diff < 0)
-        diff = -diff;
-    cr_assert(diff <= fx("0.005"), "%s: got %.6f USD, want %s USD", what,
-              sim_fx_to_double(got), want);
-}
-
 static void assert_near(sim_fx got, const char *want, const char *tol,
                         const char *what)
 {

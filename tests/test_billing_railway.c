@@ -10,15 +10,6 @@
 
 #define HEAD "capsim: 1\n"
 
-static void assert_usd(sim_fx got, const char *want, const char *what)
-{
-    sim_fx diff = got - fx(want);
-    if (diff < 0)
-        diff = -diff;
-    cr_assert(diff <= fx("0.005"), "%s: got %.6f USD, want %s USD", what,
-              sim_fx_to_double(got), want);
-}
-
 /* 2 agents, a = 0.1: 0.2 agents active at 0.25 vCPU and 0.5 GB. */
 #define SMALL "workload: {tenants: 2, agents_per_tenant: 1, active_fraction: 0.1, transport: sse}\n"
 /* 20 agents, a = 0.1: 2 agents active. */

@@ -11,15 +11,6 @@
 #define HEAD "capsim: 1\n"
 #define WL "workload: {tenants: 10, agents_per_tenant: 2, active_fraction: 0.1, transport: sse}\n"
 
-static void assert_usd(sim_fx got, const char *want, const char *what)
-{
-    sim_fx diff = got - fx(want);
-    if (diff < 0)
-        diff = -diff;
-    cr_assert(diff <= fx("0.005"), "%s: got %.6f USD, want %s USD", what,
-              sim_fx_to_double(got), want);
-}
-
 Test(billing_render, tiers_per_730_hour_month)
 {
     test_run t;
