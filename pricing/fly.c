@@ -17,6 +17,8 @@ static int fly_resolve(const price_ctx *ctx, price_deploy *pd)
     if (rc != SIM_OK)
         return rc;
     price__plan_capacity(pd);
+    /* Extra RAM makes each machine hold more agents. */
+    pd->cap_memory_gb += pd->dep->extras.extra_memory_gb;
     if (pd->dep->has_instance)
         scn_warn(ctx->scn, ctx->diag, pd->dep->instance_pos, "fly sizes "
                  "come from the plan (%s); 'instance' is ignored",
@@ -31,6 +33,21 @@ static int fly_charge(const price_ctx *ctx, const price_deploy *pd,
     int rc;
     if ((rc = price__bill_instance(b, pd, u->instance_seconds)))
         return rc;
+    if (e->extra_memory_gb > 0) {
+        /* Extra RAM bills per second while started, at the preset's
+         * regional markup. */
+        const price_item *it = price_need(pd, "extra_ram_gb");
+        const price_region *rg = pd->region
+                                     ? price_provider_region(pd->prov,
+                                                             pd->region)
+                                     : NULL;
+        sim_fx rate = it->rate;
+        if (rg && !it->overridden)
+            rc = sim_fx_mul(it->rate, rg->markup, &rate);
+        sim_fx gbs = price__mul(u->instance_seconds, e->extra_memory_gb, &rc);
+        if (rc || (rc = price_bill_item(b, it, rate, gbs, -1)))
+            return rc;
+    }
     if (u->stopped_seconds > 0 && e->rootfs_gb > 0) {
         sim_fx gbs = price__mul(u->stopped_seconds, e->rootfs_gb, &rc);
         if (rc || (rc = price__bill(b, pd, "stopped_rootfs_gb", gbs)))

@@ -489,7 +489,8 @@ static const char *const scaling_keys[] = {
 };
 static const char *const extras_keys[] = {
     "support", "storage_gb", "ipv4", "load_balancer", "postgres",
-    "workspace", "seats", "scripts", "rootfs_gb", "r2_storage_gb",
+    "workspace", "seats", "scripts", "rootfs_gb", "extra_memory_gb",
+    "r2_storage_gb",
     "r2_class_a_millions", "r2_class_b_millions", "hibernation", NULL
 };
 
@@ -523,6 +524,8 @@ static void load_extras(loader *L, const yml_node *m, scn_extras *e)
     opt_int(L, m, "scripts", "extras.scripts", 0, 100000000, &e->scripts);
     opt_fx(L, m, "rootfs_gb", "extras.rootfs_gb", 0, FX(1000),
            &e->rootfs_gb);
+    opt_fx(L, m, "extra_memory_gb", "extras.extra_memory_gb", 0, FX(1024),
+           &e->extra_memory_gb);
     opt_fx(L, m, "r2_storage_gb", "extras.r2_storage_gb", 0, FX(100000000),
            &e->r2_storage_gb);
     opt_fx(L, m, "r2_class_a_millions", "extras.r2_class_a_millions", 0,

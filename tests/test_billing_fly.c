@@ -200,3 +200,25 @@ Test(billing_fly, measured_basis_is_rejected)
     cr_assert(test_diag_has(&t, "fly bills the size of a running instance"));
     test_run_free(&t);
 }
+
+/* Extra RAM: one always-on shared-cpu-1x 1 GB machine with 1 GB more, in
+ * iad (markup 1): ($5.70 + 1 x $5.00) x 730/720 = $10.848611; in sjc the
+ * preset is $6.79 and extra RAM $5.00 x 1.196 = $5.98: $12.77 x 730/720 =
+ * $12.947361. */
+Test(billing_fly, extra_ram_bills_per_gb_at_the_regional_markup)
+{
+    test_run t;
+    test_run_yaml(&t, "capsim: 1\nworkload: {tenants: 1, active_fraction: "
+                  "0.1}\ndeployments:\n"
+                  "  - {name: i, provider: fly, plan: shared-cpu-1x-1gb, "
+                  "scaling: {instances: 1}, extras: {extra_memory_gb: 1}}\n"
+                  "  - {name: s, provider: fly, plan: shared-cpu-1x-1gb, "
+                  "region: sjc, scaling: {instances: 1}, "
+                  "extras: {extra_memory_gb: 1}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    assert_usd(test_deploy(&t, "i")->month_usd, "10.848611", "iad");
+    assert_usd(test_deploy(&t, "s")->month_usd, "12.947361", "sjc");
+    assert_usd(test_item_usd(test_deploy(&t, "s"), "extra_ram_gb"),
+               "6.063056", "sjc extra RAM: 5.98 x 730/720");
+    test_run_free(&t);
+}
