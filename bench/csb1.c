@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     busy.kind = SCN_DIST_LOGNORMAL;
     busy.median_s = sim_fx_from_int(12);
     busy.sigma = SIM_FX_ONE;
-    sim_inst_params p = {1.0 / 600, horizon, 5, 300, 0, 0, &busy, NULL};
+    sim_inst_params p = {1.0 / 600, horizon, 5, 300, 0, 0, 0, 0, &busy, NULL};
     sim_inst_stats st;
     double best = 1e30;
     for (long r = 0; r < repeats; r++) {

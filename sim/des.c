@@ -43,6 +43,15 @@ static void record_wait(sim_inst_stats *st, double w, double c)
     st->waited++;
 }
 
+/* An awake run as the provider bills it: rounded up to its granularity,
+ * and never below its minimum. */
+static double billed(const sim_inst_params *p, double run)
+{
+    if (p->granularity > 0)
+        run = ceil(run / p->granularity - 1e-9) * p->granularity;
+    return run < p->minimum ? p->minimum : run;
+}
+
 void sim_instance_run(const sim_inst_params *p, sim_rng *arr, sim_rng *svc,
                       sim_inst_stats *st)
 {
@@ -64,6 +73,7 @@ void sim_instance_run(const sim_inst_params *p, sim_rng *arr, sim_rng *svc,
         if (awake && !p->never_sleeps && busy_end + hold < t &&
             busy_end + hold <= H) {
             st->awake_s += busy_end + hold - wake;
+            st->billed_s += billed(p, busy_end + hold - wake);
             st->timeouts++;
             awake = 0;
         }
@@ -92,8 +102,10 @@ void sim_instance_run(const sim_inst_params *p, sim_rng *arr, sim_rng *svc,
         if (busy_end < ready)
             busy_end = ready;
     }
-    if (awake)
+    if (awake) {
         st->awake_s += H - wake;
+        st->billed_s += billed(p, H - wake);
+    }
 }
 
 double sim_wait_quantile(const sim_inst_stats *st, double cold_start,

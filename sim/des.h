@@ -35,6 +35,8 @@ typedef struct sim_inst_params {
     double idle_timeout;    /* T, seconds */
     double linger;          /* connection kept open after the last reply */
     int never_sleeps;       /* a connected client keeps it awake */
+    double granularity;     /* each awake run bills in whole units of it */
+    double minimum;         /* and at least this long (0: none) */
     const scn_dist *busy;   /* service time distribution */
     gsl_rng *gsl;           /* draws gamma; its state is the service stream */
 } sim_inst_params;
@@ -48,6 +50,7 @@ typedef struct sim_inst_stats {
     uint64_t timeouts;      /* idle timers that fired (sleeps) */
     uint64_t departures;    /* messages that finished by H */
     double awake_s;         /* starting or running */
+    double billed_s;        /* awake runs after granularity and minimum */
     double busy_s;          /* message-seconds in service before H */
     double wait_s;          /* total cold-start wait of messages */
     uint64_t waited;        /* messages that waited on a cold start */

@@ -115,9 +115,22 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
     int sleeps = pd->dep->mode == SCN_MODE_SCALE_TO_ZERO || pd->objects;
     sim_inst_params p = {0, H, (double)pd->cold_start_us / 1e6,
                          (double)pd->idle_timeout_us / 1e6, 0,
-                         connection_keeps_awake(ctx, pd), &w->busy, NULL};
+                         connection_keeps_awake(ctx, pd), 0, 0, &w->busy,
+                         NULL};
     if (w->connected == SCN_CONN_LINGER && !pd->objects)
         p.linger = (double)w->linger_us / 1e6;
+    /* The instance price's metering: Fargate and EC2 bill a run per second
+     * with a one-minute minimum, Railway per minute. */
+    const char *price_id = price_plan_attr(pd->plan, "price");
+    if (!price_id)
+        price_id = price_plan_attr(pd->plan, "vcpu_price");
+    if (!price_id && !pd->objects && !strcmp(pd->dep->provider, "railway"))
+        price_id = "vcpu_second";
+    const price_item *meter = price_id ? price_need(pd, price_id) : NULL;
+    if (meter) {
+        p.granularity = (double)meter->granularity_us / 1e6;
+        p.minimum = (double)meter->minimum_us / 1e6;
+    }
     gsl_rng *g = gsl_rng_alloc(sim_rng_gsl_type);
     if (!g)
         return SIM_ENOMEM;
@@ -165,14 +178,14 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
             sim_fx_to_double(u->provisioned) * SIM_MONTH_SECONDS *
                 sim_fx_to_double(pr->base_memory_gb));
     } else {
-        double awake = st.awake_s * scale;
+        double awake = st.billed_s * scale;
         double busy = st.busy_s * scale;
         sim_fx n_inst = sim_fx_from_int(groups);
         u->groups = n_inst;
         u->provisioned = n_inst;
         u->instances_peak = n_inst;
         u->instance_seconds = fxd(awake);
-        u->instances_mean = fxd(awake / SIM_MONTH_SECONDS);
+        u->instances_mean = fxd(st.awake_s * scale / SIM_MONTH_SECONDS);
         u->stopped_seconds = fxd((double)groups * SIM_MONTH_SECONDS - awake);
         u->alloc_vcpu_seconds = fxd(awake * sim_fx_to_double(pd->cap_vcpu));
         u->alloc_memory_gb_seconds =

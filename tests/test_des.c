@@ -36,7 +36,7 @@ static void run_n(long n, const sim_inst_params *p, uint64_t seed,
 Test(des, reproduces_csb1_reference_counts)
 {
     scn_dist busy = lognormal12();
-    sim_inst_params p = {1.0 / 600, 2592000, 5, 300, 0, 0, &busy, NULL};
+    sim_inst_params p = {1.0 / 600, 2592000, 5, 300, 0, 0, 0, 0, &busy, NULL};
     sim_inst_stats st;
     run_n(100, &p, 42, &st);
     cr_assert_eq(st.messages, 432953);
@@ -56,7 +56,7 @@ Test(des, awake_fraction_and_wake_rate_match_mg_infinity)
     double lambda = 1.0 / 600, T = 300, H = 2592000;
     double es = 12 * exp(0.5);
     double rho = lambda * (es + T);
-    sim_inst_params p = {lambda, H, 0, T, 0, 0, &busy, NULL};
+    sim_inst_params p = {lambda, H, 0, T, 0, 0, 0, 0, &busy, NULL};
     sim_inst_stats st;
     long n = 400;
     run_n(n, &p, 7, &st);
@@ -76,7 +76,7 @@ Test(des, littles_law_holds_for_busy_time)
     memset(&busy, 0, sizeof busy);
     busy.kind = SCN_DIST_EXPONENTIAL;
     busy.mean_s = sim_fx_from_int(30);
-    sim_inst_params p = {1.0 / 120, 2592000, 0, 60, 0, 0, &busy, NULL};
+    sim_inst_params p = {1.0 / 120, 2592000, 0, 60, 0, 0, 0, 0, &busy, NULL};
     sim_inst_stats st;
     run_n(200, &p, 3, &st);
     double in_service = st.busy_s / (200 * p.horizon);
@@ -86,7 +86,7 @@ Test(des, littles_law_holds_for_busy_time)
 Test(des, never_sleeps_when_a_client_keeps_it_awake)
 {
     scn_dist busy = lognormal12();
-    sim_inst_params p = {1.0 / 600, 86400, 5, 300, 0, 1, &busy, NULL};
+    sim_inst_params p = {1.0 / 600, 86400, 5, 300, 0, 1, 0, 0, &busy, NULL};
     sim_inst_stats st;
     run_n(10, &p, 1, &st);
     cr_assert_eq(st.timeouts, 0);
@@ -102,11 +102,41 @@ Test(des, arrivals_during_a_cold_start_wait_for_it)
     memset(&busy, 0, sizeof busy);
     busy.kind = SCN_DIST_FIXED;
     busy.mean_s = SIM_FX_ONE;
-    sim_inst_params p = {1.0, 50, 60, 300, 0, 0, &busy, NULL};
+    sim_inst_params p = {1.0, 50, 60, 300, 0, 0, 0, 0, &busy, NULL};
     sim_inst_stats st;
     run_n(1, &p, 5, &st);
     cr_assert_eq(st.cold_starts, 1);
     cr_assert_eq(st.waited, st.messages);
     cr_assert_eq(st.departures, 0);
     cr_assert(st.awake_s > 49 && st.awake_s <= 50);
+}
+
+/* Billing granularity: one message a day, fixed 10 s of work, 20 s idle
+ * timeout and no cold start gives awake runs of 30 s; a one-minute minimum
+ * bills each as 60 s, and per-minute metering rounds them up to 60 s too. */
+Test(des, awake_runs_bill_with_granularity_and_minimum)
+{
+    scn_dist busy;
+    memset(&busy, 0, sizeof busy);
+    busy.kind = SCN_DIST_FIXED;
+    busy.mean_s = sim_fx_from_int(10);
+    sim_inst_params p = {1.0 / 86400, 864000, 0, 20, 0, 0, 1, 60, &busy,
+                         NULL};
+    sim_inst_stats st;
+    run_n(1, &p, 9, &st);
+    cr_assert(st.timeouts > 0);
+    cr_assert(fabs(st.awake_s - 30.0 * st.timeouts) < 1e-6 ||
+              st.timeouts < st.cold_starts);
+    cr_assert(fabs(st.billed_s - 60.0 * st.cold_starts) < 1e-6,
+              "billed %f for %llu runs", st.billed_s,
+              (unsigned long long)st.cold_starts);
+    p.minimum = 0;
+    p.granularity = 60;
+    memset(&st, 0, sizeof st);
+    run_n(1, &p, 9, &st);
+    cr_assert(fabs(st.billed_s - 60.0 * st.cold_starts) < 1e-6);
+    p.granularity = 1;
+    memset(&st, 0, sizeof st);
+    run_n(1, &p, 9, &st);
+    cr_assert(fabs(st.billed_s - st.awake_s) < 1.0 * st.cold_starts + 1e-6);
 }
