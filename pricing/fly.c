@@ -37,13 +37,7 @@ static int fly_charge(const price_ctx *ctx, const price_deploy *pd,
         /* Extra RAM bills per second while started, at the preset's
          * regional markup. */
         const price_item *it = price_need(pd, "extra_ram_gb");
-        const price_region *rg = pd->region
-                                     ? price_provider_region(pd->prov,
-                                                             pd->region)
-                                     : NULL;
-        sim_fx rate = it->rate;
-        if (rg && !it->overridden)
-            rc = sim_fx_mul(it->rate, rg->markup, &rate);
+        sim_fx rate = price_item_rate_in(it, pd->prov, pd->region);
         sim_fx gbs = price__mul(u->instance_seconds, e->extra_memory_gb, &rc);
         if (rc || (rc = price_bill_item(b, it, rate, gbs, -1)))
             return rc;

@@ -168,8 +168,6 @@ char *sim_fx_format(sim_fx a, int places, char *buf, size_t size)
      * goes through here. */
     sim_fx unit = pow10[SIM_FX_PLACES - places];
     sim_fx v = (a < 0 ? a - unit / 2 : a + unit / 2) / unit;
-    if (unit == 1)
-        v = a;
     int neg = v < 0;
     unsigned __int128 u = neg ? (unsigned __int128)(-v) : (unsigned __int128)v;
     do {

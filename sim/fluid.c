@@ -36,8 +36,10 @@ int64_t sim_binomial_quantile(int64_t n, double p, double q)
     return lo;
 }
 
-/* Mul with overflow folded into a sticky flag, to keep formulas readable. */
+/* The share of agents active, and overflow folded into a sticky flag to
+ * keep formulas readable. */
 typedef struct calc {
+    sim_fx a;
     int err;
 } calc;
 
@@ -68,14 +70,14 @@ static int64_t size_group(const price_ctx *ctx, const price_deploy *pd,
 {
     const scn_deployment *d = pd->dep;
     const scn_profile *pr = &ctx->scn->profile;
-    double a = sim_fx_to_double(ctx->scn->workload.active_fraction);
+    double a = sim_fx_to_double(c->a);
     static const double q[] = {0, 0.95, 0.99, 1};
     sim_fx k;
 
     if (d->instances >= 0)
         return d->instances;
     if (d->mode == SCN_MODE_AUTOSCALE || d->sizing == SCN_SIZE_MEAN)
-        k = mul(c, ifx(n), ctx->scn->workload.active_fraction);
+        k = mul(c, ifx(n), c->a);
     else
         k = ifx(sim_binomial_quantile(n, a, q[d->sizing]));
 
@@ -107,7 +109,7 @@ static int add_groups(const price_ctx *ctx, const price_deploy *pd,
                       int64_t count, int64_t n, sim_usage *u, calc *c)
 {
     const scn_profile *pr = &ctx->scn->profile;
-    sim_fx a = ctx->scn->workload.active_fraction;
+    sim_fx a = c->a;
     if (count == 0)
         return SIM_OK;
     int64_t inst = size_group(ctx, pd, n, c);
@@ -143,7 +145,7 @@ static void fluid_objects(const price_ctx *ctx, const price_deploy *pd,
     const scn_workload *w = &ctx->scn->workload;
     const scn_deployment *d = pd->dep;
     int64_t agents = scn_agents(ctx->scn);
-    sim_fx a = w->active_fraction;
+    sim_fx a = c->a;
     sim_fx objects = 0, share = a;
 
     switch (d->arch) {
@@ -188,7 +190,7 @@ static void traffic(const price_ctx *ctx, const price_deploy *pd,
     if (w->transport == SCN_WEBSOCKET) {
         connected = w->connected == SCN_CONN_ALWAYS
                         ? agents
-                        : mul(c, agents, w->active_fraction);
+                        : mul(c, agents, c->a);
         /* One upgrade per connected client a month in the fluid form; the
          * messages then travel over the socket. */
         u->ws_connects = connected;
@@ -203,12 +205,13 @@ static void traffic(const price_ctx *ctx, const price_deploy *pd,
         u->lb_new_conn_per_s = divf(c, connected, MONTH);
     } else {
         u->requests = reqs;
-        connected = mul(c, agents, w->active_fraction);
+        connected = mul(c, agents, c->a);
         u->lb_new_conn_per_s = divf(c, reqs, MONTH);
     }
-    u->cpu_ms = mul(c, u->requests, pr->cpu_ms_per_request);
-    if (w->transport == SCN_WEBSOCKET)
-        u->cpu_ms = mul(c, reqs + u->requests, pr->cpu_ms_per_request);
+    /* Over a WebSocket the messages cost CPU besides the upgrades. */
+    u->cpu_ms = mul(c, w->transport == SCN_WEBSOCKET ? reqs + u->requests
+                                                     : u->requests,
+                    pr->cpu_ms_per_request);
     u->lb_active_conns = connected;
     u->lb_gb_per_hour = divf(c, u->egress_gb, ifx(730));
     u->lb_hours = ifx(730);
@@ -217,9 +220,15 @@ static void traffic(const price_ctx *ctx, const price_deploy *pd,
 int sim_fluid_run(const price_ctx *ctx, const price_deploy *pd,
                   sim_usage *u)
 {
+    return sim_fluid_run_at(ctx, pd, ctx->scn->workload.active_fraction, u);
+}
+
+int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
+                     sim_fx active_fraction, sim_usage *u)
+{
     const scn_workload *w = &ctx->scn->workload;
     const scn_deployment *d = pd->dep;
-    calc c = {0};
+    calc c = {active_fraction, 0};
     int rc = SIM_OK;
 
     memset(u, 0, sizeof *u);
@@ -295,7 +304,7 @@ int sim_fluid_run(const price_ctx *ctx, const price_deploy *pd,
 
 int sim_traffic(const price_ctx *ctx, const price_deploy *pd, sim_usage *u)
 {
-    calc c = {0};
+    calc c = {ctx->scn->workload.active_fraction, 0};
     traffic(ctx, pd, u, &c);
     return c.err ? SIM_ERANGE : SIM_OK;
 }

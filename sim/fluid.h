@@ -22,6 +22,10 @@
 int sim_fluid_run(const price_ctx *ctx, const price_deploy *pd,
                   sim_usage *u /* OUT */);
 
+/* As sim_fluid_run with `active_fraction` in place of the scenario's. */
+int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
+                     sim_fx active_fraction, sim_usage *u /* OUT */);
+
 /*
  * Fills the traffic meters (requests, CPU, egress, WebSocket messages,
  * load-balancer dimensions) from u->messages, which the caller has set.

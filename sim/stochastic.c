@@ -159,12 +159,8 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
     if (!sleeps) {
         /* Always-on pools: instances as the fluid model sizes them from
          * the mean concurrency (Little's law), traffic as simulated. */
-        scn_scenario *mut = (scn_scenario *)s;
-        sim_fx saved_a = mut->workload.active_fraction;
         double a = lambda * mean_busy(&w->busy);
-        mut->workload.active_fraction = fxd(a > 1 ? 1 : a);
-        rc = sim_fluid_run(ctx, pd, u);
-        mut->workload.active_fraction = saved_a;
+        rc = sim_fluid_run_at(ctx, pd, fxd(a > 1 ? 1 : a), u);
         if (rc != SIM_OK)
             return rc;
         /* Measured use from the simulated busy time. */

@@ -3,6 +3,7 @@
  * error a user can make, each with its position and what was expected.
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "support.h"
@@ -160,8 +161,25 @@ Test(scenario, unknown_rate_override_suggests)
     test_run t;
     test_run_yaml(&t, HEAD "rates: {railway.memory_gb_secnd: 0.000003}\n"
                   WL DEP);
-    cr_assert_neq(t.rc, SIM_OK);
+    cr_assert_eq(t.rc, SIM_ENOTFOUND);
     test_run_free(&t);
+
+    /* The catalog names the closest item, and a close provider. */
+    sim_diag d;
+    price_catalog *c = NULL;
+    const char *hint = NULL;
+    char *path = price_catalog_resolve("default", NULL);
+    sim_diag_init(&d);
+    cr_assert_eq(price_catalog_load(path, &d, &c), SIM_OK);
+    cr_assert_eq(price_catalog_override(c, "railway.memory_gb_secnd",
+                                        SIM_FX_ONE, &hint), SIM_ENOTFOUND);
+    cr_assert_str_eq(hint, "memory_gb_second");
+    cr_assert_eq(price_catalog_override(c, "railwy.vcpu_second", SIM_FX_ONE,
+                                        &hint), SIM_ENOTFOUND);
+    cr_assert_str_eq(hint, "railway");
+    price_catalog_free(c);
+    sim_diag_fini(&d);
+    free(path);
 }
 
 Test(scenario, rate_override_changes_the_bill)
