@@ -125,8 +125,10 @@ Test(des, awake_runs_bill_with_granularity_and_minimum)
     sim_inst_stats st;
     run_n(1, &p, 9, &st);
     cr_assert(st.timeouts > 0);
-    cr_assert(fabs(st.awake_s - 30.0 * st.timeouts) < 1e-6 ||
-              st.timeouts < st.cold_starts);
+    /* Runs are 30 s, or shorter only for the one cut off at the horizon;
+     * two messages 30 s apart at one a day is too rare to expect. */
+    cr_assert(st.awake_s <= 30.0 * st.cold_starts + 1e-6);
+    cr_assert(st.awake_s >= 30.0 * st.timeouts - 1e-6);
     cr_assert(fabs(st.billed_s - 60.0 * st.cold_starts) < 1e-6,
               "billed %f for %llu runs", st.billed_s,
               (unsigned long long)st.cold_starts);
