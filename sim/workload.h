@@ -1,0 +1,137 @@
+/*
+ * workload.h -- the messages tenants send: arrival processes per agent
+ * and the merged, time-ordered stream an instance or pool receives.
+ *
+ * Agents are numbered globally, class by class, tenant by tenant:
+ * class c's tenant j, agent k is agent first_agent(c) + j * agents_per_tenant
+ * + k.  Every agent draws from its own two streams (arrivals and service),
+ * seeded by (seed, replication, agent), so any grouping of agents into
+ * instances -- one shared pool, one per tenant, one per agent -- sees the
+ * very same messages with the very same service times: common random
+ * numbers across deployments and architectures.
+ *
+ * A group is a contiguous range of agents.  Its source yields the
+ * messages of all its agents in time order, ties broken by agent number,
+ * up to the horizon.  Service times are drawn by the workload, not by the
+ * instance that serves them.
+ */
+#ifndef SIM_WORKLOAD_H
+#define SIM_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/diag.h"
+#include "sim/rng.h"
+#include "sim/scenario.h"
+
+/* One message: arrival time and service time in seconds, and its agent. */
+typedef struct sim_msg {
+    double t;
+    double busy;
+    uint64_t agent;
+} sim_msg;
+
+enum sim_arrival_kind {
+    SIM_ARR_POISSON, SIM_ARR_DIURNAL, SIM_ARR_SESSIONS, SIM_ARR_TRACE
+};
+
+/* A loaded trace: rows sorted by (agent, time). */
+typedef struct sim_trace_row {
+    double t;           /* seconds from the trace's start */
+    double busy;        /* < 0: draw from busy_per_message */
+    uint64_t agent;     /* global agent number within the trace's class */
+} sim_trace_row;
+
+typedef struct sim_trace {
+    sim_trace_row *rows;
+    size_t nrows;
+    int64_t tenants;            /* distinct tenants */
+    int64_t agents_per_tenant;  /* the most agents any tenant has */
+    uint64_t *agent_first;      /* rows of agent a: [agent_first[a], agent_first[a+1]) */
+    double span;                /* last time in the trace */
+} sim_trace;
+
+/* Empirical service times: the values of a one-column CSV. */
+typedef struct sim_samples {
+    double *v;
+    size_t n;
+    double mean;
+} sim_samples;
+
+/* One class of tenants that behave alike. */
+typedef struct sim_class {
+    uint64_t first_agent;
+    int64_t tenants;
+    int64_t agents_per_tenant;
+    enum sim_arrival_kind kind;
+    double rate;                /* mean messages per agent-second */
+    /* diurnal: a daily cycle peaking at peak_hour (local time) whose
+     * peak is peak_to_mean times the daily mean (<= 1: flat); tenants'
+     * local clocks are
+     * spread evenly over tz_spread_hours; Saturday and Sunday (t = 0 is a
+     * Monday 00:00 UTC) carry weekend_factor times a weekday's traffic
+     * (1: a flat week; 0: none at weekends), the week keeping the mean
+     * `rate`. */
+    double peak_hour, peak_to_mean, tz_spread_hours, weekend_factor;
+    /* sessions: sessions start as a Poisson process at session_rate per
+     * agent-second; a session has messages_per_session messages on
+     * average; after each reply ends the user thinks for an exponential
+     * time of mean think_s before the next message. */
+    double session_rate, messages_per_session, think_s;
+    const sim_trace *trace;     /* trace: the class's tenants and
+                                   agents_per_tenant are the trace's;
+                                   agent k replays the trace's agent k */
+    const scn_dist *busy;       /* service times (may be NULL for traces
+                                   whose every row has busy seconds) */
+    const sim_samples *samples; /* busy->kind == SCN_DIST_EMPIRICAL */
+} sim_class;
+
+typedef struct sim_workload_model {
+    sim_class *classes;
+    size_t nclasses;
+    uint64_t agents;            /* total over classes */
+    double horizon;             /* seconds */
+    uint64_t seed;
+} sim_workload_model;
+
+/* The message stream of one group of agents.  Opaque. */
+typedef struct sim_source sim_source;
+
+/*
+ * Opens the stream of agents [first, first + n) for replication `rep`.
+ * Returns SIM_OK or SIM_ENOMEM.
+ */
+int sim_source_open(const sim_workload_model *m, uint64_t rep,
+                    uint64_t first, uint64_t n, sim_source **out /* OUT */);
+
+/* The next message at or before the horizon: 1, or 0 when there is none. */
+int sim_source_next(sim_source *s, sim_msg *msg /* OUT */);
+
+/* SIM_OK, or SIM_ENOMEM when the stream ended early for want of memory
+ * (overlapping sessions need room); check it once the stream ends. */
+int sim_source_status(const sim_source *s);
+
+void sim_source_close(sim_source *s);
+
+/* Draws one service time in seconds for class `c` from stream `svc`. */
+double sim_draw_busy(const sim_class *c, sim_rng *svc);
+
+/* The mean service time of class `c`, in seconds. */
+double sim_mean_busy(const sim_class *c);
+
+/*
+ * Loads a trace CSV (columns: time, tenant, agent[, busy seconds]; a
+ * header row is allowed; time in seconds from the start or an ISO 8601
+ * UTC timestamp; tenant and agent are any labels).  Errors name the
+ * file, line and column.  Returns SIM_OK, SIM_EPARSE, SIM_EIO or
+ * SIM_ENOMEM.
+ */
+int sim_trace_load(const char *path, sim_diag *d, sim_trace *out /* OUT */);
+void sim_trace_free(sim_trace *t);
+
+/* Loads a one-column CSV of service times in seconds (header allowed). */
+int sim_samples_load(const char *path, sim_diag *d, sim_samples *out /* OUT */);
+void sim_samples_free(sim_samples *s);
+
+#endif
