@@ -153,11 +153,52 @@ int price_resolve(const price_ctx *ctx, const scn_deployment *dep,
             pd->plan, "idle_timeout", price_plan_dur(pd->plan, "linger", 0));
         pd->cold_start_us = price_plan_dur(pd->plan, "cold_start", 0);
     }
-    if (dep->idle_timeout_us >= 0)
+    /* Only AWS leaves the idle rule to you (your own scale-in policy);
+     * every other provider decides when an instance sleeps, and no
+     * provider has a cold-start knob.  A different value is a what-if the
+     * user should know the provider will not honour. */
+    int idle_setting = !strncmp(dep->provider, "aws-", 4);
+    char want[32], have[32];
+    if (dep->idle_timeout_us >= 0) {
+        if (!idle_setting && dep->idle_timeout_us != pd->idle_timeout_us)
+            scn_warn(ctx->scn, ctx->diag, dep->idle_pos, "deployment '%s': "
+                     "%s has no idle-timeout setting (its instances sleep "
+                     "after %s); simulating %s as asked", dep->name,
+                     dep->provider, price_dur_text(pd->idle_timeout_us, have,
+                                                   sizeof have),
+                     price_dur_text(dep->idle_timeout_us, want, sizeof want));
         pd->idle_timeout_us = dep->idle_timeout_us;
-    if (dep->cold_start_us >= 0)
+    }
+    if (dep->cold_start_us >= 0) {
+        if (dep->cold_start_us != pd->cold_start_us)
+            scn_warn(ctx->scn, ctx->diag, dep->cold_pos, "deployment '%s': "
+                     "%s has no cold-start setting (typical start-up %s); "
+                     "simulating %s as an estimate", dep->name,
+                     dep->provider, price_dur_text(pd->cold_start_us, have,
+                                                   sizeof have),
+                     price_dur_text(dep->cold_start_us, want, sizeof want));
         pd->cold_start_us = dep->cold_start_us;
+    }
     return SIM_OK;
+}
+
+char *price_dur_text(int64_t us, char *buf, size_t size)
+{
+    static const struct { int64_t us; const char *unit; } units[] = {
+        {86400000000LL, "d"}, {3600000000LL, "h"}, {60000000LL, "m"},
+        {1000000LL, "s"}, {1000LL, "ms"}
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (us >= units[i].us && us % units[i].us == 0) {
+            snprintf(buf, size, "%lld%s", (long long)(us / units[i].us),
+                     units[i].unit);
+            return buf;
+        }
+    if (us == 0)
+        snprintf(buf, size, "0s");
+    else
+        snprintf(buf, size, "%gs", (double)us / 1e6);
+    return buf;
 }
 
 void price_bill_init(price_bill *b)

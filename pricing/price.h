@@ -95,6 +95,9 @@ int price_bill_fixed(price_bill *b, const price_item *it, sim_fx count,
                      sim_fx usd);
 
 /* The item under `id`, which resolve has guaranteed to exist. */
+/* A duration as a scenario would write it: "10m", "2s", "1.5s". */
+char *price_dur_text(int64_t us, char *buf, size_t size);
+
 const price_item *price_need(const price_deploy *pd, const char *id);
 
 /* Shared helpers for provider modules. */

@@ -111,12 +111,21 @@ static int accumulate(price_bill *acc, const price_bill *b, int first)
 }
 
 /* Sums usage meters field by field (all are sim_fx). */
-static void usage_add(sim_usage *acc, const sim_usage *u, sim_fx div)
+static void usage_add(sim_usage *acc, const sim_usage *u)
 {
     sim_fx *a = (sim_fx *)acc;
     const sim_fx *x = (const sim_fx *)u;
     for (size_t i = 0; i < sizeof *u / sizeof(sim_fx); i++)
-        a[i] += x[i] / div;
+        a[i] += x[i];
+}
+
+/* The mean: summed first, divided once, so equal replications average
+ * to exactly their value. */
+static void usage_div(sim_usage *acc, sim_fx div)
+{
+    sim_fx *a = (sim_fx *)acc;
+    for (size_t i = 0; i < sizeof *acc / sizeof(sim_fx); i++)
+        a[i] /= div;
 }
 
 static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
@@ -128,21 +137,26 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
     if (rc != SIM_OK)
         return rc;
     sim_fx *totals = calloc(reps, sizeof *totals);
-    if (!totals)
+    sim_waits *waits = malloc(sizeof *waits);   /* 8 KiB: off the stack */
+    if (!totals || !waits) {
+        free(totals);
+        free(waits);
         return SIM_ENOMEM;
+    }
+    rd->stochastic = !s->workload.fluid;
     price_bill_init(&rd->bill);
     memset(&rd->usage, 0, sizeof rd->usage);
     /* Replication r of every deployment sees the same arrivals (common
      * random numbers), so differences between deployments are not noise. */
     for (size_t r = 0; r < reps && rc == SIM_OK; r++) {
         sim_usage u;
-        sim_waits waits = {0, 0};
         price_bill b;
+        memset(waits, 0, sizeof *waits);
         price_bill_init(&b);
         if (s->workload.fluid)
             rc = sim_fluid_run(ctx, &rd->pd, &u);
         else
-            rc = sim_stochastic_run(ctx, &rd->pd, r, &u, &waits);
+            rc = sim_stochastic_run(ctx, &rd->pd, r, &u, waits);
         if (rc == SIM_OK)
             rc = rd->pd.ops->charge(ctx, &rd->pd, &u, &b);
         if (rc == SIM_OK && b.nomem)
@@ -151,12 +165,22 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
             rc = accumulate(&rd->bill, &b, r == 0);
         if (rc == SIM_OK) {
             totals[r] = b.total;
-            usage_add(&rd->usage, &u, (sim_fx)reps);
-            rd->wait_p50 += waits.p50 / (double)reps;
-            rd->wait_p95 += waits.p95 / (double)reps;
+            usage_add(&rd->usage, &u);
+            rd->wait_p50 += waits->p50 / (double)reps;
+            rd->wait_p95 += waits->p95 / (double)reps;
+            rd->queue_p50 += waits->queue_p50 / (double)reps;
+            rd->queue_p95 += waits->queue_p95 / (double)reps;
+            rd->queue_p99 += waits->queue_p99 / (double)reps;
+            /* SIM_TIMELINE slices averaged down to RPT_TIMELINE points. */
+            int per = SIM_TIMELINE / RPT_TIMELINE;
+            for (int i = 0; i < SIM_TIMELINE; i++)
+                rd->timeline[i / per] += waits->timeline[i] /
+                                         ((double)per * (double)reps);
         }
         price_bill_fini(&b);
     }
+    free(waits);
+    usage_div(&rd->usage, (sim_fx)reps);
     if (rc != SIM_OK) {
         free(totals);
         if (rc == SIM_ENOMEM)
@@ -187,10 +211,12 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
                                  sizeof *rd->price_per_agent);
     if (!rd->price_per_agent)
         return SIM_ENOMEM;
-    sim_fx llm = 0;
-    if (s->workload.has_messages)
-        sim_fx_mul(s->llm_usd_per_message,
-                   s->workload.messages_per_agent_month, &llm);
+    /* The LLM spend per agent follows the messages actually sent: the
+     * simulated ones, or the fluid form's messages_per_agent_month. */
+    sim_fx llm = 0, per_agent_msgs = 0;
+    sim_fx_div(rd->usage.messages, sim_fx_from_int(scn_agents(s)),
+               &per_agent_msgs);
+    sim_fx_mul(s->llm_usd_per_message, per_agent_msgs, &llm);
     for (size_t i = 0; i < s->nmarkups; i++)
         sim_fx_mul(rd->per_agent_usd + llm, s->markups[i],
                    &rd->price_per_agent[i]);
@@ -369,6 +395,31 @@ static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
         add_num(o, "hour_pool_used", d->usage.pool_hours_used);
         add_num(o, "refused_hours",
                 d->usage.refused_seconds / 3600);
+        add_num(o, "hour_pool_dry_at_hours", d->usage.pool_dry_at / 3600);
+    }
+    if (d->stochastic) {
+        const scn_deployment *dp = d->pd.dep;
+        int pool = !d->pd.objects && dp->mode != SCN_MODE_SCALE_TO_ZERO &&
+                   dp->arch != SCN_ARCH_PER_REQUEST;
+        add_num(o, "refused_messages_per_month", d->usage.refused_messages);
+        if (pool) {
+            cJSON *qw = cJSON_AddObjectToObject(o, "queue_wait_s");
+            add_num(qw, "p50", sim_fx_from_double(d->queue_p50));
+            add_num(qw, "p95", sim_fx_from_double(d->queue_p95));
+            add_num(qw, "p99", sim_fx_from_double(d->queue_p99));
+            add_num(o, "queued_messages_per_month",
+                    d->usage.queued_messages);
+        }
+        cJSON *tl = cJSON_AddObjectToObject(o, "instances_over_time");
+        add_num(tl, "slice_hours",
+                (sim_fx)r->scn->horizon_us * (SIM_FX_ONE / 1000000) /
+                    (3600 * RPT_TIMELINE));
+        cJSON *pts = cJSON_AddArrayToObject(tl, "mean");
+        for (int i = 0; i < RPT_TIMELINE; i++) {
+            char buf[64];
+            rpt_num(sim_fx_from_double(d->timeline[i]), buf, sizeof buf);
+            cJSON_AddItemToArray(pts, cJSON_CreateRaw(buf));
+        }
     }
     cJSON *rec = cJSON_AddArrayToObject(o,
                                         "recommended_price_per_agent_month_usd");

@@ -16,6 +16,9 @@
 #include "sim/scenario.h"
 #include "sim/usage.h"
 
+/* Points of the instances-over-time series in results. */
+#define RPT_TIMELINE 128
+
 /* Mean, 95% interval (Student t over replications) and percentiles. */
 typedef struct rpt_stat {
     sim_fx mean, lo, hi, p5, p50, p95;
@@ -28,6 +31,9 @@ typedef struct rpt_deploy {
     rpt_stat month, per_tenant, per_agent;
     sim_fx month_usd, per_tenant_usd, per_agent_usd;   /* the means */
     double wait_p50, wait_p95;  /* cold-start waits, seconds */
+    double queue_p50, queue_p95, queue_p99;     /* waits for a free slot */
+    double timeline[RPT_TIMELINE];  /* instances running over the horizon */
+    int stochastic;
     sim_fx *price_per_agent;    /* one per scenario markup */
 } rpt_deploy;
 

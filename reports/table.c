@@ -11,6 +11,21 @@
 
 #include "reports/results.h"
 
+/* "100 tenants x 2 agents", or the totals when classes differ. */
+static const char *population(const scn_scenario *s, char *buf, size_t size)
+{
+    const scn_workload *w = &s->workload;
+    if (w->nclasses == 1)
+        snprintf(buf, size, "%lld tenants x %lld agents",
+                 (long long)w->classes[0].tenants,
+                 (long long)w->classes[0].agents_per_tenant);
+    else
+        snprintf(buf, size, "%lld tenants in %zu classes", (long long)w->tenants,
+                 w->nclasses);
+    return buf;
+}
+
+
 void rpt_printf(rpt_buf *b, const char *fmt, ...)
 {
     va_list ap;
@@ -66,10 +81,9 @@ char *rpt_render_table(const rpt_results *r)
     /* Two passes: measure, then print, so columns line up. */
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
-            rpt_printf(&b, "%s: %lld tenants x %lld agents, %s pricing "
-                       "(as of %s)\n\n", r->scn->name,
-                       (long long)r->scn->workload.tenants,
-                       (long long)r->scn->workload.agents_per_tenant,
+            char pop[128];
+            rpt_printf(&b, "%s: %s, %s pricing (as of %s)\n\n",
+                       r->scn->name, population(r->scn, pop, sizeof pop),
                        r->cat->name, r->cat->as_of);
             for (int c = 0; c < NCOL; c++)
                 rpt_printf(&b, c < 4 ? "%-*s  " : "%*s  ", (int)w[c],
@@ -173,12 +187,11 @@ char *rpt_render_md(const rpt_results *r, const char *version)
     const scn_scenario *s = r->scn;
 
     rpt_printf(&b, "# %s\n\n", s->name);
-    rpt_printf(&b, "%lld tenants x %lld agents (%lld agents), %s workload. "
+    char pop[128];
+    rpt_printf(&b, "%s (%lld agents), %s workload. "
                "Prices: catalog %s, as of %s. Costs are per month of 730 "
                "hours. capsim %s, seed %llu.\n\n",
-               (long long)s->workload.tenants,
-               (long long)s->workload.agents_per_tenant,
-               (long long)scn_agents(s),
+               population(s, pop, sizeof pop), (long long)scn_agents(s),
                s->workload.fluid ? "fluid" : "stochastic", r->cat->name,
                r->cat->as_of, version, (unsigned long long)s->seed);
     rpt_printf(&b, "| deployment | provider | architecture | plan | "

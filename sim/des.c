@@ -3,33 +3,8 @@
  */
 #include "sim/des.h"
 
-#include <gsl/gsl_randist.h>
 #include <math.h>
 #include <string.h>
-
-double sim_draw_busy(const scn_dist *d, sim_rng *svc, gsl_rng *g)
-{
-    switch (d->kind) {
-    case SCN_DIST_FIXED:
-        return sim_fx_to_double(d->mean_s);
-    case SCN_DIST_EXPONENTIAL:
-        return -log(sim_rng_uniform(svc)) * sim_fx_to_double(d->mean_s);
-    case SCN_DIST_LOGNORMAL: {
-        /* Box-Muller from two draws, as the CSB-1 recipe does. */
-        double u1 = sim_rng_uniform(svc), u2 = sim_rng_uniform(svc);
-        double z = sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
-        return exp(log(sim_fx_to_double(d->median_s)) +
-                   sim_fx_to_double(d->sigma) * z);
-    }
-    case SCN_DIST_GAMMA: {
-        double k = sim_fx_to_double(d->shape);
-        return gsl_ran_gamma(g, k, sim_fx_to_double(d->mean_s) / k);
-    }
-    case SCN_DIST_EMPIRICAL:
-        break;
-    }
-    return sim_fx_to_double(d->mean_s);
-}
 
 static void record_wait(sim_inst_stats *st, double w, double c)
 {
@@ -52,34 +27,67 @@ static double billed(const sim_inst_params *p, double run)
     return run < p->minimum ? p->minimum : run;
 }
 
-void sim_instance_run(const sim_inst_params *p, sim_rng *arr, sim_rng *svc,
+void sim_timeline_add(double *tl, double H, double a, double b)
+{
+    double w = H / SIM_TIMELINE;
+    if (b > H)
+        b = H;
+    if (a < 0)
+        a = 0;
+    if (b <= a)
+        return;
+    int i = (int)(a / w), j = (int)(b / w);
+    if (i >= SIM_TIMELINE)
+        i = SIM_TIMELINE - 1;
+    if (j >= SIM_TIMELINE)
+        j = SIM_TIMELINE - 1;
+    if (i == j) {
+        tl[i] += b - a;
+        return;
+    }
+    tl[i] += (i + 1) * w - a;
+    for (int k = i + 1; k < j; k++)
+        tl[k] += w;
+    tl[j] += b - j * w;
+}
+
+/* Ends an awake run that began at `wake` and lasted until `end`. */
+static void sleep_at(const sim_inst_params *p, sim_inst_stats *st,
+                     double wake, double end)
+{
+    st->awake_s += end - wake;
+    st->billed_s += billed(p, end - wake);
+    sim_timeline_add(st->awake_tl, p->horizon, wake, end);
+}
+
+void sim_instance_run(const sim_inst_params *p,
+                      int (*next)(void *ctx, sim_msg *m), void *ctx,
                       sim_inst_stats *st)
 {
     const double H = p->horizon, C = p->cold_start;
     const double hold = p->idle_timeout + p->linger;
-    double t = 0;
+    const double slice = SIM_TIMELINE / H;
     double wake = 0;            /* when the current awake period began */
     double ready = 0;           /* end of the current cold start */
     double busy_end = 0;        /* last departure of the awake period */
     int awake = 0;
+    sim_msg m;
 
-    if (p->rate <= 0)
-        return;
-    if (p->gsl)
-        p->gsl->state = svc;    /* gamma draws come from the same stream */
     for (;;) {
-        t += -log(sim_rng_uniform(arr)) / p->rate;
+        int more = next(ctx, &m);
+        double t = more ? m.t : INFINITY;
         /* The idle timer fires before this arrival: the instance slept. */
         if (awake && !p->never_sleeps && busy_end + hold < t &&
             busy_end + hold <= H) {
-            st->awake_s += busy_end + hold - wake;
-            st->billed_s += billed(p, busy_end + hold - wake);
+            sleep_at(p, st, wake, busy_end + hold);
             st->timeouts++;
             awake = 0;
         }
-        if (t > H)
+        if (!more || t > H)
             break;
         st->messages++;
+        int k = (int)(t * slice);
+        st->arrivals_tl[k < SIM_TIMELINE ? k : SIM_TIMELINE - 1] += 1;
         double start;
         if (!awake) {
             awake = 1;
@@ -91,8 +99,7 @@ void sim_instance_run(const sim_inst_params *p, sim_rng *arr, sim_rng *svc,
             start = t < ready ? ready : t;
         if (start > t)
             record_wait(st, start - t, C);
-        double s = sim_draw_busy(p->busy, svc, p->gsl);
-        double end = start + s;
+        double end = start + m.busy;
         if (start < H)
             st->busy_s += (end < H ? end : H) - start;
         if (end <= H)
@@ -102,10 +109,8 @@ void sim_instance_run(const sim_inst_params *p, sim_rng *arr, sim_rng *svc,
         if (busy_end < ready)
             busy_end = ready;
     }
-    if (awake) {
-        st->awake_s += H - wake;
-        st->billed_s += billed(p, H - wake);
-    }
+    if (awake)
+        sleep_at(p, st, wake, H);
 }
 
 double sim_wait_quantile(const sim_inst_stats *st, double cold_start,

@@ -10,26 +10,30 @@
  * <= H are executed; an instance awake at H counts H - wake.
  *
  * Instances that share nothing (one per agent, tenant or session) are
- * independent, so each is simulated by one pass over its own arrivals in
+ * independent, so each is simulated by one pass over its own messages in
  * time order: the pending-event set of one instance is its next arrival,
  * its busy horizon and its idle deadline, compared in the total order
  * (time, then arrival before timeout before departure -- a tie has
  * probability zero with continuous times, and the rule makes it
  * deterministic anyway).  Nothing is ever cancelled or re-queued, which is
- * what makes this the fast path: a message costs two random draws and a
- * few comparisons.
+ * what makes this the fast path: a message costs its two random draws
+ * (made by the workload) and a few comparisons.  Coupled systems -- a
+ * shared pool whose instances compete for one queue -- run on the general
+ * event queue instead (pool.h).
  */
 #ifndef SIM_DES_H
 #define SIM_DES_H
 
 #include <stdint.h>
 
-#include "sim/rng.h"
-#include "sim/scenario.h"
+#include "sim/workload.h"
+
+/* Slices of the horizon over which awake instances and arrivals are
+ * tallied: for charts, and to find when an hour pool runs dry. */
+#define SIM_TIMELINE 1024
 
 /* What one instance needs to know. */
 typedef struct sim_inst_params {
-    double rate;            /* Poisson arrivals per second */
     double horizon;         /* H, seconds */
     double cold_start;      /* C, seconds */
     double idle_timeout;    /* T, seconds */
@@ -37,8 +41,6 @@ typedef struct sim_inst_params {
     int never_sleeps;       /* a connected client keeps it awake */
     double granularity;     /* each awake run bills in whole units of it */
     double minimum;         /* and at least this long (0: none) */
-    const scn_dist *busy;   /* service time distribution */
-    gsl_rng *gsl;           /* draws gamma; its state is the service stream */
 } sim_inst_params;
 
 #define SIM_WAIT_BINS 256
@@ -55,17 +57,22 @@ typedef struct sim_inst_stats {
     double wait_s;          /* total cold-start wait of messages */
     uint64_t waited;        /* messages that waited on a cold start */
     uint64_t wait_hist[SIM_WAIT_BINS];  /* waits over [0, C] */
+    double awake_tl[SIM_TIMELINE];      /* awake instance-seconds per slice */
+    double arrivals_tl[SIM_TIMELINE];   /* messages per slice */
 } sim_inst_stats;
 
 /*
- * Simulates one instance with streams `arr` and `svc` and adds its counts
+ * Simulates one instance over the time-ordered messages `next` yields
+ * (1 and *m filled, or 0 at the end; see workload.h) and adds its counts
  * to `st`.  Never fails: the parameters were checked when loaded.
  */
-void sim_instance_run(const sim_inst_params *p, sim_rng *arr, sim_rng *svc,
+void sim_instance_run(const sim_inst_params *p,
+                      int (*next)(void *ctx, sim_msg *m), void *ctx,
                       sim_inst_stats *st);
 
-/* Draws one service time in seconds. */
-double sim_draw_busy(const scn_dist *d, sim_rng *svc, gsl_rng *g);
+/* Adds the interval [a, b) of one instance's awake time to a timeline of
+ * SIM_TIMELINE slices over [0, H). */
+void sim_timeline_add(double *tl, double H, double a, double b);
 
 /* The p-quantile (0..1) of cold-start waits, in seconds. */
 double sim_wait_quantile(const sim_inst_stats *st, double cold_start,

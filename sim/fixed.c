@@ -209,5 +209,9 @@ double sim_fx_to_double(sim_fx a)
 
 sim_fx sim_fx_from_double(double d)
 {
-    return (sim_fx)llround(d * 1e6) * (SIM_FX_ONE / 1000000);
+    /* Every digit a double carries: |d| < 1.7e26 fits the 128 bits. */
+    double r = d * 1e12;
+    if (!(r < 1.7e38 && r > -1.7e38))
+        return 0;
+    return (sim_fx)(r + (r >= 0 ? 0.5 : -0.5));
 }

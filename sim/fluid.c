@@ -64,23 +64,16 @@ static sim_fx ifx(int64_t n)
     return sim_fx_from_int(n);
 }
 
-/* Instances one group of `n` agents needs, or -1 with a diagnostic. */
-static int64_t size_group(const price_ctx *ctx, const price_deploy *pd,
-                          int64_t n, calc *c)
+/* Instances that carry `k` active agents among `n`, or -1 with a
+ * diagnostic. */
+static int64_t instances_for(const price_ctx *ctx, const price_deploy *pd,
+                             int64_t n, sim_fx k, calc *c)
 {
     const scn_deployment *d = pd->dep;
     const scn_profile *pr = &ctx->scn->profile;
-    double a = sim_fx_to_double(c->a);
-    static const double q[] = {0, 0.95, 0.99, 1};
-    sim_fx k;
 
     if (d->instances >= 0)
         return d->instances;
-    if (d->mode == SCN_MODE_AUTOSCALE || d->sizing == SCN_SIZE_MEAN)
-        k = mul(c, ifx(n), c->a);
-    else
-        k = ifx(sim_binomial_quantile(n, a, q[d->sizing]));
-
     sim_fx mem_room = pd->cap_memory_gb - pr->base_memory_gb;
     if (mem_room <= 0) {
         price_reject(ctx, d->pos, "deployment '%s': the runtime's "
@@ -88,6 +81,8 @@ static int64_t size_group(const price_ctx *ctx, const price_deploy *pd,
                      "instance", d->name, d->plan ? d->plan : "configured");
         return -1;
     }
+    if (k > ifx(n))
+        k = ifx(n);
     sim_fx cpu_need = mul(c, k, pr->active_vcpu);
     sim_fx mem_need = mul(c, k, pr->active_memory_gb) +
                       mul(c, ifx(n) - k, pr->idle_memory_gb);
@@ -102,6 +97,35 @@ static int64_t size_group(const price_ctx *ctx, const price_deploy *pd,
     if (inst > d->max_instances)
         inst = d->max_instances;
     return inst;
+}
+
+int64_t sim_pool_size(const price_ctx *ctx, const price_deploy *pd,
+                      int64_t n, sim_fx k)
+{
+    calc c = {0, 0};
+    int64_t inst = instances_for(ctx, pd, n, k, &c);
+    if (c.err && inst >= 0) {
+        price_reject(ctx, pd->dep->pos, "deployment '%s': the numbers are "
+                     "too large to size exactly", pd->dep->name);
+        return -1;
+    }
+    return inst;
+}
+
+/* Instances one group of `n` agents needs, or -1 with a diagnostic. */
+static int64_t size_group(const price_ctx *ctx, const price_deploy *pd,
+                          int64_t n, calc *c)
+{
+    const scn_deployment *d = pd->dep;
+    double a = sim_fx_to_double(c->a);
+    static const double q[] = {0, 0.95, 0.99, 1};
+    sim_fx k;
+
+    if (d->mode == SCN_MODE_AUTOSCALE || d->sizing == SCN_SIZE_MEAN)
+        k = mul(c, ifx(n), c->a);
+    else
+        k = ifx(sim_binomial_quantile(n, a, q[d->sizing]));
+    return instances_for(ctx, pd, n, k, c);
 }
 
 /* Adds `count` identical groups of `n` agents (`tenants` tenants each). */

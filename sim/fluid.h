@@ -33,6 +33,15 @@ int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
 int sim_traffic(const price_ctx *ctx, const price_deploy *pd,
                 sim_usage *u /* IN/OUT */);
 
+/*
+ * Instances a pool of `n` agents needs when `k` of them are active at
+ * once: the larger of vCPU and memory demand over one instance's room,
+ * over target_utilization, rounded up, within min and max (the scenario's
+ * `instances` when given).  -1 with a diagnostic when no agent fits.
+ */
+int64_t sim_pool_size(const price_ctx *ctx, const price_deploy *pd,
+                      int64_t n, sim_fx k);
+
 /* Smallest k with P(Binomial(n, p) <= k) >= q; n when q >= 1. */
 int64_t sim_binomial_quantile(int64_t n, double p, double q);
 

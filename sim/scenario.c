@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/workload.h"
 #include "sim/yml.h"
 
 const char *const scn_arch_names[] = {
@@ -248,7 +249,11 @@ static void load_profile_json(loader *L, const yml_node *n, const char *rel)
 static const char *const workload_keys[] = {
     "tenants", "agents_per_tenant", "transport", "active_fraction",
     "messages_per_agent_month", "arrivals", "busy_per_message", "connected",
-    NULL
+    "classes", NULL
+};
+static const char *const class_keys[] = {
+    "name", "tenants", "agents_per_tenant", "messages_per_agent_month",
+    "arrivals", "busy_per_message", NULL
 };
 
 static void load_dist(loader *L, const yml_node *n, scn_dist *out)
@@ -257,9 +262,10 @@ static void load_dist(loader *L, const yml_node *n, scn_dist *out)
                                        "sigma", "shape", "file", NULL};
     static const char *const kinds[] = {"fixed", "exponential", "lognormal",
                                         "gamma", "empirical", NULL};
-    const char *what = "workload.busy_per_message";
+    const char *what = "busy_per_message";
     int kind = SCN_DIST_FIXED;
 
+    free(out->path);
     memset(out, 0, sizeof *out);
     if (yml_is_scalar(n)) {
         dur_seconds(L, n, what, &out->mean_s);
@@ -336,17 +342,16 @@ static void load_dist(loader *L, const yml_node *n, scn_dist *out)
     }
 }
 
-static void load_arrivals(loader *L, const yml_node *n)
+static void load_arrivals(loader *L, const yml_node *n, scn_class *c)
 {
     static const char *const simple[] = {"poisson", NULL};
     static const char *const forms[] = {"diurnal", "sessions", "trace",
                                         NULL};
-    scn_workload *w = &L->s->workload;
     int k;
 
     if (yml_is_scalar(n)) {
         if (yml_get_enum(L->doc, n, "arrivals", simple, &k) == SIM_OK)
-            w->arrivals = SCN_ARR_POISSON;
+            c->arrivals = SCN_ARR_POISSON;
         return;
     }
     if (yml_check_map(L->doc, n, "arrivals", forms) != SIM_OK)
@@ -359,35 +364,207 @@ static void load_arrivals(loader *L, const yml_node *n)
     const char *key = yml_map_key(L->doc, n, 0);
     yml_node *v = yml_map_value(L->doc, n, 0);
     if (strcmp(key, "diurnal") == 0) {
-        static const char *const dk[] = {"peak_hour", "peak_to_mean", NULL};
-        w->arrivals = SCN_ARR_DIURNAL;
-        w->peak_to_mean = FX(2);
-        w->peak_hour = 14;
+        static const char *const dk[] = {"peak_hour", "peak_to_mean",
+                                         "tz_spread_hours", "weekend_factor",
+                                         NULL};
+        c->arrivals = SCN_ARR_DIURNAL;
+        c->peak_to_mean = FX(2);
+        c->peak_hour = FX(14);
+        c->tz_spread_hours = 0;
+        c->weekend_factor = SIM_FX_ONE;
         if (yml_check_map(L->doc, v, "arrivals.diurnal", dk) != SIM_OK)
             return;
-        opt_int(L, v, "peak_hour", "diurnal.peak_hour", 0, 23, &w->peak_hour);
+        opt_fx(L, v, "peak_hour", "diurnal.peak_hour (0 to 24)", 0, FX(24),
+               &c->peak_hour);
         opt_fx(L, v, "peak_to_mean", "diurnal.peak_to_mean", SIM_FX_ONE,
-               FX(2), &w->peak_to_mean);
+               FX(20), &c->peak_to_mean);
+        opt_fx(L, v, "tz_spread_hours", "diurnal.tz_spread_hours", 0, FX(24),
+               &c->tz_spread_hours);
+        opt_fx(L, v, "weekend_factor", "diurnal.weekend_factor", 0, FX(10),
+               &c->weekend_factor);
     } else if (strcmp(key, "sessions") == 0) {
         static const char *const sk[] = {"per_agent_month",
                                          "messages_per_session",
                                          "think_time", NULL};
-        w->arrivals = SCN_ARR_SESSIONS;
-        w->messages_per_session = FX(1);
-        w->think_time_us = 60000000;
+        c->arrivals = SCN_ARR_SESSIONS;
+        c->messages_per_session = FX(1);
+        c->sessions_per_agent_month = -1;
+        c->think_time_us = 60000000;
         if (yml_check_map(L->doc, v, "arrivals.sessions", sk) != SIM_OK)
             return;
         opt_fx(L, v, "per_agent_month", "sessions.per_agent_month", 0,
-               FX_HUGE, &w->sessions_per_agent_month);
+               FX_HUGE, &c->sessions_per_agent_month);
         opt_fx(L, v, "messages_per_session", "sessions.messages_per_session",
-               SIM_FX_ONE, FX(100000), &w->messages_per_session);
-        opt_dur(L, v, "think_time", "sessions.think_time", &w->think_time_us);
+               SIM_FX_ONE, FX(100000), &c->messages_per_session);
+        opt_dur(L, v, "think_time", "sessions.think_time", &c->think_time_us);
     } else {
         const char *p;
-        w->arrivals = SCN_ARR_TRACE;
+        c->arrivals = SCN_ARR_TRACE;
+        free(c->trace_path);
+        c->trace_path = NULL;
         if (yml_get_str(L->doc, v, "arrivals.trace (a CSV file)", &p) ==
             SIM_OK)
-            w->trace_path = resolve_relative(L, p);
+            c->trace_path = resolve_relative(L, p);
+    }
+}
+
+/* The keys a class shares with the workload: how many messages, when they
+ * arrive, how long each keeps its agent busy. */
+static void load_class_keys(loader *L, const yml_node *m, scn_class *c,
+                            const char *what)
+{
+    yml_node *n;
+    char buf[96];
+    if ((n = yml_get(L->doc, m, "messages_per_agent_month"))) {
+        snprintf(buf, sizeof buf, "%s.messages_per_agent_month", what);
+        c->has_messages = 1;
+        yml_get_fx(L->doc, n, buf, 0, FX_HUGE, &c->messages_per_agent_month);
+    }
+    if ((n = yml_get(L->doc, m, "arrivals")))
+        load_arrivals(L, n, c);
+    if ((n = yml_get(L->doc, m, "busy_per_message"))) {
+        c->has_busy = 1;
+        load_dist(L, n, &c->busy);
+    }
+}
+
+static int class_copy(loader *L, scn_class *dst, const scn_class *src)
+{
+    *dst = *src;
+    dst->name = NULL;
+    dst->trace_path = dupstr(L, src->trace_path);
+    dst->busy.path = dupstr(L, src->busy.path);
+    dst->trace = NULL;
+    dst->busy.samples = NULL;
+    return L->nomem ? SIM_ENOMEM : SIM_OK;
+}
+
+static void class_free(scn_class *c)
+{
+    free(c->name);
+    free(c->trace_path);
+    free(c->busy.path);
+    if (c->trace) {
+        sim_trace_free(c->trace);
+        free(c->trace);
+    }
+    if (c->busy.samples) {
+        sim_samples_free(c->busy.samples);
+        free(c->busy.samples);
+    }
+}
+
+/* Reads the CSV files a class refers to, so `validate` checks them too. */
+static void load_class_files(loader *L, scn_class *c, const yml_node *at)
+{
+    if (c->arrivals == SCN_ARR_TRACE && c->trace_path) {
+        c->trace = calloc(1, sizeof *c->trace);
+        if (!c->trace) {
+            L->nomem = 1;
+            return;
+        }
+        if (sim_trace_load(c->trace_path, L->d, c->trace) != SIM_OK) {
+            free(c->trace);
+            c->trace = NULL;
+            /* The trace's own error names its line; say who asked. */
+            yml_error(L->doc, at, "cannot use trace '%s' (see above)",
+                      c->trace_path);
+            return;
+        }
+        c->tenants = c->trace->tenants;
+        c->agents_per_tenant = c->trace->agents_per_tenant;
+    }
+    if (c->has_busy && c->busy.kind == SCN_DIST_EMPIRICAL && c->busy.path) {
+        c->busy.samples = calloc(1, sizeof *c->busy.samples);
+        if (!c->busy.samples) {
+            L->nomem = 1;
+            return;
+        }
+        if (sim_samples_load(c->busy.path, L->d, c->busy.samples) !=
+            SIM_OK) {
+            free(c->busy.samples);
+            c->busy.samples = NULL;
+            yml_error(L->doc, at, "cannot use busy times '%s' (see above)",
+                      c->busy.path);
+        }
+    }
+}
+
+/* What every class of the stochastic form must have. */
+static void check_class(loader *L, const scn_class *c, const yml_node *at)
+{
+    if (c->arrivals == SCN_ARR_TRACE)
+        return;
+    if (c->arrivals == SCN_ARR_SESSIONS) {
+        if (c->sessions_per_agent_month < 0 && !c->has_messages)
+            yml_error(L->doc, at, "sessions arrivals need "
+                      "'sessions.per_agent_month' or "
+                      "'messages_per_agent_month'");
+        return;
+    }
+    if (!c->has_messages)
+        yml_error(L->doc, at, "the stochastic form needs "
+                  "'messages_per_agent_month'%s", c->name ? " in each class"
+                  : "");
+}
+
+static void load_classes(loader *L, const yml_node *seq, const scn_class *base)
+{
+    scn_workload *w = &L->s->workload;
+    size_t n = yml_seq_len(seq);
+    if (!yml_is_seq(seq) || n == 0) {
+        yml_error(L->doc, seq, "expected 'classes' as a non-empty list of "
+                  "{name, tenants, ...}");
+        return;
+    }
+    w->classes = calloc(n, sizeof *w->classes);
+    if (!w->classes) {
+        L->nomem = 1;
+        return;
+    }
+    w->explicit_classes = 1;
+    for (size_t i = 0; i < n; i++) {
+        yml_node *m = yml_seq_item(L->doc, seq, i);
+        scn_class *c = &w->classes[i];
+        char what[64];
+        if (class_copy(L, c, base) != SIM_OK)
+            return;
+        w->nclasses = i + 1;
+        c->pos = pos_of(m);
+        if (yml_check_map(L->doc, m, "class", class_keys) != SIM_OK)
+            continue;
+        yml_node *nn = yml_get(L->doc, m, "name");
+        if (nn)
+            opt_str(L, m, "name", "class name", &c->name);
+        else {
+            snprintf(what, sizeof what, "class-%zu", i + 1);
+            c->name = dupstr(L, what);
+        }
+        snprintf(what, sizeof what, "classes[%zu]", i + 1);
+        load_class_keys(L, m, c, what);
+        yml_node *tn = yml_get(L->doc, m, "tenants");
+        c->tenants_pos = pos_of(tn ? tn : m);
+        if (c->arrivals == SCN_ARR_TRACE) {
+            if (tn || yml_get(L->doc, m, "agents_per_tenant"))
+                yml_error(L->doc, tn ? tn : m, "a class replaying a trace "
+                          "takes its tenants and agents from the trace");
+        } else {
+            if (!tn)
+                yml_error(L->doc, m, "each class needs 'tenants' (a whole "
+                          "number >= 1)");
+            else
+                yml_get_int(L->doc, tn, "class tenants", 1, 100000000,
+                            &c->tenants);
+            opt_int(L, m, "agents_per_tenant", "class agents_per_tenant", 1,
+                    1000000, &c->agents_per_tenant);
+        }
+        for (size_t j = 0; j < i; j++)
+            if (c->name && w->classes[j].name &&
+                strcmp(c->name, w->classes[j].name) == 0)
+                yml_error(L->doc, nn ? nn : m, "duplicate class name '%s'",
+                          c->name);
+        check_class(L, c, m);
+        load_class_files(L, c, m);
     }
 }
 
@@ -417,64 +594,97 @@ static void load_connected(loader *L, const yml_node *n)
 static void load_workload(loader *L, const yml_node *m)
 {
     scn_workload *w = &L->s->workload;
+    scn_class base;
     int k;
+
+    memset(&base, 0, sizeof base);
     w->pos = pos_of(m);
     if (yml_check_map(L->doc, m, "workload", workload_keys) != SIM_OK)
         return;
+    yml_node *cls = yml_get(L->doc, m, "classes");
+    yml_node *af = yml_get(L->doc, m, "active_fraction");
+    yml_node *mm = yml_get(L->doc, m, "messages_per_agent_month");
+    yml_node *arr = yml_get(L->doc, m, "arrivals");
     yml_node *tn = yml_get(L->doc, m, "tenants");
-    if (!tn)
+
+    base.agents_per_tenant = 1;
+    opt_int(L, m, "agents_per_tenant", "workload.agents_per_tenant", 1,
+            1000000, &base.agents_per_tenant);
+    base.arrivals = af ? SCN_ARR_NONE : SCN_ARR_POISSON;
+    load_class_keys(L, m, &base, "workload");
+    if (base.arrivals == SCN_ARR_TRACE && !cls) {
+        if (tn)
+            yml_error(L->doc, tn, "a workload replaying a trace takes its "
+                      "tenants and agents from the trace");
+    } else if (!tn && !cls)
         yml_error(L->doc, m, "workload needs 'tenants' (a whole number >= "
                   "1)");
-    else
+    else if (tn && cls)
+        yml_error(L->doc, tn, "with 'classes', each class gives its own "
+                  "'tenants'");
+    else if (tn)
         yml_get_int(L->doc, tn, "workload.tenants", 1, 100000000,
-                    &w->tenants);
-    w->agents_per_tenant = 1;
-    opt_int(L, m, "agents_per_tenant", "workload.agents_per_tenant", 1,
-            1000000, &w->agents_per_tenant);
-    if (w->tenants * w->agents_per_tenant > 1000000000LL) {
-        yml_error(L->doc, m, "workload has %lld agents; at most 10^9 are "
-                  "supported", (long long)(w->tenants * w->agents_per_tenant));
-    }
+                    &base.tenants);
+    w->agents_per_tenant = base.agents_per_tenant;
     k = SCN_WEBSOCKET;
     opt_enum(L, m, "transport", "transport", scn_transport_names, &k);
     w->transport = (enum scn_transport)k;
 
-    yml_node *af = yml_get(L->doc, m, "active_fraction");
-    yml_node *mm = yml_get(L->doc, m, "messages_per_agent_month");
     if (af) {
         w->fluid = 1;
         w->fraction_pos = pos_of(af);
         yml_get_fx(L->doc, af, "workload.active_fraction", 0, SIM_FX_ONE,
                    &w->active_fraction);
+        if (arr)
+            yml_error(L->doc, arr, "'arrivals' belongs to the stochastic "
+                      "form; the fluid form (active_fraction) has no "
+                      "arrivals");
+        if (cls)
+            yml_error(L->doc, cls, "'classes' belong to the stochastic "
+                      "form; the fluid form (active_fraction) has one kind "
+                      "of tenant");
     }
     if (mm) {
         w->has_messages = 1;
         w->messages_pos = pos_of(mm);
-        yml_get_fx(L->doc, mm, "workload.messages_per_agent_month", 0,
-                   FX_HUGE, &w->messages_per_agent_month);
+        w->messages_per_agent_month = base.messages_per_agent_month;
     }
-    yml_node *arr = yml_get(L->doc, m, "arrivals");
-    if (arr)
-        load_arrivals(L, arr);
-    if (!af && !mm && w->arrivals != SCN_ARR_TRACE &&
-        w->arrivals != SCN_ARR_SESSIONS)
+    if (!af && !mm && !cls && base.arrivals != SCN_ARR_TRACE &&
+        base.arrivals != SCN_ARR_SESSIONS)
         yml_error(L->doc, m, "workload needs 'active_fraction' (the fluid "
                   "form) or 'messages_per_agent_month' (the stochastic "
                   "form)");
-    if (af && arr)
-        yml_error(L->doc, arr, "'arrivals' belongs to the stochastic form; "
-                  "the fluid form (active_fraction) has no arrivals");
-    if (!af && !arr)
-        w->arrivals = SCN_ARR_POISSON;
-    yml_node *busy = yml_get(L->doc, m, "busy_per_message");
-    if (busy) {
-        w->has_busy = 1;
-        load_dist(L, busy, &w->busy);
-    }
     yml_node *conn = yml_get(L->doc, m, "connected");
     w->connected = SCN_CONN_ALWAYS;
     if (conn)
         load_connected(L, conn);
+
+    if (cls && !af)
+        load_classes(L, cls, &base);
+    else {
+        w->classes = calloc(1, sizeof *w->classes);
+        if (!w->classes) {
+            L->nomem = 1;
+            class_free(&base);
+            return;
+        }
+        w->nclasses = 1;
+        if (class_copy(L, &w->classes[0], &base) == SIM_OK) {
+            w->classes[0].pos = w->pos;
+            w->classes[0].tenants_pos = pos_of(tn ? tn : m);
+            if (!af && (mm || arr))
+                check_class(L, &w->classes[0], m);
+            load_class_files(L, &w->classes[0], arr ? arr : m);
+        }
+    }
+    class_free(&base);
+    for (size_t i = 0; i < w->nclasses; i++) {
+        w->tenants += w->classes[i].tenants;
+        w->agents += w->classes[i].tenants * w->classes[i].agents_per_tenant;
+    }
+    if (w->agents > 1000000000LL)
+        yml_error(L->doc, m, "workload has %lld agents; at most 10^9 are "
+                  "supported", (long long)w->agents);
 }
 
 /* ---- deployments -------------------------------------------------------- */
@@ -485,7 +695,9 @@ static const char *const deployment_keys[] = {
 };
 static const char *const scaling_keys[] = {
     "mode", "instances", "min", "max", "sizing", "idle_timeout",
-    "cold_start", "target_utilization", "tenants_per_instance", NULL
+    "cold_start", "target_utilization", "tenants_per_instance",
+    "queue_limit", "metric_period", "scale_out_after", "scale_in_after",
+    "cooldown", NULL
 };
 static const char *const extras_keys[] = {
     "support", "storage_gb", "ipv4", "load_balancer", "postgres",
@@ -571,6 +783,25 @@ static void load_scaling(loader *L, const yml_node *m, scn_deployment *dp)
            SIM_FX_ONE / 100, SIM_FX_ONE, &dp->target_utilization);
     opt_int(L, m, "tenants_per_instance", "scaling.tenants_per_instance", 1,
             100000000, &dp->tenants_per_instance);
+    if ((n = yml_get(L->doc, m, "queue_limit"))) {
+        /* "unbounded" reads better than a sentinel number. */
+        if (yml_is_scalar(n) && strcmp(yml_scalar(n), "unbounded") == 0)
+            dp->queue_limit = -1;
+        else
+            yml_get_int(L->doc, n, "scaling.queue_limit (a whole number "
+                        ">= 0 or 'unbounded')", 0, 1000000000,
+                        &dp->queue_limit);
+    }
+    opt_dur(L, m, "metric_period", "scaling.metric_period",
+            &dp->metric_period_us);
+    opt_dur(L, m, "scale_out_after", "scaling.scale_out_after",
+            &dp->scale_out_after_us);
+    opt_dur(L, m, "scale_in_after", "scaling.scale_in_after",
+            &dp->scale_in_after_us);
+    opt_dur(L, m, "cooldown", "scaling.cooldown", &dp->cooldown_us);
+    if ((n = yml_get(L->doc, m, "metric_period")) &&
+        dp->metric_period_us < 1000000)
+        yml_error(L->doc, n, "scaling.metric_period must be at least 1s");
 }
 
 static void load_deployment(loader *L, const yml_node *m, scn_deployment *dp,
@@ -587,6 +818,14 @@ static void load_deployment(loader *L, const yml_node *m, scn_deployment *dp,
     dp->idle_timeout_us = -1;
     dp->cold_start_us = -1;
     dp->target_utilization = SIM_FX_ONE;
+    /* The defaults of AWS target tracking: one-minute metrics, three
+     * breaching minutes to scale out, fifteen to scale in, five-minute
+     * cooldowns. */
+    dp->queue_limit = -1;
+    dp->metric_period_us = 60000000;
+    dp->scale_out_after_us = 180000000;
+    dp->scale_in_after_us = 900000000;
+    dp->cooldown_us = 300000000;
     dp->mode = SCN_MODE_ALWAYS_ON;
     dp->extras.seats = 1;
     dp->extras.scripts = 1;
@@ -655,6 +894,11 @@ static void load_deployment(loader *L, const yml_node *m, scn_deployment *dp,
     if (dp->instances >= 0 && dp->mode == SCN_MODE_ALWAYS_ON &&
         !yml_get(L->doc, yml_get(L->doc, m, "scaling"), "mode"))
         dp->mode = SCN_MODE_FIXED;      /* "instances: 5" alone means fixed */
+    /* Target tracking aims below full, or it would scale out only once
+     * messages already queue; 70% is the usual starting point. */
+    if (dp->mode == SCN_MODE_AUTOSCALE &&
+        !yml_get(L->doc, yml_get(L->doc, m, "scaling"), "target_utilization"))
+        dp->target_utilization = SIM_FX_ONE * 7 / 10;
     if ((n = yml_get(L->doc, m, "extras")))
         load_extras(L, n, &dp->extras);
 }
@@ -944,8 +1188,9 @@ void scn_free(scn_scenario *s)
         free(s->rates[i].key);
     free(s->rates);
     free(s->markups);
-    free(s->workload.trace_path);
-    free(s->workload.busy.path);
+    for (size_t i = 0; i < s->workload.nclasses; i++)
+        class_free(&s->workload.classes[i]);
+    free(s->workload.classes);
     free(s->profile.source);
     free(s->pricing);
     free(s->name);
@@ -956,7 +1201,7 @@ void scn_free(scn_scenario *s)
 
 int64_t scn_agents(const scn_scenario *s)
 {
-    return s->workload.tenants * s->workload.agents_per_tenant;
+    return s->workload.agents;
 }
 
 static void vat(const scn_scenario *s, sim_diag *d, enum sim_diag_level lvl,

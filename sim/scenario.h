@@ -64,6 +64,7 @@ typedef struct scn_dist {
     sim_fx sigma;       /* lognormal shape */
     sim_fx shape;       /* gamma shape (k); mean_s gives the scale */
     char *path;         /* empirical CSV */
+    struct sim_samples *samples;    /* its values, loaded with the scenario */
 } scn_dist;
 
 typedef struct scn_profile {
@@ -78,24 +79,45 @@ typedef struct scn_profile {
     char *source;       /* the JSON profile's path when loaded from one */
 } scn_profile;
 
-typedef struct scn_workload {
+/*
+ * One class of tenants that behave alike.  A scenario without `classes`
+ * has one class made of the workload's own keys; with `classes`, each
+ * class starts from those keys and overrides what it gives.
+ */
+typedef struct scn_class {
+    char *name;
     int64_t tenants;
     int64_t agents_per_tenant;
-    enum scn_transport transport;
-    int fluid;                      /* active_fraction given */
-    sim_fx active_fraction;
     int has_messages;
     sim_fx messages_per_agent_month;
     enum scn_arrivals arrivals;
     /* diurnal */
     sim_fx peak_to_mean;
-    int64_t peak_hour;
+    sim_fx peak_hour;
+    sim_fx tz_spread_hours;
+    sim_fx weekend_factor;
     /* sessions */
     sim_fx sessions_per_agent_month, messages_per_session;
     int64_t think_time_us;
     char *trace_path;
+    struct sim_trace *trace;        /* loaded with the scenario */
     int has_busy;
     scn_dist busy;
+    scn_pos pos, tenants_pos;
+} scn_class;
+
+typedef struct scn_workload {
+    int64_t tenants;                /* over all classes */
+    int64_t agents_per_tenant;      /* the workload's own key (fluid form) */
+    int64_t agents;                 /* over all classes */
+    enum scn_transport transport;
+    int fluid;                      /* active_fraction given */
+    sim_fx active_fraction;
+    int has_messages;               /* the workload's own keys */
+    sim_fx messages_per_agent_month;
+    scn_class *classes;             /* at least one once loaded */
+    size_t nclasses;
+    int explicit_classes;           /* `classes` was given */
     enum scn_connected connected;
     int64_t linger_us;
     scn_pos pos, fraction_pos, messages_pos;
@@ -134,6 +156,11 @@ typedef struct scn_deployment {
     int64_t cold_start_us;          /* -1: provider default */
     sim_fx target_utilization;      /* share of capacity a pool may fill */
     int64_t tenants_per_instance;   /* pooled: tenants packed together */
+    int64_t queue_limit;            /* pools: waiting messages; -1 unbounded */
+    int64_t metric_period_us;       /* autoscale: metric averaging period */
+    int64_t scale_out_after_us;     /* autoscale: sustained breach to grow */
+    int64_t scale_in_after_us;      /* autoscale: sustained slack to shrink */
+    int64_t cooldown_us;            /* autoscale: between two actions */
     scn_extras extras;
     scn_pos pos, provider_pos, plan_pos, arch_pos, basis_pos, mode_pos,
         instance_pos, region_pos, instances_pos, idle_pos, cold_pos;

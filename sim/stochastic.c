@@ -3,16 +3,190 @@
  */
 #include "sim/stochastic.h"
 
-#include <gsl/gsl_rng.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/fluid.h"
+#include "sim/pool.h"
+
+_Static_assert(SIM_POOL_TIMELINE == SIM_TIMELINE,
+               "pool and instance timelines must share their slices");
 
 static sim_fx fxd(double v)
 {
     return sim_fx_from_double(v);
 }
+
+static int src_next(void *ctx, sim_msg *m)
+{
+    return sim_source_next(ctx, m);
+}
+
+/* ---- the workload model ------------------------------------------------- */
+
+int sim_model_build(const scn_scenario *s, sim_workload_model *m)
+{
+    const scn_workload *w = &s->workload;
+    uint64_t first = 0;
+
+    memset(m, 0, sizeof *m);
+    m->classes = calloc(w->nclasses ? w->nclasses : 1, sizeof *m->classes);
+    if (!m->classes)
+        return SIM_ENOMEM;
+    m->nclasses = w->nclasses;
+    m->horizon = (double)s->horizon_us / 1e6;
+    m->seed = s->seed;
+    for (size_t i = 0; i < w->nclasses; i++) {
+        const scn_class *c = &w->classes[i];
+        sim_class *k = &m->classes[i];
+        double msgs = sim_fx_to_double(c->messages_per_agent_month);
+        k->first_agent = first;
+        k->tenants = c->tenants;
+        k->agents_per_tenant = c->agents_per_tenant;
+        k->rate = msgs / SIM_MONTH_SECONDS;
+        k->busy = c->has_busy ? &c->busy : NULL;
+        k->samples = c->has_busy ? c->busy.samples : NULL;
+        switch (c->arrivals) {
+        case SCN_ARR_NONE:
+        case SCN_ARR_POISSON:
+            k->kind = SIM_ARR_POISSON;
+            break;
+        case SCN_ARR_DIURNAL:
+            k->kind = SIM_ARR_DIURNAL;
+            k->peak_hour = sim_fx_to_double(c->peak_hour);
+            k->peak_to_mean = sim_fx_to_double(c->peak_to_mean);
+            k->tz_spread_hours = sim_fx_to_double(c->tz_spread_hours);
+            k->weekend_factor = sim_fx_to_double(c->weekend_factor);
+            break;
+        case SCN_ARR_SESSIONS: {
+            double mps = sim_fx_to_double(c->messages_per_session);
+            double sessions = c->sessions_per_agent_month >= 0
+                                  ? sim_fx_to_double(c->sessions_per_agent_month)
+                                  : msgs / mps;
+            k->kind = SIM_ARR_SESSIONS;
+            k->session_rate = sessions / SIM_MONTH_SECONDS;
+            k->messages_per_session = mps;
+            k->think_s = (double)c->think_time_us / 1e6;
+            k->rate = k->session_rate * mps;
+            break;
+        }
+        case SCN_ARR_TRACE: {
+            size_t within = 0;
+            k->kind = SIM_ARR_TRACE;
+            k->trace = c->trace;
+            for (size_t r = 0; c->trace && r < c->trace->nrows; r++)
+                within += c->trace->rows[r].t <= m->horizon;
+            k->rate = c->tenants * c->agents_per_tenant > 0
+                          ? (double)within /
+                                ((double)(c->tenants * c->agents_per_tenant) *
+                                 m->horizon)
+                          : 0;
+            break;
+        }
+        }
+        first += (uint64_t)(c->tenants * c->agents_per_tenant);
+    }
+    m->agents = first;
+    return SIM_OK;
+}
+
+void sim_model_free(sim_workload_model *m)
+{
+    free(m->classes);
+    m->classes = NULL;
+    m->nclasses = 0;
+}
+
+/* ---- groups ------------------------------------------------------------- */
+
+/*
+ * Walks the agents in groups as the architecture places them on
+ * instances: every group is a contiguous range of agents.  Pooled
+ * deployments pack `k` consecutive tenants, per-tenant ones one, shared
+ * ones all; per-agent (and per-session) one agent each.
+ */
+typedef struct grouper {
+    const sim_workload_model *m;
+    int per_agent;
+    int64_t k;                  /* tenants per group */
+    size_t cls;                 /* the tenant walk: class and tenant */
+    int64_t tenant;
+    uint64_t agent;             /* the agent walk */
+} grouper;
+
+static void grouper_init(grouper *g, const sim_workload_model *m,
+                         const scn_deployment *d)
+{
+    memset(g, 0, sizeof *g);
+    g->m = m;
+    switch (d->arch) {
+    case SCN_ARCH_SHARED:
+        g->k = INT64_MAX;
+        break;
+    case SCN_ARCH_PER_TENANT:
+        g->k = 1;
+        break;
+    case SCN_ARCH_POOLED:
+        g->k = d->tenants_per_instance;
+        break;
+    default:
+        g->per_agent = 1;
+        break;
+    }
+}
+
+static int next_group(grouper *g, uint64_t *first, uint64_t *n)
+{
+    const sim_workload_model *m = g->m;
+    if (g->per_agent) {
+        if (g->agent >= m->agents)
+            return 0;
+        *first = g->agent++;
+        *n = 1;
+        return 1;
+    }
+    /* Skip classes with nothing left. */
+    while (g->cls < m->nclasses && g->tenant >= m->classes[g->cls].tenants) {
+        g->cls++;
+        g->tenant = 0;
+    }
+    if (g->cls >= m->nclasses)
+        return 0;
+    const sim_class *c = &m->classes[g->cls];
+    *first = c->first_agent + (uint64_t)(g->tenant * c->agents_per_tenant);
+    *n = 0;
+    for (int64_t taken = 0; taken < g->k && g->cls < m->nclasses; taken++) {
+        c = &m->classes[g->cls];
+        *n += (uint64_t)c->agents_per_tenant;
+        if (++g->tenant >= c->tenants) {
+            g->cls++;
+            g->tenant = 0;
+            while (g->cls < m->nclasses && m->classes[g->cls].tenants == 0)
+                g->cls++;
+        }
+    }
+    return 1;
+}
+
+/* Mean messages in service for agents [first, first + n): Little's law. */
+static double group_load(const sim_workload_model *m, uint64_t first,
+                         uint64_t n)
+{
+    double load = 0;
+    for (size_t i = 0; i < m->nclasses; i++) {
+        const sim_class *c = &m->classes[i];
+        uint64_t lo = c->first_agent;
+        uint64_t hi = lo + (uint64_t)(c->tenants * c->agents_per_tenant);
+        uint64_t a = first > lo ? first : lo;
+        uint64_t b = first + n < hi ? first + n : hi;
+        if (a < b)
+            load += (double)(b - a) * c->rate * sim_mean_busy(c);
+    }
+    return load;
+}
+
+/* ---- checks ------------------------------------------------------------- */
 
 /* Whether an open client connection keeps this provider's instance awake:
  * Railway counts outbound packets (heartbeat replies), Fly counts open
@@ -28,195 +202,478 @@ static int connection_keeps_awake(const price_ctx *ctx, const price_deploy *pd)
     return 1;
 }
 
-/* Agents per group and group count, as the fluid model groups them. */
-static int grouping(const price_ctx *ctx, const price_deploy *pd,
-                    int64_t *count, int64_t *size, int64_t *rem)
+static int check_supported(const price_ctx *ctx)
 {
     const scn_workload *w = &ctx->scn->workload;
-    const scn_deployment *d = pd->dep;
-    *rem = 0;
-    switch (d->arch) {
-    case SCN_ARCH_SHARED:
-        *count = 1;
-        *size = w->tenants * w->agents_per_tenant;
-        return SIM_OK;
-    case SCN_ARCH_PER_TENANT:
-        *count = w->tenants;
-        *size = w->agents_per_tenant;
-        return SIM_OK;
-    case SCN_ARCH_PER_AGENT:
-    case SCN_ARCH_PER_SESSION:
-        *count = w->tenants * w->agents_per_tenant;
-        *size = 1;
-        return SIM_OK;
-    case SCN_ARCH_POOLED:
-        *count = w->tenants / d->tenants_per_instance;
-        *size = d->tenants_per_instance * w->agents_per_tenant;
-        *rem = (w->tenants % d->tenants_per_instance) * w->agents_per_tenant;
-        return SIM_OK;
-    case SCN_ARCH_PER_REQUEST:
-        *count = 0;
-        *size = 0;
-        return SIM_OK;
+    for (size_t i = 0; i < w->nclasses; i++) {
+        const scn_class *c = &w->classes[i];
+        int rows_need_busy = 1;
+        if (c->arrivals == SCN_ARR_TRACE && c->trace) {
+            rows_need_busy = 0;
+            for (size_t r = 0; r < c->trace->nrows; r++)
+                if (c->trace->rows[r].busy < 0)
+                    rows_need_busy = 1;
+        }
+        if (!c->has_busy && rows_need_busy)
+            return price_reject(ctx, c->pos, "the stochastic form needs "
+                                "busy_per_message (how long an agent is "
+                                "busy with one message)%s",
+                                c->arrivals == SCN_ARR_TRACE
+                                    ? " for trace rows without busy seconds"
+                                    : "");
     }
-    return SIM_EINVAL;
-}
-
-static int check_supported(const price_ctx *ctx, const price_deploy *pd)
-{
-    const scn_workload *w = &ctx->scn->workload;
-    if (w->arrivals != SCN_ARR_POISSON)
-        return price_reject(ctx, w->pos, "this version simulates Poisson "
-                            "arrivals only; diurnal, sessions and trace "
-                            "arrivals are read but not yet simulated");
-    if (!w->has_busy)
-        return price_reject(ctx, w->pos, "the stochastic form needs "
-                            "busy_per_message (how long an agent is busy "
-                            "with one message)");
-    if (w->busy.kind == SCN_DIST_EMPIRICAL)
-        return price_reject(ctx, w->pos, "empirical busy_per_message is read "
-                            "but not yet simulated");
-    if (pd->dep->mode == SCN_MODE_AUTOSCALE)
-        return price_reject(ctx, pd->dep->mode_pos, "autoscaled pools are "
-                            "not yet simulated in the stochastic form; use "
-                            "always-on with sizing, fixed or scale-to-zero");
     return SIM_OK;
 }
 
-/* Mean service time in seconds, for Little's law. */
-static double mean_busy(const scn_dist *d)
+/* ---- sizing a pool from its demand -------------------------------------- */
+
+/* A growable min-heap of departure times. */
+typedef struct dheap {
+    double *v;
+    size_t n, cap;
+} dheap;
+
+static int dheap_push(dheap *h, double t)
 {
-    if (d->kind == SCN_DIST_LOGNORMAL) {
-        double s = sim_fx_to_double(d->sigma);
-        return sim_fx_to_double(d->median_s) * exp(s * s / 2);
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 64;
+        double *v = realloc(h->v, cap * sizeof *v);
+        if (!v)
+            return SIM_ENOMEM;
+        h->v = v;
+        h->cap = cap;
     }
-    return sim_fx_to_double(d->mean_s);
+    size_t i = h->n++;
+    while (i > 0 && h->v[(i - 1) / 2] > t) {
+        h->v[i] = h->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->v[i] = t;
+    return SIM_OK;
 }
 
-int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
-                       uint64_t rep, sim_usage *u, sim_waits *waits)
+static void dheap_pop(dheap *h)
 {
-    const scn_scenario *s = ctx->scn;
-    const scn_workload *w = &s->workload;
-    const scn_profile *pr = &s->profile;
-    int64_t count, size, rem;
-    int rc;
+    double last = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+            c++;
+        if (h->v[c] >= last)
+            break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (h->n)
+        h->v[i] = last;
+}
 
-    memset(u, 0, sizeof *u);
-    memset(waits, 0, sizeof *waits);
-    if ((rc = check_supported(ctx, pd)) != SIM_OK ||
-        (rc = grouping(ctx, pd, &count, &size, &rem)) != SIM_OK)
+/*
+ * The q-quantile of the number of messages in service, weighted by time,
+ * with unlimited capacity: the demand a pool must carry at that share of
+ * the month (q = 1: the peak).
+ */
+static int demand_quantile(const sim_workload_model *m, uint64_t rep,
+                           uint64_t first, uint64_t n, double q,
+                           double *out)
+{
+    sim_source *src;
+    dheap h = {0};
+    size_t ntw = 64, peak = 0;
+    double *tw = calloc(ntw, sizeof *tw);  /* time spent with k in service */
+    double t = 0, H = m->horizon;
+    sim_msg msg;
+    int rc = tw ? sim_source_open(m, rep, first, n, &src) : SIM_ENOMEM;
+    if (rc != SIM_OK) {
+        free(tw);
         return rc;
+    }
+    for (;;) {
+        int more = sim_source_next(src, &msg);
+        double next = more ? msg.t : H;
+        /* Departures up to the next arrival. */
+        while (h.n && h.v[0] <= next) {
+            tw[h.n] += h.v[0] - t;
+            t = h.v[0];
+            dheap_pop(&h);
+        }
+        tw[h.n] += next - t;
+        t = next;
+        if (!more)
+            break;
+        if ((rc = dheap_push(&h, msg.t + msg.busy)) != SIM_OK)
+            break;
+        if (h.n > peak)
+            peak = h.n;
+        if (h.n >= ntw) {
+            double *v = realloc(tw, 2 * ntw * sizeof *v);
+            if (!v) {
+                rc = SIM_ENOMEM;
+                break;
+            }
+            memset(v + ntw, 0, ntw * sizeof *v);
+            tw = v;
+            ntw *= 2;
+        }
+    }
+    if (rc == SIM_OK)
+        rc = sim_source_status(src);
+    sim_source_close(src);
+    if (rc == SIM_OK) {
+        if (q >= 1)
+            *out = (double)peak;
+        else {
+            double acc = 0;
+            size_t k = 0;
+            for (; k < ntw; k++) {
+                acc += tw[k];
+                if (acc >= q * H)
+                    break;
+            }
+            *out = (double)(k < ntw ? k : peak);
+        }
+    }
+    free(h.v);
+    free(tw);
+    return rc;
+}
 
-    double H = (double)s->horizon_us / 1e6;
-    double scale = (double)SIM_MONTH_SECONDS / H;
-    double lambda = sim_fx_to_double(w->messages_per_agent_month) /
-                    SIM_MONTH_SECONDS;
-    int sleeps = pd->dep->mode == SCN_MODE_SCALE_TO_ZERO || pd->objects;
-    sim_inst_params p = {0, H, (double)pd->cold_start_us / 1e6,
-                         (double)pd->idle_timeout_us / 1e6, 0,
-                         connection_keeps_awake(ctx, pd), 0, 0, &w->busy,
-                         NULL};
-    if (w->connected == SCN_CONN_LINGER && !pd->objects)
-        p.linger = (double)w->linger_us / 1e6;
-    /* The instance price's metering: Fargate and EC2 bill a run per second
-     * with a one-minute minimum, Railway per minute. */
+/* Messages one instance can serve at once: its vCPU and its memory (less
+ * the runtime's own) over what one message holds. */
+static int64_t slots_of(const price_ctx *ctx, const price_deploy *pd)
+{
+    const scn_profile *pr = &ctx->scn->profile;
+    double cpu = sim_fx_to_double(pr->active_vcpu);
+    double mem = sim_fx_to_double(pr->active_memory_gb);
+    double room = sim_fx_to_double(pd->cap_memory_gb - pr->base_memory_gb);
+    double k = 1e9;
+    if (cpu > 0 && pd->cap_vcpu > 0)
+        k = fmin(k, floor(sim_fx_to_double(pd->cap_vcpu) / cpu + 1e-9));
+    if (mem > 0)
+        k = fmin(k, floor(room / mem + 1e-9));
+    return k < 1 ? 1 : (int64_t)k;
+}
+
+/* ---- the hour pool ------------------------------------------------------ */
+
+/*
+ * An account's hour pool (Heroku Eco, Render free) runs dry at the moment
+ * its instances' summed awake time reaches it; from then on every
+ * instance sleeps to the month's end and users are refused.  `tl` holds
+ * awake instance-seconds and `arr` arrivals per slice of the horizon;
+ * within a slice both are taken as even.  Returns the share of awake
+ * time kept.
+ */
+static double drain_pool(const price_deploy *pd, double H, double scale,
+                         const double *tl, const double *arr,
+                         sim_usage *u)
+{
+    double pool = sim_fx_to_double(pd->hour_pool) * 3600 / scale;
+    double total = 0, cum = 0, w = H / SIM_TIMELINE;
+    for (int i = 0; i < SIM_TIMELINE; i++)
+        total += tl[i];
+    if (total <= pool || total <= 0)
+        return 1;
+    int i = 0;
+    while (i < SIM_TIMELINE && cum + tl[i] < pool)
+        cum += tl[i++];
+    double frac = i < SIM_TIMELINE && tl[i] > 0 ? (pool - cum) / tl[i] : 0;
+    double dry = (i + frac) * w;
+    double refused = i < SIM_TIMELINE ? arr[i] * (1 - frac) : 0;
+    for (int j = i + 1; j < SIM_TIMELINE; j++)
+        refused += arr[j];
+    u->pool_dry_at = fxd(dry * scale);
+    u->refused_seconds = fxd((H - dry) * scale);
+    u->refused_messages = fxd(refused * scale);
+    return pool / total;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+/* The instance price's metering: Fargate and EC2 bill a run per second
+ * with a one-minute minimum, Railway per minute. */
+static void metering(const price_deploy *pd, double *gran, double *min)
+{
     const char *price_id = price_plan_attr(pd->plan, "price");
     if (!price_id)
         price_id = price_plan_attr(pd->plan, "vcpu_price");
     if (!price_id && !pd->objects && !strcmp(pd->dep->provider, "railway"))
         price_id = "vcpu_second";
     const price_item *meter = price_id ? price_need(pd, price_id) : NULL;
+    *gran = *min = 0;
     if (meter) {
-        p.granularity = (double)meter->granularity_us / 1e6;
-        p.minimum = (double)meter->minimum_us / 1e6;
+        *gran = (double)meter->granularity_us / 1e6;
+        *min = (double)meter->minimum_us / 1e6;
     }
-    gsl_rng *g = gsl_rng_alloc(sim_rng_gsl_type);
-    if (!g)
+}
+
+/* Instances that sleep: one pass per instance. */
+static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
+                        const sim_workload_model *m, uint64_t rep,
+                        sim_usage *u, sim_waits *waits)
+{
+    const scn_scenario *s = ctx->scn;
+    const scn_workload *w = &s->workload;
+    const scn_profile *pr = &s->profile;
+    double H = m->horizon, scale = SIM_MONTH_SECONDS / H;
+    sim_inst_params p = {H, (double)pd->cold_start_us / 1e6,
+                         (double)pd->idle_timeout_us / 1e6, 0,
+                         connection_keeps_awake(ctx, pd), 0, 0};
+    if (w->connected == SCN_CONN_LINGER && !pd->objects)
+        p.linger = (double)w->linger_us / 1e6;
+    metering(pd, &p.granularity, &p.minimum);
+
+    sim_inst_stats *st = calloc(1, sizeof *st);
+    if (!st)
         return SIM_ENOMEM;
-    p.gsl = g;
-
-    sim_inst_stats st;
-    memset(&st, 0, sizeof st);
     double agent_awake = 0;     /* agent-seconds on awake instances */
-    int64_t groups = count + (rem ? 1 : 0);
-    for (int64_t gi = 0; gi < groups; gi++) {
-        int64_t n = gi < count ? size : rem;
-        sim_rng arr, svc;
-        void *saved = g->state;
-        sim_rng_seed(&arr, s->seed, rep, (uint64_t)gi, SIM_STREAM_ARRIVALS);
-        sim_rng_seed(&svc, s->seed, rep, (uint64_t)gi, SIM_STREAM_SERVICE);
-        p.rate = lambda * (double)n;
-        if (!sleeps)
-            p.never_sleeps = 1;
-        double before = st.awake_s;
-        sim_instance_run(&p, &arr, &svc, &st);
-        g->state = saved;
-        agent_awake += (st.awake_s - before) * (double)n;
+    uint64_t groups = 0, first, n;
+    grouper g;
+    grouper_init(&g, m, pd->dep);
+    while (next_group(&g, &first, &n)) {
+        sim_source *src;
+        int rc = sim_source_open(m, rep, first, n, &src);
+        if (rc != SIM_OK) {
+            free(st);
+            return rc;
+        }
+        double before = st->awake_s;
+        sim_instance_run(&p, src_next, src, st);
+        rc = sim_source_status(src);
+        sim_source_close(src);
+        if (rc != SIM_OK) {
+            free(st);
+            return rc;
+        }
+        agent_awake += (st->awake_s - before) * (double)n;
+        groups++;
     }
-    gsl_rng_free(g);
 
-    if (!sleeps) {
-        /* Always-on pools: instances as the fluid model sizes them from
-         * the mean concurrency (Little's law), traffic as simulated. */
-        double a = lambda * mean_busy(&w->busy);
-        rc = sim_fluid_run_at(ctx, pd, fxd(a > 1 ? 1 : a), u);
+    double keep = 1;
+    if (pd->hour_pool > 0)
+        keep = drain_pool(pd, H, scale, st->awake_tl, st->arrivals_tl, u);
+    double awake = st->billed_s * scale * keep;
+    double busy = st->busy_s * scale * keep;
+    sim_fx n_inst = sim_fx_from_int((int64_t)groups);
+    u->groups = n_inst;
+    u->provisioned = n_inst;
+    u->instances_peak = n_inst;
+    u->instance_seconds = fxd(awake);
+    u->instances_mean = fxd(st->awake_s * keep / H);
+    u->stopped_seconds = fxd((double)groups * SIM_MONTH_SECONDS - awake);
+    u->alloc_vcpu_seconds = fxd(awake * sim_fx_to_double(pd->cap_vcpu));
+    u->alloc_memory_gb_seconds =
+        fxd(awake * sim_fx_to_double(pd->cap_memory_gb));
+    u->vcpu_seconds = fxd(busy * sim_fx_to_double(pr->active_vcpu));
+    u->memory_gb_seconds = fxd(
+        busy * sim_fx_to_double(pr->active_memory_gb) +
+        (agent_awake * scale * keep - busy) *
+            sim_fx_to_double(pr->idle_memory_gb) +
+        awake * sim_fx_to_double(pr->base_memory_gb));
+    if (pd->objects)
+        u->object_seconds = u->instance_seconds;
+    u->cold_starts = fxd((double)st->cold_starts * scale * keep);
+    u->awake_fraction = groups ? fxd(st->awake_s * keep /
+                                     ((double)groups * H))
+                               : 0;
+    if (pd->hour_pool > 0)
+        u->pool_hours_used = fxd(sim_fx_to_double(u->instance_seconds) /
+                                 3600);
+    u->messages = fxd((double)st->messages * scale);
+    waits->p50 = sim_wait_quantile(st, p.cold_start, 0.50);
+    waits->p95 = sim_wait_quantile(st, p.cold_start, 0.95);
+    double slice = H / SIM_TIMELINE;
+    for (int i = 0; i < SIM_TIMELINE; i++)
+        waits->timeline[i] = st->awake_tl[i] / slice;
+    free(st);
+    return SIM_OK;
+}
+
+static void pool_add(sim_pool_stats *acc, const sim_pool_stats *st)
+{
+    acc->messages += st->messages;
+    acc->served += st->served;
+    acc->refused += st->refused;
+    acc->queued += st->queued;
+    acc->scale_outs += st->scale_outs;
+    acc->scale_ins += st->scale_ins;
+    acc->instance_s += st->instance_s;
+    acc->billed_s += st->billed_s;
+    acc->busy_s += st->busy_s;
+    acc->wait_s += st->wait_s;
+    acc->instances_peak += st->instances_peak;
+    for (int i = 0; i < SIM_POOL_WAIT_BINS; i++)
+        acc->wait_hist[i] += st->wait_hist[i];
+    for (int i = 0; i < SIM_POOL_TIMELINE; i++)
+        acc->timeline[i] += st->timeline[i];
+}
+
+/* Pools that stay up: fixed, sized from demand, or autoscaled. */
+static int run_pools(const price_ctx *ctx, const price_deploy *pd,
+                     const sim_workload_model *m, uint64_t rep,
+                     sim_usage *u, sim_waits *waits)
+{
+    const scn_deployment *d = pd->dep;
+    const scn_profile *pr = &ctx->scn->profile;
+    static const double q[] = {0, 0.95, 0.99, 1};
+    double H = m->horizon, scale = SIM_MONTH_SECONDS / H;
+    sim_pool_params p;
+    int rc = SIM_OK;
+
+    memset(&p, 0, sizeof p);
+    p.horizon = H;
+    p.slots = slots_of(ctx, pd);
+    p.autoscale = d->mode == SCN_MODE_AUTOSCALE;
+    p.min = d->min_instances;
+    p.max = d->max_instances;
+    p.target = sim_fx_to_double(d->target_utilization);
+    p.metric_period = (double)d->metric_period_us / 1e6;
+    p.scale_out_after = (double)d->scale_out_after_us / 1e6;
+    p.scale_in_after = (double)d->scale_in_after_us / 1e6;
+    p.cooldown = (double)d->cooldown_us / 1e6;
+    p.provision_s = (double)pd->cold_start_us / 1e6;
+    p.queue_limit = d->queue_limit;
+    metering(pd, &p.granularity, &p.minimum);
+
+    sim_pool_stats *st = malloc(sizeof *st), *acc = calloc(1, sizeof *acc);
+    if (!st || !acc) {
+        free(st);
+        free(acc);
+        return SIM_ENOMEM;
+    }
+    double provisioned = 0, agents = 0;
+    uint64_t groups = 0, first, n;
+    grouper g;
+    grouper_init(&g, m, d);
+    while (rc == SIM_OK && next_group(&g, &first, &n)) {
+        double k = group_load(m, first, n);
+        if (d->instances < 0 && d->mode == SCN_MODE_ALWAYS_ON &&
+            d->sizing != SCN_SIZE_MEAN)
+            rc = demand_quantile(m, rep, first, n, q[d->sizing], &k);
+        if (rc != SIM_OK)
+            break;
+        int64_t inst = sim_pool_size(ctx, pd, (int64_t)n, fxd(k));
+        if (inst < 0) {
+            rc = SIM_EINVAL;
+            break;
+        }
+        p.instances = inst;
+        sim_source *src;
+        if ((rc = sim_source_open(m, rep, first, n, &src)) != SIM_OK)
+            break;
+        rc = sim_pool_run(&p, src_next, src, st);
+        if (rc == SIM_OK)
+            rc = sim_source_status(src);
+        sim_source_close(src);
+        if (rc != SIM_OK)
+            break;
+        pool_add(acc, st);
+        provisioned += p.autoscale ? st->instance_s / H : (double)inst;
+        agents += (double)n;
+        groups++;
+    }
+    free(st);
+    if (rc != SIM_OK) {
+        free(acc);
+        return rc;
+    }
+
+    double keep = 1;
+    if (pd->hour_pool > 0) {
+        double tl[SIM_TIMELINE], arr[SIM_TIMELINE];
+        for (int i = 0; i < SIM_TIMELINE; i++) {
+            tl[i] = acc->timeline[i] * H / SIM_TIMELINE;
+            arr[i] = (double)acc->messages / SIM_TIMELINE;
+        }
+        keep = drain_pool(pd, H, scale, tl, arr, u);
+    }
+    double inst_s = acc->billed_s * scale * keep;
+    double busy = acc->busy_s * scale * keep;
+    u->groups = sim_fx_from_int((int64_t)groups);
+    u->provisioned = fxd(provisioned);
+    u->instances_mean = fxd(acc->instance_s * keep / H);
+    u->instances_peak = sim_fx_from_int(acc->instances_peak);
+    u->instance_seconds = fxd(inst_s);
+    if (!p.autoscale && keep == 1) {
+        /* Instances that run all month bill exactly that, to the digit
+         * the fluid form gives. */
+        sim_fx n_inst = sim_fx_from_int((int64_t)provisioned);
+        u->instances_mean = n_inst;
+        sim_fx_mul(n_inst, sim_fx_from_int(SIM_MONTH_SECONDS),
+                   &u->instance_seconds);
+        inst_s = sim_fx_to_double(u->instance_seconds);
+    }
+    u->stopped_seconds = 0;
+    sim_fx_mul(u->instance_seconds, pd->cap_vcpu, &u->alloc_vcpu_seconds);
+    sim_fx_mul(u->instance_seconds, pd->cap_memory_gb,
+               &u->alloc_memory_gb_seconds);
+    u->vcpu_seconds = fxd(busy * sim_fx_to_double(pr->active_vcpu));
+    u->memory_gb_seconds = fxd(
+        busy * sim_fx_to_double(pr->active_memory_gb) +
+        (agents * SIM_MONTH_SECONDS * keep - busy) *
+            sim_fx_to_double(pr->idle_memory_gb) +
+        acc->instance_s * scale * keep *
+            sim_fx_to_double(pr->base_memory_gb));
+    u->awake_fraction = acc->instance_s > 0 ? fxd(keep) : 0;
+    if (pd->hour_pool > 0)
+        u->pool_hours_used = fxd(inst_s / 3600);
+    u->messages = fxd((double)acc->messages * scale);
+    u->queued_messages = fxd((double)acc->queued * scale);
+    u->refused_messages += fxd((double)acc->refused * scale);
+    waits->queue_p50 = sim_pool_wait_quantile(acc, 0.50);
+    waits->queue_p95 = sim_pool_wait_quantile(acc, 0.95);
+    waits->queue_p99 = sim_pool_wait_quantile(acc, 0.99);
+    memcpy(waits->timeline, acc->timeline, sizeof waits->timeline);
+    free(acc);
+    return SIM_OK;
+}
+
+/* Plain Workers (per-request): no instances, only the messages. */
+static int count_messages(const sim_workload_model *m, uint64_t rep,
+                          sim_usage *u)
+{
+    uint64_t count = 0;
+    for (uint64_t a = 0; a < m->agents; a++) {
+        sim_source *src;
+        sim_msg msg;
+        int rc = sim_source_open(m, rep, a, 1, &src);
         if (rc != SIM_OK)
             return rc;
-        /* Measured use from the simulated busy time. */
-        double busy = st.busy_s * scale;
-        double agents = (double)(count * size + rem);
-        u->vcpu_seconds = fxd(busy * sim_fx_to_double(pr->active_vcpu));
-        u->memory_gb_seconds = fxd(
-            busy * sim_fx_to_double(pr->active_memory_gb) +
-            (agents * SIM_MONTH_SECONDS - busy) *
-                sim_fx_to_double(pr->idle_memory_gb) +
-            sim_fx_to_double(u->provisioned) * SIM_MONTH_SECONDS *
-                sim_fx_to_double(pr->base_memory_gb));
-    } else {
-        double awake = st.billed_s * scale;
-        double busy = st.busy_s * scale;
-        sim_fx n_inst = sim_fx_from_int(groups);
-        u->groups = n_inst;
-        u->provisioned = n_inst;
-        u->instances_peak = n_inst;
-        u->instance_seconds = fxd(awake);
-        u->instances_mean = fxd(st.awake_s * scale / SIM_MONTH_SECONDS);
-        u->stopped_seconds = fxd((double)groups * SIM_MONTH_SECONDS - awake);
-        u->alloc_vcpu_seconds = fxd(awake * sim_fx_to_double(pd->cap_vcpu));
-        u->alloc_memory_gb_seconds =
-            fxd(awake * sim_fx_to_double(pd->cap_memory_gb));
-        u->vcpu_seconds = fxd(busy * sim_fx_to_double(pr->active_vcpu));
-        u->memory_gb_seconds = fxd(
-            busy * sim_fx_to_double(pr->active_memory_gb) +
-            (agent_awake * scale - busy) *
-                sim_fx_to_double(pr->idle_memory_gb) +
-            awake * sim_fx_to_double(pr->base_memory_gb));
-        if (pd->objects)
-            u->object_seconds = u->instance_seconds;
-        u->cold_starts = fxd((double)st.cold_starts * scale);
-        u->awake_fraction = groups ? fxd(st.awake_s / ((double)groups * H))
-                                   : 0;
-        if (pd->hour_pool > 0) {
-            double hours = awake / 3600, pool = sim_fx_to_double(pd->hour_pool);
-            if (hours > pool) {
-                /* The pool runs dry part-way through the month; from then
-                 * on every instance sleeps and users are refused. */
-                double keep = pool / hours;
-                u->instance_seconds = fxd(pool * 3600);
-                u->instances_mean = fxd(pool * 3600 / SIM_MONTH_SECONDS);
-                u->stopped_seconds = fxd((double)groups * SIM_MONTH_SECONDS -
-                                         pool * 3600);
-                u->refused_seconds = fxd(SIM_MONTH_SECONDS * (1 - keep));
-                u->awake_fraction = fxd(sim_fx_to_double(u->awake_fraction) *
-                                        keep);
-            }
-            u->pool_hours_used = fxd(sim_fx_to_double(u->instance_seconds) /
-                                     3600);
-        }
-        waits->p50 = sim_wait_quantile(&st, p.cold_start, 0.50);
-        waits->p95 = sim_wait_quantile(&st, p.cold_start, 0.95);
+        while (sim_source_next(src, &msg))
+            count++;
+        rc = sim_source_status(src);
+        sim_source_close(src);
+        if (rc != SIM_OK)
+            return rc;
     }
-    u->messages = fxd((double)st.messages * scale);
+    u->messages = fxd((double)count * SIM_MONTH_SECONDS / m->horizon);
+    return SIM_OK;
+}
+
+int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
+                       uint64_t rep, sim_usage *u, sim_waits *waits)
+{
+    sim_workload_model m;
+    int rc;
+
+    memset(u, 0, sizeof *u);
+    memset(waits, 0, sizeof *waits);
+    if ((rc = check_supported(ctx)) != SIM_OK)
+        return rc;
+    if ((rc = sim_model_build(ctx->scn, &m)) != SIM_OK)
+        return rc;
+    const scn_deployment *d = pd->dep;
+    if (d->arch == SCN_ARCH_PER_REQUEST)
+        rc = count_messages(&m, rep, u);
+    else if (d->mode == SCN_MODE_SCALE_TO_ZERO || pd->objects)
+        rc = run_sleeping(ctx, pd, &m, rep, u, waits);
+    else
+        rc = run_pools(ctx, pd, &m, rep, u, waits);
+    sim_model_free(&m);
+    if (rc != SIM_OK)
+        return rc;
     return sim_traffic(ctx, pd, u) == SIM_OK ? SIM_OK : SIM_ERANGE;
 }

@@ -1,13 +1,14 @@
 /*
  * stochastic.h -- one replication of a stochastic workload.
  *
- * Agents send messages as Poisson streams (messages_per_agent_month over a
- * 730-hour month) with service times from busy_per_message.  Every
- * deployment in a replication sees the same arrivals: an agent group's
- * streams are seeded by (seed, replication, group), never by deployment.
- * Deployments that sleep (scale-to-zero, and Cloudflare's objects) run the
- * sleeping-instance engine per group; always-on pools keep their instances
- * and meter the simulated traffic.  Usage is scaled to a 730-hour month.
+ * The workload (workload.h) gives every agent its own message stream;
+ * every deployment in a replication sees the same messages (common random
+ * numbers), however it groups agents into instances.  Deployments whose
+ * instances sleep (scale-to-zero, and Cloudflare's objects) run the
+ * sleeping-instance engine (des.h) once per instance; pools that stay up
+ * -- fixed, sized by capsim, or autoscaled -- run the pool engine
+ * (pool.h), which queues messages when every slot is busy.  Usage is
+ * scaled to a 730-hour month.
  */
 #ifndef SIM_STOCHASTIC_H
 #define SIM_STOCHASTIC_H
@@ -17,15 +18,25 @@
 #include "sim/usage.h"
 
 typedef struct sim_waits {
-    double p50, p95;
+    double p50, p95;                /* cold-start waits, seconds */
+    double queue_p50, queue_p95, queue_p99;     /* waits for a free slot */
+    double timeline[SIM_TIMELINE];  /* instances running, per slice */
 } sim_waits;
 
 /*
  * Runs replication `rep` of deployment `pd`.  Input the engine cannot
- * simulate yet is reported to ctx->diag (SIM_EINVAL).
+ * simulate is reported to ctx->diag (SIM_EINVAL).
  */
 int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
                        uint64_t rep, sim_usage *u /* OUT */,
                        sim_waits *waits /* OUT */);
+
+/*
+ * The scenario's tenant classes as the workload model sees them.  The
+ * model points into `s` and owns only its class array (free it with
+ * sim_model_free).
+ */
+int sim_model_build(const scn_scenario *s, sim_workload_model *m /* OUT */);
+void sim_model_free(sim_workload_model *m);
 
 #endif

@@ -37,6 +37,9 @@ typedef struct sim_usage {
     sim_fx lb_hours;            /* hours with the balancer provisioned */
     sim_fx pool_hours_used;     /* Eco / free-tier hour pool drawn */
     sim_fx refused_seconds;     /* time users were refused (pool ran dry) */
+    sim_fx pool_dry_at;         /* seconds into the month it ran dry; 0: never */
+    sim_fx refused_messages;    /* messages turned away (dry pool, full queue) */
+    sim_fx queued_messages;     /* messages that waited for a free slot */
     sim_fx cold_starts;
     sim_fx awake_fraction;
 } sim_usage;

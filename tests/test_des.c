@@ -19,15 +19,29 @@ static scn_dist lognormal12(void)
     return d;
 }
 
-static void run_n(long n, const sim_inst_params *p, uint64_t seed,
-                  sim_inst_stats *st)
+static int next_msg(void *ctx, sim_msg *m)
 {
+    return sim_source_next(ctx, m);
+}
+
+/* n agents with Poisson messages at `rate`, one instance each. */
+static void run_n(long n, const sim_inst_params *p, double rate,
+                  const scn_dist *busy, uint64_t seed, sim_inst_stats *st)
+{
+    sim_class c;
+    memset(&c, 0, sizeof c);
+    c.tenants = n;
+    c.agents_per_tenant = 1;
+    c.kind = SIM_ARR_POISSON;
+    c.rate = rate;
+    c.busy = busy;
+    sim_workload_model m = {&c, 1, (uint64_t)n, p->horizon, seed};
     memset(st, 0, sizeof *st);
     for (long i = 0; i < n; i++) {
-        sim_rng arr, svc;
-        sim_rng_seed(&arr, seed, 0, (uint64_t)i, SIM_STREAM_ARRIVALS);
-        sim_rng_seed(&svc, seed, 0, (uint64_t)i, SIM_STREAM_SERVICE);
-        sim_instance_run(p, &arr, &svc, st);
+        sim_source *src;
+        cr_assert_eq(sim_source_open(&m, 0, (uint64_t)i, 1, &src), SIM_OK);
+        sim_instance_run(p, next_msg, src, st);
+        sim_source_close(src);
     }
 }
 
@@ -36,9 +50,10 @@ static void run_n(long n, const sim_inst_params *p, uint64_t seed,
 Test(des, reproduces_csb1_reference_counts)
 {
     scn_dist busy = lognormal12();
-    sim_inst_params p = {1.0 / 600, 2592000, 5, 300, 0, 0, 0, 0, &busy, NULL};
+    sim_inst_params p = {2592000, 5, 300, 0, 0, 0, 0};
+    double rate = 1.0 / 600;
     sim_inst_stats st;
-    run_n(100, &p, 42, &st);
+    run_n(100, &p, rate, &busy, 42, &st);
     cr_assert_eq(st.messages, 432953);
     cr_assert_eq(st.cold_starts, 252615);
     cr_assert_eq(st.timeouts, 252570);
@@ -56,10 +71,11 @@ Test(des, awake_fraction_and_wake_rate_match_mg_infinity)
     double lambda = 1.0 / 600, T = 300, H = 2592000;
     double es = 12 * exp(0.5);
     double rho = lambda * (es + T);
-    sim_inst_params p = {lambda, H, 0, T, 0, 0, 0, 0, &busy, NULL};
+    sim_inst_params p = {H, 0, T, 0, 0, 0, 0};
+    double rate = lambda;
     sim_inst_stats st;
     long n = 400;
-    run_n(n, &p, 7, &st);
+    run_n(n, &p, rate, &busy, 7, &st);
     double awake = st.awake_s / (n * H);
     double wakes_per_h = st.cold_starts / (n * H / 3600);
     /* 1 - exp(-0.532974) = 0.413143; the reference's standard error at
@@ -76,9 +92,10 @@ Test(des, littles_law_holds_for_busy_time)
     memset(&busy, 0, sizeof busy);
     busy.kind = SCN_DIST_EXPONENTIAL;
     busy.mean_s = sim_fx_from_int(30);
-    sim_inst_params p = {1.0 / 120, 2592000, 0, 60, 0, 0, 0, 0, &busy, NULL};
+    sim_inst_params p = {2592000, 0, 60, 0, 0, 0, 0};
+    double rate = 1.0 / 120;
     sim_inst_stats st;
-    run_n(200, &p, 3, &st);
+    run_n(200, &p, rate, &busy, 3, &st);
     double in_service = st.busy_s / (200 * p.horizon);
     cr_assert(fabs(in_service - 30.0 / 120) < 0.005, "L = %f", in_service);
 }
@@ -86,9 +103,10 @@ Test(des, littles_law_holds_for_busy_time)
 Test(des, never_sleeps_when_a_client_keeps_it_awake)
 {
     scn_dist busy = lognormal12();
-    sim_inst_params p = {1.0 / 600, 86400, 5, 300, 0, 1, 0, 0, &busy, NULL};
+    sim_inst_params p = {86400, 5, 300, 0, 1, 0, 0};
+    double rate = 1.0 / 600;
     sim_inst_stats st;
-    run_n(10, &p, 1, &st);
+    run_n(10, &p, rate, &busy, 1, &st);
     cr_assert_eq(st.timeouts, 0);
     cr_assert_eq(st.cold_starts, 10);
 }
@@ -102,9 +120,10 @@ Test(des, arrivals_during_a_cold_start_wait_for_it)
     memset(&busy, 0, sizeof busy);
     busy.kind = SCN_DIST_FIXED;
     busy.mean_s = SIM_FX_ONE;
-    sim_inst_params p = {1.0, 50, 60, 300, 0, 0, 0, 0, &busy, NULL};
+    sim_inst_params p = {50, 60, 300, 0, 0, 0, 0};
+    double rate = 1.0;
     sim_inst_stats st;
-    run_n(1, &p, 5, &st);
+    run_n(1, &p, rate, &busy, 5, &st);
     cr_assert_eq(st.cold_starts, 1);
     cr_assert_eq(st.waited, st.messages);
     cr_assert_eq(st.departures, 0);
@@ -120,10 +139,10 @@ Test(des, awake_runs_bill_with_granularity_and_minimum)
     memset(&busy, 0, sizeof busy);
     busy.kind = SCN_DIST_FIXED;
     busy.mean_s = sim_fx_from_int(10);
-    sim_inst_params p = {1.0 / 86400, 864000, 0, 20, 0, 0, 1, 60, &busy,
-                         NULL};
+    sim_inst_params p = {864000, 0, 20, 0, 0, 1, 60};
+    double rate = 1.0 / 86400;
     sim_inst_stats st;
-    run_n(1, &p, 9, &st);
+    run_n(1, &p, rate, &busy, 9, &st);
     cr_assert(st.timeouts > 0);
     /* Runs are 30 s, or shorter only for the one cut off at the horizon;
      * two messages 30 s apart at one a day is too rare to expect. */
@@ -135,10 +154,10 @@ Test(des, awake_runs_bill_with_granularity_and_minimum)
     p.minimum = 0;
     p.granularity = 60;
     memset(&st, 0, sizeof st);
-    run_n(1, &p, 9, &st);
+    run_n(1, &p, rate, &busy, 9, &st);
     cr_assert(fabs(st.billed_s - 60.0 * st.cold_starts) < 1e-6);
     p.granularity = 1;
     memset(&st, 0, sizeof st);
-    run_n(1, &p, 9, &st);
+    run_n(1, &p, rate, &busy, 9, &st);
     cr_assert(fabs(st.billed_s - st.awake_s) < 1.0 * st.cold_starts + 1e-6);
 }
