@@ -471,6 +471,9 @@ typedef struct hent {
     uint64_t i;             /* the agent's offset in the group */
 } hent;
 
+/* Groups at least this large merge in batches rather than by heap. */
+#define BATCH_MIN 256
+
 struct sim_source {
     uint64_t first, n;
     double horizon;
@@ -479,6 +482,11 @@ struct sim_source {
     gen_class *k;           /* per model class (NULL when n == 1: onek) */
     hent *heap;
     uint64_t hn;
+    /* Batched merge: the messages before `wend`, sorted. */
+    sim_msg *buf, *tmp;
+    size_t nbuf, pos, cap, target;
+    double wend, dt;
+    int done;
     gen one;
     gen_class onek;
 };
@@ -538,9 +546,10 @@ static int open_many(const sim_workload_model *m, uint64_t rep,
     if (n > SIZE_MAX / sizeof(gen) || n > SIZE_MAX / sizeof(hent))
         return SIM_ENOMEM;
     s->g = calloc((size_t)n, sizeof *s->g);
-    s->heap = malloc((size_t)n * sizeof *s->heap);
+    if (n < BATCH_MIN)
+        s->heap = malloc((size_t)n * sizeof *s->heap);
     s->k = calloc(m->nclasses ? m->nclasses : 1, sizeof *s->k);
-    if (!s->g || !s->heap || !s->k)
+    if (!s->g || (n < BATCH_MIN && !s->heap) || !s->k)
         return SIM_ENOMEM;
     for (uint64_t i = 0; i < n; i++)
         s->g[i].t = INFINITY;
@@ -560,6 +569,24 @@ static int open_many(const sim_workload_model *m, uint64_t rep,
                 return rc;
         }
     }
+    if (n >= BATCH_MIN) {
+        /* A window that holds about one message per agent: every agent
+         * is visited about once per message taken. */
+        double rate = 0;
+        for (size_t ci = 0; ci < m->nclasses; ci++) {
+            const sim_class *c = &m->classes[ci];
+            uint64_t lo = c->first_agent, hi = lo + class_agents(c);
+            if (lo < s->first)
+                lo = s->first;
+            if (hi > s->first + n)
+                hi = s->first + n;
+            if (lo < hi && c->rate > 0)
+                rate += (double)(hi - lo) * c->rate;
+        }
+        s->target = n < 4096 ? 4096 : (size_t)n;
+        s->dt = rate > 0 ? (double)s->target / rate : m->horizon;
+        return SIM_OK;
+    }
     for (uint64_t i = 0; i < n; i++) {
         if (s->g[i].t != INFINITY) {
             s->heap[s->hn].t = s->g[i].t;
@@ -570,6 +597,107 @@ static int open_many(const sim_workload_model *m, uint64_t rep,
     for (uint64_t i = s->hn / 2; i-- > 0;)
         sift_down(s->heap, s->hn, i);
     return SIM_OK;
+}
+
+/*
+ * Sorts messages by time, stably: least significant digit first, 11 bits
+ * at a time, on the bits of the time (non-negative doubles order as their
+ * bit patterns do).  Digits every message shares are skipped, which in a
+ * window of a month is most of the exponent.  Stability keeps messages of
+ * equal time in agent order, as the heap would give them.
+ */
+static void sort_msgs(sim_msg *v, sim_msg *tmp, size_t n)
+{
+    enum { BITS = 11, RADIX = 1 << BITS };
+    size_t count[RADIX];
+    sim_msg *src = v, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += BITS) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t key;
+            memcpy(&key, &src[i].t, sizeof key);
+            count[(key >> shift) & (RADIX - 1)]++;
+        }
+        uint64_t first;
+        memcpy(&first, &src[0].t, sizeof first);
+        if (count[(first >> shift) & (RADIX - 1)] == n)
+            continue;       /* every message has this digit */
+        size_t sum = 0;
+        for (size_t d = 0; d < RADIX; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint64_t key;
+            memcpy(&key, &src[i].t, sizeof key);
+            dst[count[(key >> shift) & (RADIX - 1)]++] = src[i];
+        }
+        sim_msg *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+}
+
+/*
+ * Fills the buffer with every message before the next window's end, in
+ * time order.  Agents are visited in number order and each yields its
+ * messages in time order, so the stable sort breaks ties by agent.  The
+ * window adapts to keep about `target` messages (a daily cycle swings
+ * the rate); the output does not depend on the window, only the speed.
+ */
+static int refill(sim_source *s)
+{
+    while (!s->done && s->rc == SIM_OK) {
+        double end = s->wend + s->dt;
+        if (end >= s->horizon)
+            end = INFINITY;         /* the last window takes the rest */
+        s->nbuf = s->pos = 0;
+        for (uint64_t i = 0; i < s->n; i++) {
+            gen *g = &s->g[i];
+            while (g->t < end) {
+                if (s->nbuf == s->cap) {
+                    size_t cap = s->cap ? 2 * s->cap : s->target + 64;
+                    sim_msg *b = realloc(s->buf, cap * sizeof *b);
+                    if (!b) {
+                        s->rc = SIM_ENOMEM;
+                        return 0;
+                    }
+                    s->buf = b;
+                    s->cap = cap;
+                }
+                sim_msg *mm = &s->buf[s->nbuf++];
+                mm->t = g->t;
+                mm->busy = g->busy;
+                mm->agent = s->first + i;
+                int rc = gen_advance(g, s->horizon);
+                if (rc != SIM_OK) {
+                    s->rc = rc;
+                    return 0;
+                }
+            }
+        }
+        s->wend = end;
+        if (end == INFINITY)
+            s->done = 1;
+        else if (s->nbuf > 2 * s->target)
+            s->dt /= 2;
+        else if (s->nbuf < s->target / 2)
+            s->dt *= 2;
+        if (s->nbuf == 0)
+            continue;
+        sim_msg *t = realloc(s->tmp, s->cap * sizeof *t);
+        if (!t) {
+            s->rc = SIM_ENOMEM;
+            return 0;
+        }
+        s->tmp = t;
+        sort_msgs(s->buf, s->tmp, s->nbuf);
+        return 1;
+    }
+    return 0;
 }
 
 int sim_source_open(const sim_workload_model *m, uint64_t rep,
@@ -610,6 +738,12 @@ int sim_source_next(sim_source *s, sim_msg *msg /* OUT */)
         s->rc = gen_advance(g, s->horizon);
         return 1;
     }
+    if (s->n >= BATCH_MIN) {
+        if (s->pos == s->nbuf && !refill(s))
+            return 0;
+        *msg = s->buf[s->pos++];
+        return 1;
+    }
     if (s->hn == 0 || s->rc != SIM_OK)
         return 0;
     uint64_t i = s->heap[0].i;
@@ -646,6 +780,8 @@ void sim_source_close(sim_source *s)
         free(s->g);
     free(s->k);
     free(s->heap);
+    free(s->buf);
+    free(s->tmp);
     free(s);
 }
 
