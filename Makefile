@@ -5,7 +5,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build demo test test-sanitize clean
+.PHONY: all deps build demo test test-sanitize check-costs baseline clean
 
 all: build
 
@@ -30,6 +30,14 @@ test-sanitize: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+# The cost gate alone, and rewriting its baseline after an intended change.
+check-costs: build
+	./$(BUILD)/capsim check scenarios/*.yaml --baseline scenarios/baseline.json \
+		--tolerance 0 --both-directions
+
+baseline: build
+	./$(BUILD)/capsim check scenarios/*.yaml --write-baseline scenarios/baseline.json
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

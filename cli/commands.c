@@ -44,10 +44,24 @@ static const char *const help_text[][2] = {
      "when\nthe catalog is more than a year old.\n"},
     {"check",
      "usage: capsim check SCENARIO.yaml... [--baseline RESULTS.json] "
-     "[--tolerance PCT]\n\n"
-     "Runs each scenario and checks its budgets and, with --baseline, that "
-     "no\ndeployment costs more than PCT percent (default 1) above the "
-     "baseline.\nPrints a Markdown summary; exits 1 when a check fails.\n"},
+     "[--tolerance PCT]\n"
+     "                    [--both-directions] [--write-baseline FILE] "
+     "[--seed N]\n"
+     "                    [--replications N] [--pricing CATALOG] [--quiet]"
+     "\n\n"
+     "Runs each scenario, judges its budgets and, with --baseline, compares "
+     "each\ndeployment's monthly cost with the baseline's. A deployment "
+     "regresses when\nits mean rises by more than PCT percent (default 1) "
+     "and its 95% interval\nlies above the baseline. Prints a Markdown "
+     "summary for a pull request.\n"
+     "  --baseline F         a results.json, or a bundle from "
+     "--write-baseline\n"
+     "  --tolerance PCT      allowed rise in percent (default 1)\n"
+     "  --both-directions    a fall beyond the tolerance fails too\n"
+     "  --write-baseline F   write every scenario's results as a baseline "
+     "bundle\n"
+     "exit codes: 0 passed, 1 a budget or regression check failed, 2 usage,"
+     "\n            3 invalid scenario or baseline, 4 run-time failure\n"},
     {NULL, NULL}
 };
 
@@ -80,7 +94,7 @@ int cli_help(const char *command)
     return CLI_USAGE;
 }
 
-static int usage_error(const char *cmd, const char *fmt, const char *arg)
+int cli__usage_error(const char *cmd, const char *fmt, const char *arg)
 {
     fprintf(stderr, "capsim %s: ", cmd);
     fprintf(stderr, fmt, arg);
@@ -184,7 +198,7 @@ static int load_catalog(const scn_scenario *s, const char *cli_ref,
 
 /* Writes `text` to DIR/NAME through a temporary file and a rename, so a
  * failed run never leaves a half-written file behind. */
-static int write_atomic(const char *dir, const char *name, const char *text)
+int cli__write_atomic(const char *dir, const char *name, const char *text)
 {
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -225,18 +239,8 @@ static int mkdir_p(const char *dir)
     return 0;
 }
 
-typedef struct run_opts {
-    const char *scenario;
-    enum rpt_format format;
-    const char *out;
-    const char *pricing;
-    long long seed;
-    long long replications;
-    int quiet;
-} run_opts;
-
 /* Loads, runs and returns results; *code gets an exit code on failure. */
-static rpt_results *run_scenario(const run_opts *o, scn_scenario **sp,
+rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
                                  price_catalog **cp, int *code)
 {
     sim_diag d;
@@ -284,14 +288,14 @@ static int write_outputs(const rpt_results *r, const char *dir)
         if (!(text[i] = rpt_render(r, files[i].fmt, CAPSIM_VERSION)))
             rc = CLI_RUNTIME;
     for (int i = 0; i < 3 && rc == CLI_OK; i++)
-        if (write_atomic(dir, files[i].name, text[i]) != 0)
+        if (cli__write_atomic(dir, files[i].name, text[i]) != 0)
             rc = CLI_RUNTIME;
     for (int i = 0; i < 3; i++)
         free(text[i]);
     return rc;
 }
 
-static int parse_count(const char *s, long long *out)
+int cli__parse_count(const char *s, long long *out)
 {
     char *end;
     errno = 0;
@@ -306,7 +310,7 @@ int cli_run(int argc, char **argv)
 {
     static const char *const formats[] = {"table", "json", "csv", "md",
                                           NULL};
-    run_opts o = {NULL, RPT_TABLE, NULL, NULL, -1, -1, 0};
+    cli_run_opts o = {NULL, RPT_TABLE, NULL, NULL, -1, -1, 0};
     int code = CLI_OK;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -321,7 +325,7 @@ int cli_run(int argc, char **argv)
                 if (strcmp(argv[i + 1], formats[f]) == 0)
                     k = f;
             if (k < 0)
-                return usage_error("run", "unknown format '%s'; expected "
+                return cli__usage_error("run", "unknown format '%s'; expected "
                                    "table, json, csv or md", argv[i + 1]);
             o.format = (enum rpt_format)k;
             i++;
@@ -330,29 +334,29 @@ int cli_run(int argc, char **argv)
         } else if (strcmp(a, "--pricing") == 0 && has_val) {
             o.pricing = argv[++i];
         } else if (strcmp(a, "--seed") == 0 && has_val) {
-            if (parse_count(argv[++i], &o.seed) != 0)
-                return usage_error("run", "--seed takes a whole number >= 0, "
+            if (cli__parse_count(argv[++i], &o.seed) != 0)
+                return cli__usage_error("run", "--seed takes a whole number >= 0, "
                                    "not '%s'", argv[i]);
         } else if (strcmp(a, "--replications") == 0 && has_val) {
-            if (parse_count(argv[++i], &o.replications) != 0 ||
+            if (cli__parse_count(argv[++i], &o.replications) != 0 ||
                 o.replications < 1)
-                return usage_error("run", "--replications takes a whole "
+                return cli__usage_error("run", "--replications takes a whole "
                                    "number >= 1, not '%s'", argv[i]);
         } else if (a[0] == '-' && a[1]) {
-            return usage_error("run", "unknown option or missing value: %s",
+            return cli__usage_error("run", "unknown option or missing value: %s",
                                a);
         } else if (!o.scenario) {
             o.scenario = a;
         } else
-            return usage_error("run", "takes one scenario file; extra "
+            return cli__usage_error("run", "takes one scenario file; extra "
                                "argument '%s'", a);
     }
     if (!o.scenario)
-        return usage_error("run", "%s", "needs a scenario file");
+        return cli__usage_error("run", "%s", "needs a scenario file");
 
     scn_scenario *s;
     price_catalog *c;
-    rpt_results *r = run_scenario(&o, &s, &c, &code);
+    rpt_results *r = cli__run_scenario(&o, &s, &c, &code);
     if (r) {
         char *text = rpt_render(r, o.format, CAPSIM_VERSION);
         if (o.out)
@@ -393,7 +397,7 @@ int cli_validate(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return cli_help("validate");
         if (argv[i][0] == '-' && argv[i][1])
-            return usage_error("validate", "unknown option '%s'", argv[i]);
+            return cli__usage_error("validate", "unknown option '%s'", argv[i]);
     }
     for (int i = 1; i < argc; i++) {
         sim_diag d;
@@ -426,7 +430,7 @@ int cli_validate(int argc, char **argv)
             code = rc == SIM_ENOMEM ? CLI_RUNTIME : CLI_BAD_INPUT;
     }
     if (!files)
-        return usage_error("validate", "%s", "needs at least one file");
+        return cli__usage_error("validate", "%s", "needs at least one file");
     return code;
 }
 
@@ -512,11 +516,11 @@ int cli_pricing(int argc, char **argv)
         else if (show && !provider && argv[i][0] != '-')
             provider = argv[i];
         else
-            return usage_error("pricing", "unexpected argument '%s'",
+            return cli__usage_error("pricing", "unexpected argument '%s'",
                                argv[i]);
     }
     if (show && !provider)
-        return usage_error("pricing", "%s", "show needs a provider");
+        return cli__usage_error("pricing", "%s", "show needs a provider");
     char *path = price_catalog_resolve(ref, NULL);
     sim_diag d;
     price_catalog *c = NULL;

@@ -14,8 +14,32 @@ enum cli_exit {
 };
 
 int cli_run(int argc, char **argv);
+int cli_check(int argc, char **argv);
 int cli_validate(int argc, char **argv);
 int cli_pricing(int argc, char **argv);
 int cli_help(const char *command);
+
+/* Shared by the commands (cli/commands.c). */
+#include "pricing/catalog.h"
+#include "reports/results.h"
+
+typedef struct cli_run_opts {
+    const char *scenario;
+    enum rpt_format format;
+    const char *out;
+    const char *pricing;
+    long long seed;             /* < 0: the scenario's */
+    long long replications;     /* <= 0: the scenario's */
+    int quiet;
+} cli_run_opts;
+
+/* Loads and runs a scenario; on failure NULL and *code is the exit code. */
+rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
+                               price_catalog **cp, int *code);
+/* Prints "capsim CMD: MESSAGE" and a pointer to help; returns CLI_USAGE. */
+int cli__usage_error(const char *cmd, const char *fmt, const char *arg);
+/* Writes DIR/NAME through a temporary file and a rename; 0 or -1. */
+int cli__write_atomic(const char *dir, const char *name, const char *text);
+int cli__parse_count(const char *s, long long *out);
 
 #endif
