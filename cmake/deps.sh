@@ -2,7 +2,7 @@
 # Installs the Debian packages capsim needs to build and test, when they
 # are missing.  As root it runs apt-get; otherwise it prints the command.
 set -eu
-PKGS="build-essential cmake pkg-config libyaml-dev libcjson-dev libgsl-dev libcsv-dev libcriterion-dev gnuplot-nox"
+PKGS="build-essential cmake pkg-config libyaml-dev libcjson-dev libgsl-dev libcsv-dev libcriterion-dev gnuplot-nox libsqlite3-dev libcurl4-openssl-dev libcivetweb-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,0 +1,1 @@
+# Config and resource loading: sources and tests (see CMakeLists.txt).

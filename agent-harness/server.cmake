@@ -1,0 +1,1 @@
+# Sessions, storage, streams, models, tools and the server: sources and tests.
