@@ -3,6 +3,8 @@
  */
 #include "reports/results.h"
 
+#include "reports/advice.h"
+
 #include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -468,6 +470,10 @@ static char *render_json(const rpt_results *r, const char *version)
         add_num(o, "actual", b->actual);
         cJSON_AddBoolToObject(o, "ok", b->ok);
         cJSON_AddItemToArray(bud, o);
+    }
+    if (rpt_advice_json(r, root) != SIM_OK) {
+        cJSON_Delete(root);
+        return NULL;
     }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
