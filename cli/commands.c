@@ -32,6 +32,9 @@ static const char *const help_text[][2] = {
      "  --replications N  override the scenario's replications\n"
      "  --pricing C       price catalog: default, 2025-11, seed-docs or a "
      "path\n"
+     "  --set PATH=VALUE  change one scenario value for this run, e.g.\n"
+     "                    workload.tenants=500 or "
+     "deployments.fly-shared.plan=shared-cpu-1x-1gb\n"
      "  --quiet           no warnings on stderr\n"},
     {"validate",
      "usage: capsim validate FILE...\n\n"
@@ -62,6 +65,17 @@ static const char *const help_text[][2] = {
      "bundle\n"
      "exit codes: 0 passed, 1 a budget or regression check failed, 2 usage,"
      "\n            3 invalid scenario or baseline, 4 run-time failure\n"},
+    {"sweep",
+     "usage: capsim sweep SCENARIO.yaml --vary PATH=V1,V2,... [--vary ...] "
+     "[--out DIR]\n"
+     "                    [--seed N] [--replications N] [--pricing CATALOG] "
+     "[--quiet]\n\n"
+     "Runs the scenario at every point of the grid the --vary lists make, "
+     "all\npoints with the same random numbers, prints the monthly cost of "
+     "each\ndeployment at each point and says where the cheapest one "
+     "changes along\nthe first PATH. PATH is dotted: workload.tenants, "
+     "horizon,\ndeployments.NAME.scaling.idle_timeout, deployments.0.plan.\n"
+     "  --out DIR   also write sweep.csv and sweep.json into DIR\n"},
     {NULL, NULL}
 };
 
@@ -72,6 +86,7 @@ static const char *const overview =
     "commands:\n"
     "  run SCENARIO.yaml      simulate and print the cost table\n"
     "  check SCENARIO.yaml... check budgets and cost regressions (for CI)\n"
+    "  sweep SCENARIO.yaml    costs over a grid of values (--vary PATH=...)\n"
     "  validate FILE...       check scenario and catalog files\n"
     "  pricing [list|show P]  show a price catalog\n"
     "  help [COMMAND]         this text, or a command's\n\n"
@@ -248,7 +263,7 @@ rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
     sim_diag_init(&d);
     *sp = NULL;
     *cp = NULL;
-    int rc = scn_load(o->scenario, &d, sp);
+    int rc = scn_load_with(o->scenario, o->sets, o->nsets, &d, sp);
     if (rc == SIM_OK) {
         if (o->seed >= 0)
             (*sp)->seed = (uint64_t)o->seed;
@@ -306,53 +321,78 @@ int cli__parse_count(const char *s, long long *out)
     return 0;
 }
 
-int cli_run(int argc, char **argv)
+/* Reads run's arguments into `o` (sets has room for argc entries); -1
+ * after printing help, else an exit code. */
+static int parse_run_args(int argc, char **argv, cli_run_opts *o,
+                          const char **sets)
 {
     static const char *const formats[] = {"table", "json", "csv", "md",
                                           NULL};
-    cli_run_opts o = {NULL, RPT_TABLE, NULL, NULL, -1, -1, 0};
-    int code = CLI_OK;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_val = i + 1 < argc;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-            return cli_help("run");
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            cli_help("run");
+            return -1;
+        }
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            o.quiet = 1;
+            o->quiet = 1;
         } else if (strcmp(a, "--format") == 0 && has_val) {
             int k = -1;
             for (int f = 0; formats[f]; f++)
                 if (strcmp(argv[i + 1], formats[f]) == 0)
                     k = f;
             if (k < 0)
-                return cli__usage_error("run", "unknown format '%s'; expected "
-                                   "table, json, csv or md", argv[i + 1]);
-            o.format = (enum rpt_format)k;
+                return cli__usage_error("run", "unknown format '%s'; "
+                                        "expected table, json, csv or md",
+                                        argv[i + 1]);
+            o->format = (enum rpt_format)k;
             i++;
+        } else if (strcmp(a, "--set") == 0 && has_val) {
+            if (!strchr(argv[i + 1], '='))
+                return cli__usage_error("run", "--set takes PATH=VALUE, not "
+                                        "'%s'", argv[i + 1]);
+            sets[o->nsets++] = argv[++i];
         } else if (strcmp(a, "--out") == 0 && has_val) {
-            o.out = argv[++i];
+            o->out = argv[++i];
         } else if (strcmp(a, "--pricing") == 0 && has_val) {
-            o.pricing = argv[++i];
+            o->pricing = argv[++i];
         } else if (strcmp(a, "--seed") == 0 && has_val) {
-            if (cli__parse_count(argv[++i], &o.seed) != 0)
-                return cli__usage_error("run", "--seed takes a whole number >= 0, "
-                                   "not '%s'", argv[i]);
+            if (cli__parse_count(argv[++i], &o->seed) != 0)
+                return cli__usage_error("run", "--seed takes a whole number "
+                                        ">= 0, not '%s'", argv[i]);
         } else if (strcmp(a, "--replications") == 0 && has_val) {
-            if (cli__parse_count(argv[++i], &o.replications) != 0 ||
-                o.replications < 1)
-                return cli__usage_error("run", "--replications takes a whole "
-                                   "number >= 1, not '%s'", argv[i]);
+            if (cli__parse_count(argv[++i], &o->replications) != 0 ||
+                o->replications < 1)
+                return cli__usage_error("run", "--replications takes a "
+                                        "whole number >= 1, not '%s'",
+                                        argv[i]);
         } else if (a[0] == '-' && a[1]) {
-            return cli__usage_error("run", "unknown option or missing value: %s",
-                               a);
-        } else if (!o.scenario) {
-            o.scenario = a;
+            return cli__usage_error("run", "unknown option or missing "
+                                    "value: %s", a);
+        } else if (!o->scenario) {
+            o->scenario = a;
         } else
             return cli__usage_error("run", "takes one scenario file; extra "
-                               "argument '%s'", a);
+                                    "argument '%s'", a);
     }
-    if (!o.scenario)
+    if (!o->scenario)
         return cli__usage_error("run", "%s", "needs a scenario file");
+    return CLI_OK;
+}
+
+int cli_run(int argc, char **argv)
+{
+    cli_run_opts o = {NULL, RPT_TABLE, NULL, NULL, -1, -1, 0, NULL, 0};
+    const char **sets = calloc((size_t)argc, sizeof *sets);
+    if (!sets)
+        return CLI_RUNTIME;
+    o.sets = sets;
+    int code = parse_run_args(argc, argv, &o, sets);
+    if (code != CLI_OK) {
+        free(sets);
+        return code < 0 ? CLI_OK : code;
+    }
 
     scn_scenario *s;
     price_catalog *c;
@@ -370,6 +410,7 @@ int cli_run(int argc, char **argv)
     rpt_results_free(r);
     price_catalog_free(c);
     scn_free(s);
+    free(sets);
     return code;
 }
 

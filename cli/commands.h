@@ -15,6 +15,7 @@ enum cli_exit {
 
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
+int cli_sweep(int argc, char **argv);
 int cli_validate(int argc, char **argv);
 int cli_pricing(int argc, char **argv);
 int cli_help(const char *command);
@@ -31,6 +32,8 @@ typedef struct cli_run_opts {
     long long seed;             /* < 0: the scenario's */
     long long replications;     /* <= 0: the scenario's */
     int quiet;
+    const char *const *sets;    /* PATH=VALUE overrides (--set, sweeps) */
+    size_t nsets;
 } cli_run_opts;
 
 /* Loads and runs a scenario; on failure NULL and *code is the exit code. */

@@ -1126,11 +1126,43 @@ static void load_top(loader *L, const yml_node *root)
 
 int scn_load(const char *path, sim_diag *d, scn_scenario **out)
 {
+    return scn_load_with(path, NULL, 0, d, out);
+}
+
+int scn_load_with(const char *path, const char *const *sets, size_t nsets,
+                  sim_diag *d, scn_scenario **out)
+{
     loader L = {0};
     size_t errors_before = d->errors;
     int rc = yml_load(path, d, &L.doc);
     if (rc != SIM_OK)
         return rc;
+    for (size_t i = 0; i < nsets; i++) {
+        const char *eq = strchr(sets[i], '=');
+        char key[512], err[600];
+        if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof key) {
+            sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0, "'%s' is not "
+                         "PATH=VALUE", sets[i]);
+            rc = SIM_EPARSE;
+            continue;
+        }
+        memcpy(key, sets[i], (size_t)(eq - sets[i]));
+        key[eq - sets[i]] = '\0';
+        int src = yml_set(L.doc, key, eq + 1, err, sizeof err);
+        if (src == SIM_ENOMEM) {
+            yml_free(L.doc);
+            return SIM_ENOMEM;
+        }
+        if (src != SIM_OK) {
+            sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0, "cannot set "
+                         "%s: %s", key, err);
+            rc = SIM_EPARSE;
+        }
+    }
+    if (rc != SIM_OK) {
+        yml_free(L.doc);
+        return rc;
+    }
     L.d = d;
     L.s = calloc(1, sizeof *L.s);
     if (!L.s) {

@@ -209,6 +209,14 @@ typedef struct scn_scenario {
  */
 int scn_load(const char *path, sim_diag *d, scn_scenario **out /* OUT */);
 
+/*
+ * As scn_load, with each "PATH=VALUE" of `sets` applied to the file
+ * first (yml_set: dotted keys; list items by index or name), as if the
+ * file had said so.  For sweeps and what-ifs.
+ */
+int scn_load_with(const char *path, const char *const *sets, size_t nsets,
+                  sim_diag *d, scn_scenario **out /* OUT */);
+
 void scn_free(scn_scenario *s);
 
 /* Agents in the scenario: tenants x agents_per_tenant. */

@@ -130,6 +130,102 @@ fail_noparser:
     return SIM_EPARSE;
 }
 
+/* The index of a node in the document, for re-fetching after adds
+ * (which may move the node array). */
+static int node_index(yml_doc *doc, const yml_node *n)
+{
+    return (int)(n - doc->doc.nodes.start) + 1;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *r = malloc(n + 1);
+    if (r) {
+        memcpy(r, s, n);
+        r[n] = '\0';
+    }
+    return r;
+}
+
+int yml_set(yml_doc *doc, const char *path, const char *value, char *err,
+            size_t errlen)
+{
+    yml_node *cur = yml_root(doc);
+    const char *p = path;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        char *seg = dup_n(p, n);
+        if (!seg)
+            return SIM_ENOMEM;
+        yml_node *next = NULL;
+        if (yml_is_map(cur)) {
+            next = yml_get(doc, cur, seg);
+            if (!next && !dot) {
+                /* Add KEY: VALUE to this mapping. */
+                int parent = node_index(doc, cur);
+                yaml_mark_t mark = cur->start_mark;
+                int k = yaml_document_add_scalar(&doc->doc, NULL,
+                                                 (yaml_char_t *)seg, -1,
+                                                 YAML_PLAIN_SCALAR_STYLE);
+                int v = k ? yaml_document_add_scalar(
+                                &doc->doc, NULL, (yaml_char_t *)value, -1,
+                                YAML_PLAIN_SCALAR_STYLE)
+                          : 0;
+                free(seg);
+                if (!k || !v ||
+                    !yaml_document_append_mapping_pair(&doc->doc, parent, k,
+                                                       v))
+                    return SIM_ENOMEM;
+                yaml_document_get_node(&doc->doc, k)->start_mark = mark;
+                yaml_document_get_node(&doc->doc, v)->start_mark = mark;
+                return SIM_OK;
+            }
+        } else if (yml_is_seq(cur)) {
+            char *end;
+            long idx = strtol(seg, &end, 10);
+            if (*seg && !*end && idx >= 0 && (size_t)idx < yml_seq_len(cur))
+                next = yml_seq_item(doc, cur, (size_t)idx);
+            for (size_t i = 0; !next && i < yml_seq_len(cur); i++) {
+                yml_node *item = yml_seq_item(doc, cur, i);
+                yml_node *nm = yml_is_map(item) ? yml_get(doc, item, "name")
+                                                : NULL;
+                if (nm && yml_is_scalar(nm) &&
+                    strcmp(yml_scalar(nm), seg) == 0)
+                    next = item;
+            }
+        }
+        if (!next) {
+            snprintf(err, errlen, "'%.*s' has no '%s'",
+                     (int)(p - path ? p - path - 1 : 0), path, seg);
+            if (p == path)
+                snprintf(err, errlen, "the scenario has no '%s'", seg);
+            free(seg);
+            return SIM_ENOTFOUND;
+        }
+        free(seg);
+        cur = next;
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
+    if (!yml_is_scalar(cur)) {
+        snprintf(err, errlen, "'%s' is a %s, not a single value", path,
+                 yml_is_map(cur) ? "mapping" : "list");
+        return SIM_EINVAL;
+    }
+    char *v = strdup(value);
+    if (!v)
+        return SIM_ENOMEM;
+    free(cur->data.scalar.value);
+    cur->data.scalar.value = (yaml_char_t *)v;
+    cur->data.scalar.length = strlen(v);
+    /* A value given on the command line is plain, whatever the file's
+     * quoting was. */
+    cur->data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
+    return SIM_OK;
+}
+
 void yml_free(yml_doc *doc)
 {
     if (!doc)

@@ -32,6 +32,18 @@ int yml_load_text(const char *name, const char *text, size_t len,
 
 void yml_free(yml_doc *doc);
 
+/*
+ * Sets the scalar at `path` to `value`, as if the file had said so: keys
+ * separated by dots; a list item by its 0-based index or by the value of
+ * its `name` key (deployments.fly-shared.plan).  A missing last key is
+ * added to its mapping; a node it creates takes its parent's position
+ * for diagnostics.  Returns SIM_OK, SIM_ENOTFOUND (with `err` saying which
+ * part did not match), SIM_EINVAL (the path names a list or mapping, not
+ * a scalar) or SIM_ENOMEM.
+ */
+int yml_set(yml_doc *doc, const char *path, const char *value, char *err,
+            size_t errlen);
+
 yml_node *yml_root(yml_doc *doc);
 const char *yml_file(const yml_doc *doc);
 const char *yml_text(const yml_doc *doc);   /* the whole file */

@@ -1,0 +1,526 @@
+/*
+ * sweep.c -- `capsim sweep`: one scenario over a grid of values.
+ *
+ * Every point of the cartesian product of the --vary lists runs the
+ * scenario with those values set (scn_load_with), with the scenario's seed
+ * and replications, so all points share their random numbers: the same
+ * agents send the same messages at every point where the workload is the
+ * same, and differences between points are the change, not noise.
+ *
+ * Along the first varied path, for each combination of the others, the
+ * cheapest deployment is found at every value; where it changes between
+ * two numeric values, the crossing is placed by linear interpolation of
+ * the two deployments' costs and stated in words.
+ */
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "capsim_version.h"
+#include "cli/commands.h"
+#include "reports/results.h"
+#include "reports/table.h"
+#include "sim/yml.h"
+
+typedef struct vary {
+    char *path;
+    char **values;
+    size_t n;
+    int numeric;            /* every value is a number or a duration */
+    double *x;              /* the values as numbers, for interpolation */
+} vary;
+
+typedef struct point {
+    size_t *idx;            /* value index per vary */
+    double *cost;           /* month mean per deployment */
+    double *lo, *hi, *per_agent, *per_tenant;
+    sim_fx *fx;             /* exact: cost, lo, hi, per tenant, per agent */
+    size_t cheapest;
+} point;
+
+/* A value as a number: plain, or a duration in seconds. */
+static int as_number(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (*v && !*end && !errno && isfinite(d)) {
+        *out = d;
+        return 1;
+    }
+    int64_t us;
+    if (sim_parse_duration(v, &us) == SIM_OK) {
+        *out = (double)us / 1e6;
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_vary(const char *arg, vary *v)
+{
+    const char *eq = strchr(arg, '=');
+    memset(v, 0, sizeof *v);
+    if (!eq || eq == arg || !eq[1])
+        return -1;
+    v->path = strndup(arg, (size_t)(eq - arg));
+    char *list = strdup(eq + 1);
+    if (!v->path || !list) {
+        free(list);
+        return -2;
+    }
+    size_t cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += *p == ',';
+    v->values = calloc(cap, sizeof *v->values);
+    v->x = calloc(cap, sizeof *v->x);
+    if (!v->values || !v->x) {
+        free(list);
+        return -2;
+    }
+    v->numeric = 1;
+    char *save = NULL;
+    for (char *tok = strtok_r(list, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (!(v->values[v->n] = strdup(tok))) {
+            free(list);
+            return -2;
+        }
+        if (!as_number(tok, &v->x[v->n]))
+            v->numeric = 0;
+        v->n++;
+    }
+    free(list);
+    return v->n ? 0 : -1;
+}
+
+static void vary_free(vary *v)
+{
+    free(v->path);
+    for (size_t i = 0; i < v->n; i++)
+        free(v->values[i]);
+    free(v->values);
+    free(v->x);
+}
+
+/* The crossing of two deployments' costs between points a and b. */
+static double crossing(const vary *v, const point *a, const point *b,
+                       size_t from, size_t to)
+{
+    double da = a->cost[from] - a->cost[to];
+    double db = b->cost[from] - b->cost[to];
+    double xa = v->x[a->idx[0]], xb = v->x[b->idx[0]];
+    if (db == da)
+        return xb;
+    double t = -da / (db - da);
+    if (t < 0)
+        t = 0;
+    if (t > 1)
+        t = 1;
+    return xa + t * (xb - xa);
+}
+
+static int mkdir_p(const char *dir)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++)
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return -1;
+            buf[i] = c;
+        }
+    return 0;
+}
+
+static void csv_field(rpt_buf *b, const char *s, int last)
+{
+    int quote = strpbrk(s, ",\"\n") != NULL;
+    if (quote) {
+        rpt_printf(b, "\"");
+        for (const char *p = s; *p; p++)
+            rpt_printf(b, *p == '"' ? "\"\"" : "%c", *p);
+        rpt_printf(b, "\"");
+    } else
+        rpt_printf(b, "%s", s);
+    rpt_printf(b, last ? "\n" : ",");
+}
+
+static const char *fmt_num(double v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.6f", v);
+    /* Trim trailing zeros for data files. */
+    char *dot = strchr(buf, '.');
+    if (dot) {
+        char *e = buf + strlen(buf) - 1;
+        while (e > dot && *e == '0')
+            *e-- = '\0';
+        if (e == dot)
+            *e = '\0';
+    }
+    return buf;
+}
+
+int cli_sweep(int argc, char **argv)
+{
+    cli_run_opts ro = {NULL, RPT_JSON, NULL, NULL, -1, -1, 0, NULL, 0};
+    const char *out = NULL;
+    vary *vs = calloc((size_t)argc, sizeof *vs);
+    size_t nv = 0;
+    int code = CLI_OK;
+    if (!vs)
+        return CLI_RUNTIME;
+    for (int i = 1; i < argc && code == CLI_OK; i++) {
+        const char *a = argv[i];
+        int has_val = i + 1 < argc;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            cli_help("sweep");
+            code = -1;
+        } else if (strcmp(a, "--vary") == 0 && has_val) {
+            int rc = parse_vary(argv[++i], &vs[nv]);
+            nv++;
+            if (rc == -2)
+                code = CLI_RUNTIME;
+            else if (rc != 0)
+                code = cli__usage_error("sweep", "--vary takes "
+                                        "PATH=V1,V2,..., not '%s'", argv[i]);
+        } else if (strcmp(a, "--out") == 0 && has_val)
+            out = argv[++i];
+        else if (strcmp(a, "--pricing") == 0 && has_val)
+            ro.pricing = argv[++i];
+        else if (strcmp(a, "--seed") == 0 && has_val) {
+            if (cli__parse_count(argv[++i], &ro.seed) != 0)
+                code = cli__usage_error("sweep", "--seed takes a whole "
+                                        "number >= 0, not '%s'", argv[i]);
+        } else if (strcmp(a, "--replications") == 0 && has_val) {
+            if (cli__parse_count(argv[++i], &ro.replications) != 0 ||
+                ro.replications < 1)
+                code = cli__usage_error("sweep", "--replications takes a "
+                                        "whole number >= 1, not '%s'",
+                                        argv[i]);
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
+            ro.quiet = 1;
+        else if (a[0] == '-' && a[1])
+            code = cli__usage_error("sweep", "unknown option or missing "
+                                    "value: %s", a);
+        else if (!ro.scenario)
+            ro.scenario = a;
+        else
+            code = cli__usage_error("sweep", "takes one scenario file; "
+                                    "extra argument '%s'", a);
+    }
+    if (code == CLI_OK && !ro.scenario)
+        code = cli__usage_error("sweep", "%s", "needs a scenario file");
+    if (code == CLI_OK && nv == 0)
+        code = cli__usage_error("sweep", "%s", "needs at least one --vary "
+                                "PATH=V1,V2,...");
+    size_t npoints = 1;
+    for (size_t k = 0; k < nv && code == CLI_OK; k++) {
+        npoints *= vs[k].n;
+        if (npoints > 100000)
+            code = cli__usage_error("sweep", "%s", "more than 100,000 "
+                                    "points; narrow the --vary lists");
+    }
+    if (code != CLI_OK) {
+        for (size_t k = 0; k < nv; k++)
+            vary_free(&vs[k]);
+        free(vs);
+        return code < 0 ? CLI_OK : code;
+    }
+
+    point *pts = calloc(npoints, sizeof *pts);
+    char **sets = calloc(nv, sizeof *sets);
+    char **names = NULL;
+    size_t ndep = 0;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *jpoints = NULL;
+    char *scenario_name = NULL;
+    if (!pts || !sets || !root)
+        code = CLI_RUNTIME;
+    for (size_t p = 0; p < npoints && code == CLI_OK; p++) {
+        /* Point p in mixed radix: the first --vary changes fastest. */
+        size_t rest = p;
+        pts[p].idx = calloc(nv, sizeof *pts[p].idx);
+        if (!pts[p].idx) {
+            code = CLI_RUNTIME;
+            break;
+        }
+        for (size_t k = 0; k < nv; k++) {
+            pts[p].idx[k] = rest % vs[k].n;
+            rest /= vs[k].n;
+            size_t len = strlen(vs[k].path) +
+                         strlen(vs[k].values[pts[p].idx[k]]) + 2;
+            free(sets[k]);
+            if (!(sets[k] = malloc(len))) {
+                code = CLI_RUNTIME;
+                break;
+            }
+            snprintf(sets[k], len, "%s=%s", vs[k].path,
+                     vs[k].values[pts[p].idx[k]]);
+        }
+        if (code != CLI_OK)
+            break;
+        ro.sets = (const char *const *)sets;
+        ro.nsets = nv;
+        scn_scenario *s;
+        price_catalog *c;
+        rpt_results *r = cli__run_scenario(&ro, &s, &c, &code);
+        if (r) {
+            if (p == 0) {
+                ndep = r->n;
+                names = calloc(ndep ? ndep : 1, sizeof *names);
+                scenario_name = strdup(s->name);
+                for (size_t i = 0; names && i < ndep; i++)
+                    names[i] = strdup(r->d[i].pd.dep->name);
+                jpoints = cJSON_CreateArray();
+            }
+            point *pt = &pts[p];
+            pt->cost = calloc(ndep ? ndep : 1, sizeof(double));
+            pt->lo = calloc(ndep ? ndep : 1, sizeof(double));
+            pt->hi = calloc(ndep ? ndep : 1, sizeof(double));
+            pt->per_agent = calloc(ndep ? ndep : 1, sizeof(double));
+            pt->per_tenant = calloc(ndep ? ndep : 1, sizeof(double));
+            pt->fx = calloc(5 * (ndep ? ndep : 1), sizeof(sim_fx));
+            if (!names || !scenario_name || !jpoints || !pt->cost ||
+                !pt->lo || !pt->hi || !pt->per_agent || !pt->per_tenant ||
+                !pt->fx)
+                code = CLI_RUNTIME;
+            for (size_t i = 0; code == CLI_OK && i < ndep && i < r->n; i++) {
+                pt->cost[i] = sim_fx_to_double(r->d[i].month_usd);
+                pt->lo[i] = sim_fx_to_double(r->d[i].month.lo);
+                pt->hi[i] = sim_fx_to_double(r->d[i].month.hi);
+                pt->per_agent[i] = sim_fx_to_double(r->d[i].per_agent_usd);
+                pt->per_tenant[i] = sim_fx_to_double(r->d[i].per_tenant_usd);
+                pt->fx[5 * i] = r->d[i].month_usd;
+                pt->fx[5 * i + 1] = r->d[i].month.lo;
+                pt->fx[5 * i + 2] = r->d[i].month.hi;
+                pt->fx[5 * i + 3] = r->d[i].per_tenant_usd;
+                pt->fx[5 * i + 4] = r->d[i].per_agent_usd;
+                if (pt->cost[i] < pt->cost[pt->cheapest])
+                    pt->cheapest = i;
+            }
+            if (r->n != ndep) {
+                fprintf(stderr, "capsim sweep: the point %s changes the "
+                        "deployments; vary values, not the list\n", sets[0]);
+                code = CLI_BAD_INPUT;
+            }
+        } else if (code == CLI_BAD_INPUT)
+            fprintf(stderr, "capsim sweep: at the point where %s\n",
+                    sets[0]);
+        rpt_results_free(r);
+        price_catalog_free(c);
+        scn_free(s);
+    }
+
+    rpt_buf table = {0}, csv = {0}, said = {0};
+    cJSON *jcross = cJSON_CreateArray();
+    if (code == CLI_OK) {
+        char b1[64], b2[64];
+        size_t *width = calloc(nv, sizeof *width);
+        if (!width) {
+            code = CLI_RUNTIME;
+            goto done;
+        }
+        for (size_t k = 0; k < nv; k++) {
+            width[k] = strlen(vs[k].path);
+            for (size_t j = 0; j < vs[k].n; j++)
+                if (strlen(vs[k].values[j]) > width[k])
+                    width[k] = strlen(vs[k].values[j]);
+        }
+        /* The table: one row per point, a cost column per deployment. */
+        for (size_t k = 0; k < nv; k++)
+            rpt_printf(&table, "%-*s  ", (int)width[k], vs[k].path);
+        for (size_t i = 0; i < ndep; i++)
+            rpt_printf(&table, "%14s  ", names[i]);
+        rpt_printf(&table, "cheapest\n");
+        for (size_t k = 0; k < nv; k++)
+            csv_field(&csv, vs[k].path, 0);
+        csv_field(&csv, "deployment", 0);
+        csv_field(&csv, "month_usd", 0);
+        csv_field(&csv, "ci95_lo", 0);
+        csv_field(&csv, "ci95_hi", 0);
+        csv_field(&csv, "per_tenant_month_usd", 0);
+        csv_field(&csv, "per_agent_month_usd", 0);
+        csv_field(&csv, "cheapest", 1);
+        for (size_t p = 0; p < npoints; p++) {
+            const point *pt = &pts[p];
+            cJSON *jp = cJSON_CreateObject();
+            cJSON *jv = cJSON_AddObjectToObject(jp, "values");
+            for (size_t k = 0; k < nv; k++) {
+                const char *val = vs[k].values[pt->idx[k]];
+                rpt_printf(&table, "%-*s  ", (int)width[k], val);
+                if (vs[k].numeric)
+                    cJSON_AddItemToObject(jv, vs[k].path, cJSON_CreateRaw(
+                        fmt_num(vs[k].x[pt->idx[k]], b1, sizeof b1)));
+                else
+                    cJSON_AddStringToObject(jv, vs[k].path, val);
+            }
+            cJSON *jd = cJSON_AddArrayToObject(jp, "deployments");
+            for (size_t i = 0; i < ndep; i++) {
+                rpt_printf(&table, "%14s  ",
+                           rpt_usd(pt->fx[5 * i], b1, sizeof b1));
+                for (size_t k = 0; k < nv; k++)
+                    csv_field(&csv, vs[k].values[pt->idx[k]], 0);
+                csv_field(&csv, names[i], 0);
+                for (int f = 0; f < 5; f++)
+                    csv_field(&csv, rpt_num(pt->fx[5 * i + f], b1, sizeof b1),
+                              0);
+                csv_field(&csv, i == pt->cheapest ? "yes" : "no", 1);
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "name", names[i]);
+                cJSON *m = cJSON_AddObjectToObject(o, "month_usd");
+                cJSON_AddItemToObject(m, "mean", cJSON_CreateRaw(
+                    rpt_num(pt->fx[5 * i], b1, sizeof b1)));
+                cJSON *ci = cJSON_AddArrayToObject(m, "ci95");
+                cJSON_AddItemToArray(ci, cJSON_CreateRaw(
+                    rpt_num(pt->fx[5 * i + 1], b1, sizeof b1)));
+                cJSON_AddItemToArray(ci, cJSON_CreateRaw(
+                    rpt_num(pt->fx[5 * i + 2], b2, sizeof b2)));
+                cJSON_AddItemToObject(o, "per_tenant_month_usd",
+                    cJSON_CreateRaw(rpt_num(pt->fx[5 * i + 3], b1,
+                                            sizeof b1)));
+                cJSON_AddItemToObject(o, "per_agent_month_usd",
+                    cJSON_CreateRaw(rpt_num(pt->fx[5 * i + 4], b1,
+                                            sizeof b1)));
+                cJSON_AddItemToArray(jd, o);
+            }
+            cJSON_AddStringToObject(jp, "cheapest", names[pt->cheapest]);
+            cJSON_AddItemToArray(jpoints, jp);
+            rpt_printf(&table, "%s\n", names[pt->cheapest]);
+        }
+
+        /* Crossovers along the first path, per combination of the rest:
+         * points p and p + 1 differ only in the first index when that
+         * index is not the last value. */
+        const vary *v0 = &vs[0];
+        for (size_t p = 0; p + 1 < npoints; p++) {
+            const point *a = &pts[p], *b = &pts[p + 1];
+            if (a->idx[0] + 1 != b->idx[0] || a->cheapest == b->cheapest)
+                continue;
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddStringToObject(x, "path", v0->path);
+            cJSON_AddStringToObject(x, "from", names[a->cheapest]);
+            cJSON_AddStringToObject(x, "to", names[b->cheapest]);
+            cJSON *btw = cJSON_AddArrayToObject(x, "between");
+            cJSON_AddItemToArray(btw, cJSON_CreateString(
+                v0->values[a->idx[0]]));
+            cJSON_AddItemToArray(btw, cJSON_CreateString(
+                v0->values[b->idx[0]]));
+            rpt_buf others = {0};
+            for (size_t k = 1; k < nv; k++)
+                rpt_printf(&others, "%s%s=%s", k > 1 ? ", " : ", with ",
+                           vs[k].path, vs[k].values[a->idx[k]]);
+            if (v0->numeric) {
+                double at = crossing(v0, a, b, a->cheapest, b->cheapest);
+                cJSON_AddItemToObject(x, "at", cJSON_CreateRaw(
+                    fmt_num(at, b1, sizeof b1)));
+                rpt_printf(&said, "%s is cheapest below %s = %s and %s "
+                           "above it (the costs cross between %s and %s%s)."
+                           "\n", names[a->cheapest], v0->path,
+                           fmt_num(at, b2, sizeof b2), names[b->cheapest],
+                           v0->values[a->idx[0]], v0->values[b->idx[0]],
+                           others.s ? others.s : "");
+            } else
+                rpt_printf(&said, "%s is cheapest at %s = %s and %s at "
+                           "%s%s.\n", names[a->cheapest], v0->path,
+                           v0->values[a->idx[0]], names[b->cheapest],
+                           v0->values[b->idx[0]], others.s ? others.s : "");
+            free(others.s);
+            cJSON_AddItemToArray(jcross, x);
+        }
+        if (!said.s)
+            rpt_printf(&said, "%s is cheapest at every point.\n",
+                       names[pts[0].cheapest]);
+        int same = 1;
+        for (size_t p = 1; p < npoints; p++)
+            same &= pts[p].cheapest == pts[0].cheapest;
+        if (!same && !cJSON_GetArraySize(jcross))
+            rpt_printf(&said, "The cheapest deployment changes with the "
+                       "other varied values, not along %s.\n", v0->path);
+
+        cJSON_AddStringToObject(root, "capsim_version", CAPSIM_VERSION);
+        cJSON_AddStringToObject(root, "scenario", scenario_name);
+        cJSON *jv = cJSON_AddArrayToObject(root, "vary");
+        for (size_t k = 0; k < nv; k++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "path", vs[k].path);
+            cJSON *vals = cJSON_AddArrayToObject(o, "values");
+            for (size_t j = 0; j < vs[k].n; j++)
+                cJSON_AddItemToArray(vals, cJSON_CreateString(vs[k].values[j]));
+            cJSON_AddItemToArray(jv, o);
+        }
+        cJSON_AddItemToObject(root, "points", jpoints);
+        jpoints = NULL;
+        cJSON_AddItemToObject(root, "crossovers", jcross);
+        jcross = NULL;
+        cJSON *st = cJSON_AddArrayToObject(root, "statements");
+        char *line, *save = NULL;
+        char *copy = said.s ? strdup(said.s) : NULL;
+        for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+             line = strtok_r(NULL, "\n", &save))
+            cJSON_AddItemToArray(st, cJSON_CreateString(line));
+        free(copy);
+
+        free(width);
+        if (table.nomem || csv.nomem || said.nomem)
+            code = CLI_RUNTIME;
+        else {
+            fputs(table.s, stdout);
+            printf("\n%s", said.s);
+        }
+        if (code == CLI_OK && out) {
+            char *json = cJSON_Print(root);
+            size_t n = json ? strlen(json) : 0;
+            char *jnl = json ? malloc(n + 2) : NULL;
+            if (jnl) {
+                memcpy(jnl, json, n);
+                memcpy(jnl + n, "\n", 2);
+            }
+            if (!jnl || mkdir_p(out) != 0 ||
+                cli__write_atomic(out, "sweep.csv", csv.s) != 0 ||
+                cli__write_atomic(out, "sweep.json", jnl) != 0) {
+                fprintf(stderr, "capsim sweep: cannot write into %s: %s\n",
+                        out, strerror(errno));
+                code = CLI_RUNTIME;
+            }
+            free(jnl);
+            cJSON_free(json);
+        }
+    }
+done:
+    cJSON_Delete(jcross);
+    cJSON_Delete(jpoints);
+    cJSON_Delete(root);
+    free(table.s);
+    free(csv.s);
+    free(said.s);
+    for (size_t p = 0; pts && p < npoints; p++) {
+        free(pts[p].idx);
+        free(pts[p].cost);
+        free(pts[p].lo);
+        free(pts[p].hi);
+        free(pts[p].per_agent);
+        free(pts[p].per_tenant);
+        free(pts[p].fx);
+    }
+    free(pts);
+    for (size_t k = 0; sets && k < nv; k++)
+        free(sets[k]);
+    free(sets);
+    for (size_t i = 0; names && i < ndep; i++)
+        free(names[i]);
+    free(names);
+    free(scenario_name);
+    for (size_t k = 0; k < nv; k++)
+        vary_free(&vs[k]);
+    free(vs);
+    return code;
+}

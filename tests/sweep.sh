@@ -1,0 +1,42 @@
+#!/bin/sh
+# `capsim sweep`: the grid, the crossover and the files, against a case
+# worked by hand.  A Cloudflare Worker (Workers Paid) costs its $5
+# subscription at any of these scales; a Fly shared-cpu-1x 256 MB machine
+# per tenant costs $1.94 per 30 days = $1.966944 per 730 hours each.  They
+# cross at 5 / 1.966944 = 2.542014 tenants; two machines bill
+# 2 x 730/720 = 2.027778 machine-30d x $1.94 = $3.933889.
+capsim=$1
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; cat "$tmp/out" "$tmp/err" 2>/dev/null; }
+
+cat >"$tmp/s.yaml" <<YAML
+capsim: 1
+name: sweep-test
+workload: {tenants: 10, transport: sse, active_fraction: 0.1, messages_per_agent_month: 100}
+deployments:
+  - {name: worker, provider: cloudflare, plan: workers-paid, architecture: per-request}
+  - {name: fly-tenant, provider: fly, plan: shared-cpu-1x-256mb, architecture: per-tenant}
+YAML
+"$capsim" sweep "$tmp/s.yaml" --vary workload.tenants=1,2,3,10 --out "$tmp/o" >"$tmp/out" 2>"$tmp/err"
+[ $? = 0 ] && ok || bad "sweep exits 0"
+grep -q "fly-tenant is cheapest below workload.tenants = 2.542014 and worker above it (the costs cross between 2 and 3)." "$tmp/out" && ok || bad "crossover stated"
+grep -q '^3 *5.00 *5.90 *worker$' "$tmp/out" && ok || bad "table row at 3 tenants"
+grep -q '^2,fly-tenant,3.933889,3.933889,3.933889,1.966944,1.966944,yes$' "$tmp/o/sweep.csv" && ok || bad "csv row"
+grep -q '"at":	2.542014' "$tmp/o/sweep.json" && ok || bad "json crossover"
+[ "$(grep -c '"cheapest":' "$tmp/o/sweep.json")" = 4 ] && ok || bad "four points"
+"$capsim" sweep "$tmp/s.yaml" --vary workload.tenants=1,2,3,10 >"$tmp/again" 2>/dev/null
+cmp -s "$tmp/out" "$tmp/again" && ok || bad "deterministic"
+"$capsim" sweep "$tmp/s.yaml" --vary workload.tenantz=1,2 >"$tmp/out" 2>"$tmp/err"
+[ $? = 3 ] && ok || bad "unknown path is an input error"
+grep -q "did you mean 'tenants'" "$tmp/err" && ok || bad "unknown path suggests"
+"$capsim" sweep "$tmp/s.yaml" --vary workload.tenants >"$tmp/out" 2>"$tmp/err"
+[ $? = 2 ] && ok || bad "--vary without values is a usage error"
+"$capsim" sweep "$tmp/s.yaml" >"$tmp/out" 2>"$tmp/err"
+[ $? = 2 ] && ok || bad "no --vary is a usage error"
+"$capsim" run "$tmp/s.yaml" --set workload.tenants=2 --format csv >"$tmp/out" 2>"$tmp/err"
+grep -q "3.933889" "$tmp/out" && ok || bad "run --set"
+echo "sweep: $pass passed, $fail failed"
+[ "$fail" = 0 ]
