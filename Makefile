@@ -5,12 +5,15 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build demo test test-sanitize check-costs baseline clean
+.PHONY: all deps test-deps build demo test test-sanitize check-costs baseline clean
 
 all: build
 
 deps:
 	@sh cmake/deps.sh
+
+test-deps:
+	@sh cmake/deps.sh test
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -19,11 +22,11 @@ build: deps
 demo: build
 	./$(BUILD)/capsim run scenarios/default.yaml
 
-test: build
+test: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
-test-sanitize: deps
+test-sanitize: test-deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSIM_ASAN=ON \
 		-DSIM_UBSAN=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)

@@ -13,6 +13,7 @@
 
 #include "capsim_version.h"
 #include "pricing/catalog.h"
+#include "reports/report.h"
 #include "reports/results.h"
 #include "sim/scenario.h"
 #include "sim/yml.h"
@@ -26,8 +27,10 @@ static const char *const help_text[][2] = {
      "Simulates the scenario's deployments and prints the cost table.\n"
      "  --format F        table (default), json (the results document), csv "
      "or md\n"
-     "  --out DIR         also write results.json, costs.csv and report.md "
-     "into DIR\n"
+     "  --out DIR         also write results.json, costs.csv, report.md, "
+     "report.html\n"
+     "                    and charts/ (gnuplot) into DIR\n"
+     "  --charts          fail (exit 4) when the charts cannot be drawn\n"
      "  --seed N          override the scenario's seed\n"
      "  --replications N  override the scenario's replications\n"
      "  --pricing C       price catalog: default, 2025-11, seed-docs or a "
@@ -65,6 +68,16 @@ static const char *const help_text[][2] = {
      "bundle\n"
      "exit codes: 0 passed, 1 a budget or regression check failed, 2 usage,"
      "\n            3 invalid scenario or baseline, 4 run-time failure\n"},
+    {"report",
+     "usage: capsim report RESULTS.json --out DIR [--charts]\n"
+     "       capsim report --pricing-table [--pricing CATALOG] "
+     "[--scales N,N,...]\n"
+     "                     [--scenario FILE] [--out DIR]\n\n"
+     "Re-renders saved results into report.md, costs.csv, report.html and "
+     "charts/,\nor prints the per-agent cost of every provider and "
+     "architecture at each\nscale (default 10,100,1000,10000 tenants) with "
+     "the catalog's date and the\nsource of every rate; --out also writes "
+     "pricing-table.md and .csv.\n"},
     {"sweep",
      "usage: capsim sweep SCENARIO.yaml --vary PATH=V1,V2,... [--vary ...] "
      "[--out DIR]\n"
@@ -87,6 +100,8 @@ static const char *const overview =
     "  run SCENARIO.yaml      simulate and print the cost table\n"
     "  check SCENARIO.yaml... check budgets and cost regressions (for CI)\n"
     "  sweep SCENARIO.yaml    costs over a grid of values (--vary PATH=...)\n"
+    "  report RESULTS.json    re-render reports; --pricing-table publishes "
+    "prices\n"
     "  validate FILE...       check scenario and catalog files\n"
     "  pricing [list|show P]  show a price catalog\n"
     "  help [COMMAND]         this text, or a command's\n\n"
@@ -236,23 +251,6 @@ int cli__write_atomic(const char *dir, const char *name, const char *text)
     return 0;
 }
 
-static int mkdir_p(const char *dir)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++)
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return -1;
-            buf[i] = c;
-        }
-    return 0;
-}
 
 /* Loads, runs and returns results; *code gets an exit code on failure. */
 rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
@@ -283,31 +281,6 @@ rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
     if (rc == SIM_EIO && *sp == NULL)
         *code = CLI_BAD_INPUT;
     return NULL;
-}
-
-static int write_outputs(const rpt_results *r, const char *dir)
-{
-    static const struct { const char *name; enum rpt_format fmt; } files[] = {
-        {"results.json", RPT_JSON}, {"costs.csv", RPT_CSV},
-        {"report.md", RPT_MD}
-    };
-    char *text[3] = {NULL, NULL, NULL};
-    int rc = CLI_OK;
-    if (mkdir_p(dir) != 0) {
-        fprintf(stderr, "capsim: cannot create %s: %s\n", dir,
-                strerror(errno));
-        return CLI_RUNTIME;
-    }
-    /* Render everything first: nothing is written unless all of it can be. */
-    for (int i = 0; i < 3; i++)
-        if (!(text[i] = rpt_render(r, files[i].fmt, CAPSIM_VERSION)))
-            rc = CLI_RUNTIME;
-    for (int i = 0; i < 3 && rc == CLI_OK; i++)
-        if (cli__write_atomic(dir, files[i].name, text[i]) != 0)
-            rc = CLI_RUNTIME;
-    for (int i = 0; i < 3; i++)
-        free(text[i]);
-    return rc;
 }
 
 int cli__parse_count(const char *s, long long *out)
@@ -355,6 +328,8 @@ static int parse_run_args(int argc, char **argv, cli_run_opts *o,
             sets[o->nsets++] = argv[++i];
         } else if (strcmp(a, "--out") == 0 && has_val) {
             o->out = argv[++i];
+        } else if (strcmp(a, "--charts") == 0) {
+            o->charts = 1;
         } else if (strcmp(a, "--pricing") == 0 && has_val) {
             o->pricing = argv[++i];
         } else if (strcmp(a, "--seed") == 0 && has_val) {
@@ -383,7 +358,7 @@ static int parse_run_args(int argc, char **argv, cli_run_opts *o,
 
 int cli_run(int argc, char **argv)
 {
-    cli_run_opts o = {NULL, RPT_TABLE, NULL, NULL, -1, -1, 0, NULL, 0};
+    cli_run_opts o = {NULL, RPT_TABLE, NULL, NULL, -1, -1, 0, 0, NULL, 0};
     const char **sets = calloc((size_t)argc, sizeof *sets);
     if (!sets)
         return CLI_RUNTIME;
@@ -398,14 +373,20 @@ int cli_run(int argc, char **argv)
     price_catalog *c;
     rpt_results *r = cli__run_scenario(&o, &s, &c, &code);
     if (r) {
-        char *text = rpt_render(r, o.format, CAPSIM_VERSION);
-        if (o.out)
-            code = write_outputs(r, o.out);
-        if (!text)
+        /* Markdown, CSV and the files of --out all render the results
+         * document, so `capsim report` reproduces them from results.json. */
+        char *json = rpt_render(r, RPT_JSON, CAPSIM_VERSION);
+        char *text = o.format == RPT_JSON
+                         ? (json ? strdup(json) : NULL)
+                         : rpt_render(r, o.format, CAPSIM_VERSION);
+        if (json && o.out)
+            code = cli__render_outputs(json, o.out, o.charts, o.quiet);
+        if (!json || !text)
             code = CLI_RUNTIME;
         else if (code == CLI_OK && fputs(text, stdout) == EOF)
             code = CLI_RUNTIME;
         free(text);
+        free(json);
     }
     rpt_results_free(r);
     price_catalog_free(c);

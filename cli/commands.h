@@ -16,6 +16,7 @@ enum cli_exit {
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
+int cli_report(int argc, char **argv);
 int cli_validate(int argc, char **argv);
 int cli_pricing(int argc, char **argv);
 int cli_help(const char *command);
@@ -32,6 +33,7 @@ typedef struct cli_run_opts {
     long long seed;             /* < 0: the scenario's */
     long long replications;     /* <= 0: the scenario's */
     int quiet;
+    int charts;                 /* --charts: gnuplot must draw them */
     const char *const *sets;    /* PATH=VALUE overrides (--set, sweeps) */
     size_t nsets;
 } cli_run_opts;
@@ -44,5 +46,9 @@ int cli__usage_error(const char *cmd, const char *fmt, const char *arg);
 /* Writes DIR/NAME through a temporary file and a rename; 0 or -1. */
 int cli__write_atomic(const char *dir, const char *name, const char *text);
 int cli__parse_count(const char *s, long long *out);
+/* Writes results.json and the reports (report.c) of a results document
+ * into DIR; `charts` makes a missing gnuplot an error.  An exit code. */
+int cli__render_outputs(const char *json, const char *dir, int charts,
+                        int quiet);
 
 #endif

@@ -26,6 +26,8 @@ int main(int argc, char **argv)
         return cli_help(argc > 2 ? argv[2] : NULL);
     if (strcmp(cmd, "run") == 0)
         return cli_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cli_report(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0)
         return cli_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)

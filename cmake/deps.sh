@@ -2,7 +2,13 @@
 # Installs the Debian packages capsim needs to build and test, when they
 # are missing.  As root it runs apt-get; otherwise it prints the command.
 set -eu
+# `deps.sh test` adds what only the test suite needs: Chromium renders
+# report.html for the browser test, python3 checks its screenshot and
+# plays the peers of the agent server's tests.
 PKGS="build-essential cmake pkg-config libyaml-dev libcjson-dev libgsl-dev libcsv-dev libcriterion-dev gnuplot-nox libsqlite3-dev libcurl4-openssl-dev libcivetweb-dev"
+if [ "${1:-}" = test ]; then
+    PKGS="$PKGS chromium python3"
+fi
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

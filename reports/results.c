@@ -379,7 +379,12 @@ static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
         cJSON_AddStringToObject(li, "what", l->what);
         cJSON_AddStringToObject(li, "unit", l->unit ? l->unit : "");
         add_num(li, "quantity", l->quantity);
-        add_num(li, "rate_usd", l->rate);
+        {
+            /* Rates carry up to 12 places (Railway's $0.00000772/vCPU-s). */
+            char rb[96];
+            cJSON_AddItemToObject(li, "rate_usd", cJSON_CreateRaw(
+                sim_fx_format_trim(l->rate, 12, rb, sizeof rb)));
+        }
         add_num(li, "included", l->included);
         add_num(li, "usd", l->usd);
         cJSON_AddItemToArray(items, li);
@@ -492,6 +497,7 @@ static char *render_json(const rpt_results *r, const char *version)
 
 /* ---- text formats ------------------------------------------------------- */
 
+#include "reports/report.h"
 #include "reports/table.h"
 
 char *rpt_render(const rpt_results *r, enum rpt_format fmt,
@@ -500,8 +506,18 @@ char *rpt_render(const rpt_results *r, enum rpt_format fmt,
     switch (fmt) {
     case RPT_JSON: return render_json(r, version);
     case RPT_TABLE: return rpt_render_table(r);
-    case RPT_CSV: return rpt_render_csv(r);
-    case RPT_MD: return rpt_render_md(r, version);
+    case RPT_CSV:
+    case RPT_MD:
+        break;
     }
-    return NULL;
+    /* Markdown and CSV render the results document, as `capsim report`
+     * does from a saved one, so both give the same bytes. */
+    char *json = render_json(r, version);
+    cJSON *res = NULL;
+    char *text = NULL;
+    if (json && rpt_json_parse(json, strlen(json), &res, NULL) == SIM_OK)
+        text = fmt == RPT_MD ? rpt_md_from_json(res) : rpt_csv_from_json(res);
+    cJSON_Delete(res);
+    free(json);
+    return text;
 }

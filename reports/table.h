@@ -1,5 +1,5 @@
 /*
- * table.h -- the cost table as aligned text, CSV and Markdown.
+ * table.h -- the cost table as aligned text, and a growable string.
  */
 #ifndef RPT_TABLE_H
 #define RPT_TABLE_H
@@ -10,8 +10,6 @@ struct rpt_results;
 
 /* Each returns a new string (free()) or NULL when out of memory. */
 char *rpt_render_table(const struct rpt_results *r);
-char *rpt_render_csv(const struct rpt_results *r);
-char *rpt_render_md(const struct rpt_results *r, const char *version);
 
 /* A growable string; every append checks for memory. */
 typedef struct rpt_buf {

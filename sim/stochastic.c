@@ -364,12 +364,13 @@ static int64_t slots_of(const price_ctx *ctx, const price_deploy *pd)
  * its instances' summed awake time reaches it; from then on every
  * instance sleeps to the month's end and users are refused.  `tl` holds
  * awake instance-seconds and `arr` arrivals per slice of the horizon;
- * within a slice both are taken as even.  Returns the share of awake
- * time kept.
+ * within a slice both are taken as even.  `tl_cut` (instances per slice,
+ * in any unit) is cut off at that moment.  Returns the share of awake time
+ * kept.
  */
 static double drain_pool(const price_deploy *pd, double H, double scale,
                          const double *tl, const double *arr,
-                         sim_usage *u)
+                         double *tl_cut, sim_usage *u)
 {
     double pool = sim_fx_to_double(pd->hour_pool) * 3600 / scale;
     double total = 0, cum = 0, w = H / SIM_TIMELINE;
@@ -385,6 +386,12 @@ static double drain_pool(const price_deploy *pd, double H, double scale,
     double refused = i < SIM_TIMELINE ? arr[i] * (1 - frac) : 0;
     for (int j = i + 1; j < SIM_TIMELINE; j++)
         refused += arr[j];
+    /* The timeline too: nothing runs after the pool is dry. */
+    if (i < SIM_TIMELINE) {
+        tl_cut[i] *= frac;
+        for (int j = i + 1; j < SIM_TIMELINE; j++)
+            tl_cut[j] = 0;
+    }
     u->pool_dry_at = fxd(dry * scale);
     u->refused_seconds = fxd((H - dry) * scale);
     u->refused_messages = fxd(refused * scale);
@@ -454,7 +461,8 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
 
     double keep = 1;
     if (pd->hour_pool > 0)
-        keep = drain_pool(pd, H, scale, st->awake_tl, st->arrivals_tl, u);
+        keep = drain_pool(pd, H, scale, st->awake_tl, st->arrivals_tl,
+                          st->awake_tl, u);
     double awake = st->billed_s * scale * keep;
     double busy = st->busy_s * scale * keep;
     sim_fx n_inst = sim_fx_from_int((int64_t)groups);
@@ -588,7 +596,7 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
             tl[i] = acc->timeline[i] * H / SIM_TIMELINE;
             arr[i] = (double)acc->messages / SIM_TIMELINE;
         }
-        keep = drain_pool(pd, H, scale, tl, arr, u);
+        keep = drain_pool(pd, H, scale, tl, arr, acc->timeline, u);
     }
     double inst_s = acc->billed_s * scale * keep;
     double busy = acc->busy_s * scale * keep;

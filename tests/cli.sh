@@ -43,7 +43,7 @@ expect 0 "run json again" -- run "$scn" --format json
 check "same input, byte-identical JSON" cmp -s "$tmp/out" "$tmp/a.json"
 check "json has the results keys" grep -q '"per_agent_month_usd"' "$tmp/a.json"
 expect 0 "run csv" -- run "$scn" --format csv
-check "csv header" grep -q '^deployment,provider,architecture,item' "$tmp/out"
+check "csv header" grep -q '^scenario,deployment,provider,architecture,plan,item' "$tmp/out"
 expect 0 "run md" -- run "$scn" --format md
 check "markdown table" grep -q '^| deployment |' "$tmp/out"
 expect 0 "run seed-docs catalog" -- run "$scn" --pricing seed-docs
@@ -69,6 +69,39 @@ expect 0 "pricing show" -- pricing show railway
 check "pricing show has sources" grep -q "docs.railway.com" "$tmp/out"
 expect 2 "pricing show unknown" -- pricing show nosuch
 expect 2 "pricing show without provider" -- pricing show
+
+# Reports: run --out and report RESULTS.json give the same files.
+expect 0 "run --out" -- run "$scn" --out "$tmp/rep1" --quiet
+check "html written" test -s "$tmp/rep1/report.html"
+check "html is self-contained" sh -c "! grep -q -E '(src|href)=\"(https?:)?//' '$tmp/rep1/report.html'"
+expect 0 "report re-renders" -- report "$tmp/rep1/results.json" --out "$tmp/rep2"
+check "same report.md" cmp -s "$tmp/rep1/report.md" "$tmp/rep2/report.md"
+check "same costs.csv" cmp -s "$tmp/rep1/costs.csv" "$tmp/rep2/costs.csv"
+check "same report.html" cmp -s "$tmp/rep1/report.html" "$tmp/rep2/report.html"
+expect 2 "report needs --out" -- report "$tmp/rep1/results.json"
+printf '{"deployments": [\n  {"name": }\n' >"$tmp/broken.json"
+expect 3 "report of broken JSON" -- report "$tmp/broken.json" --out "$tmp/rep3"
+check "broken JSON position" grep -q "broken.json:2:" "$tmp/err"
+printf '{"scenario": "x"}\n' >"$tmp/notres.json"
+expect 3 "report of a non-results document" -- report "$tmp/notres.json" --out "$tmp/rep3"
+mkdir -p "$tmp/nobin"
+if command -v gnuplot >/dev/null 2>&1; then
+    PATH_SAVE=$PATH
+    PATH="$tmp/nobin"
+    expect 4 "charts asked for without gnuplot" -- report "$tmp/rep1/results.json" --out "$tmp/rep4" --charts
+    expect 0 "no gnuplot, charts not asked for" -- report "$tmp/rep1/results.json" --out "$tmp/rep5"
+    PATH=$PATH_SAVE
+    check "tables still written" test -s "$tmp/rep5/report.md"
+fi
+
+# The published pricing table: Fly's 512 MB machine is $3.19 per 30 days,
+# $3.2343 per 730 hours, per agent at every scale; a Worker costs Workers
+# Paid's $5 over 100 agents (100,000 requests are inside the included 10 M).
+expect 0 "pricing table" -- report --pricing-table --scales 10,100 --out "$tmp/pt" --quiet
+check "pricing table fly row" grep -q '^| fly-per-agent | fly | per-agent | shared-cpu-1x-512mb | 3.2343 | 3.2343 |$' "$tmp/pt/pricing-table.md"
+check "pricing table worker at 100" grep -q '^cloudflare-worker,cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30$' "$tmp/pt/pricing-table.csv"
+check "pricing table sources" grep -q 'https://fly.io' "$tmp/pt/pricing-table.md"
+expect 2 "bad scales" -- report --pricing-table --scales 10,x
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -1,0 +1,1319 @@
+/*
+ * report.c -- report.md, costs.csv and report.html from the results
+ * document, and writing them (with the charts) into a directory.
+ *
+ * The Markdown and HTML reports say the same things in the same order, so
+ * both are produced by one set of section writers talking to a tiny
+ * "document" emitter (headings, paragraphs, tables, lists) that escapes
+ * for its format.  The alternative, two renderers kept in step by hand,
+ * is how table.c's Markdown and text tables drifted apart.
+ */
+#include "reports/report.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- string builder ----------------------------------------------------- */
+
+void rpt__sb_put(rpt__sb *b, const char *s, size_t n)
+{
+    if (b->nomem)
+        return;
+    if (b->cap - b->n <= n) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap - b->n <= n) {
+            if (cap > (size_t)-1 / 2) {
+                b->nomem = 1;
+                return;
+            }
+            cap *= 2;
+        }
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            b->nomem = 1;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+void rpt__sb_printf(rpt__sb *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    if (b->nomem)
+        return;
+    va_start(ap, fmt);
+    int w = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (w < 0) {
+        b->nomem = 1;
+        return;
+    }
+    if ((size_t)w < sizeof small) {
+        rpt__sb_put(b, small, (size_t)w);
+        return;
+    }
+    char *big = malloc((size_t)w + 1);
+    if (!big) {
+        b->nomem = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)w + 1, fmt, ap);
+    va_end(ap);
+    rpt__sb_put(b, big, (size_t)w);
+    free(big);
+}
+
+char *rpt__sb_take(rpt__sb *b)
+{
+    if (b->nomem) {
+        free(b->s);
+        b->s = NULL;
+        return NULL;
+    }
+    if (!b->s)
+        return strdup("");
+    return b->s;
+}
+
+static void sb_puts(rpt__sb *b, const char *s)
+{
+    rpt__sb_put(b, s, strlen(s));
+}
+
+/* ---- JSON access -------------------------------------------------------- */
+
+const cJSON *rpt__get(const cJSON *o, const char *key)
+{
+    if (!o || !cJSON_IsObject(o))
+        return NULL;
+    return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+const char *rpt__str(const cJSON *o, const char *key)
+{
+    const cJSON *v = rpt__get(o, key);
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
+}
+
+int rpt_json_fx(const cJSON *item, sim_fx *out)
+{
+    if (!item)
+        return SIM_EINVAL;
+    if (cJSON_IsRaw(item))
+        return sim_fx_parse(item->valuestring, out) == SIM_OK ? SIM_OK
+                                                               : SIM_EINVAL;
+    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+        return SIM_EINVAL;
+    /* A number that came through a double: 15 significant digits give
+     * back the decimal that was written, for every value results.c writes
+     * (at most 6 decimals, well under 10^9). */
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.15g", item->valuedouble);
+    if (sim_fx_parse(buf, out) == SIM_OK)
+        return SIM_OK;
+    if (fabs(item->valuedouble) > 1e25)
+        return SIM_EINVAL;
+    *out = sim_fx_from_double(item->valuedouble);
+    return SIM_OK;
+}
+
+/* The number at `key`; 0 and false when absent. */
+static int num(const cJSON *o, const char *key, sim_fx *v)
+{
+    *v = 0;
+    return rpt_json_fx(rpt__get(o, key), v) == SIM_OK;
+}
+
+/* Offsets of the number tokens of a JSON text, in document order. */
+typedef struct numtok {
+    size_t at, len;
+} numtok;
+
+static int scan_numbers(const char *t, size_t len, numtok **out, size_t *n)
+{
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (t[i] == '"') {
+            for (i++; i < len && t[i] != '"'; i++)
+                if (t[i] == '\\')
+                    i++;
+            continue;
+        }
+        if (t[i] != '-' && (t[i] < '0' || t[i] > '9'))
+            continue;
+        /* The characters cJSON's number parser takes. */
+        size_t j = i;
+        while (j < len && strchr("0123456789+-.eE", t[j]) && t[j])
+            j++;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 256;
+            numtok *v = realloc(*out, cap * sizeof *v);
+            if (!v)
+                return SIM_ENOMEM;
+            *out = v;
+        }
+        (*out)[(*n)++] = (numtok){i, j - i};
+        i = j - 1;
+    }
+    return SIM_OK;
+}
+
+/* Turns the k-th number of the tree into raw text, depth first. */
+static int rawify(cJSON *node, const char *text, const numtok *tok,
+                  size_t ntok, size_t *k)
+{
+    for (cJSON *c = node; c; c = c->next) {
+        if (cJSON_IsNumber(c)) {
+            if (*k >= ntok)
+                return SIM_EINVAL;
+            const numtok *t = &tok[(*k)++];
+            char *s = cJSON_malloc(t->len + 1);
+            sim_fx v;
+            if (!s)
+                return SIM_ENOMEM;
+            memcpy(s, text + t->at, t->len);
+            s[t->len] = '\0';
+            /* The token must be this node's number: if the scan ever
+             * disagreed with cJSON, stop and leave the rest as doubles
+             * rather than give a value to the wrong key. */
+            if (strtod(s, NULL) != c->valuedouble) {
+                cJSON_free(s);
+                return SIM_EINVAL;
+            }
+            /* Only what is exact as a decimal is kept as text; anything
+             * else stays a double. */
+            if (sim_fx_parse(s, &v) != SIM_OK) {
+                cJSON_free(s);
+                continue;
+            }
+            c->type = cJSON_Raw | (c->type & cJSON_StringIsConst);
+            c->valuestring = s;
+        } else if (c->child) {
+            int rc = rawify(c->child, text, tok, ntok, k);
+            if (rc != SIM_OK)
+                return rc;
+        }
+    }
+    return SIM_OK;
+}
+
+int rpt_json_parse(const char *text, size_t len, cJSON **out,
+                   size_t *errpos)
+{
+    const char *end = NULL;
+    numtok *tok = NULL;
+    size_t ntok = 0, k = 0;
+    *out = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        if (errpos)
+            *errpos = end ? (size_t)(end - text) : 0;
+        return SIM_EPARSE;
+    }
+    int rc = scan_numbers(text, len, &tok, &ntok);
+    if (rc == SIM_OK)
+        rc = rawify(root, text, tok, ntok, &k);
+    free(tok);
+    if (rc == SIM_ENOMEM) {
+        cJSON_Delete(root);
+        return rc;
+    }
+    /* Tokens that do not line up (SIM_EINVAL; never seen) leave the rest
+     * as doubles, which rpt_json_fx still reads. */
+    *out = root;
+    return SIM_OK;
+}
+
+/* ---- numbers ------------------------------------------------------------ */
+
+static sim_fx pow10_fx(int places)
+{
+    sim_fx u = 1;
+    for (int i = 0; i < SIM_FX_PLACES - places; i++)
+        u *= 10;
+    return u;
+}
+
+/* Inserts a comma between each group of three integer digits. */
+static void group_thousands(char *buf, size_t size)
+{
+    char *p = buf + (buf[0] == '-');
+    size_t digits = strcspn(p, ".");
+    size_t commas = digits > 3 ? (digits - 1) / 3 : 0;
+    size_t len = strlen(buf);
+    if (!commas || len + commas + 1 > size)
+        return;
+    char *src = p + digits, *dst = src + commas;
+    memmove(dst, src, strlen(src) + 1);
+    for (size_t i = 0; i < digits; i++) {
+        *--dst = *--src;
+        if (i % 3 == 2 && i + 1 < digits)
+            *--dst = ',';
+    }
+}
+
+char *rpt_fx_round(sim_fx v, int places, int group, char *buf, size_t size)
+{
+    if (places < 0)
+        places = 0;
+    if (places > SIM_FX_PLACES)
+        places = SIM_FX_PLACES;
+    sim_fx unit = pow10_fx(places);
+    sim_fx a = v < 0 ? -v : v;
+    sim_fx q = a / unit;
+    if ((a % unit) * 2 >= unit)
+        q++;
+    /* The value is already a multiple of `unit`, so sim_fx_format's own
+     * half-to-even rounding never applies. */
+    sim_fx_format(v < 0 ? -(q * unit) : q * unit, places, buf, size);
+    if (group)
+        group_thousands(buf, size);
+    return buf;
+}
+
+/* Rounded half away from zero to `places`, trailing zeros dropped. */
+static char *fx_trim(sim_fx v, int places, int group, char *buf, size_t size)
+{
+    rpt_fx_round(v, places, group, buf, size);
+    if (strchr(buf, '.')) {
+        char *e = buf + strlen(buf) - 1;
+        while (*e == '0')
+            *e-- = '\0';
+        if (*e == '.')
+            *e = '\0';
+    }
+    return buf;
+}
+
+/* The exact decimal, as the document wrote it. */
+static char *fx_exact(sim_fx v, char *buf, size_t size)
+{
+    return sim_fx_format_trim(v, SIM_FX_PLACES, buf, size);
+}
+
+/* ---- document emitter --------------------------------------------------- */
+
+typedef struct doc {
+    rpt__sb b;
+    int html;
+    int ncol;        /* columns of the open table */
+    const char *align;
+} doc;
+
+static void esc_html(rpt__sb *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': sb_puts(b, "&amp;"); break;
+        case '<': sb_puts(b, "&lt;"); break;
+        case '>': sb_puts(b, "&gt;"); break;
+        case '"': sb_puts(b, "&quot;"); break;
+        case '\'': sb_puts(b, "&#39;"); break;
+        default: rpt__sb_put(b, s, 1);
+        }
+    }
+}
+
+/* Markdown: backslash-escape what could open markup or split a table
+ * cell; a newline would end the cell, so it becomes a space.  `_` is left
+ * alone: names like fly_shared would read badly with it escaped, and
+ * GFM does not emphasise inside words. */
+static void esc_md(rpt__sb *b, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '\n' || *s == '\r' || *s == '\t')
+            sb_puts(b, " ");
+        else if (strchr("\\|<>*`[]", *s))
+            rpt__sb_printf(b, "\\%c", *s);
+        else
+            rpt__sb_put(b, s, 1);
+    }
+}
+
+static void esc(doc *d, const char *s)
+{
+    if (d->html)
+        esc_html(&d->b, s);
+    else
+        esc_md(&d->b, s);
+}
+
+static void d_heading(doc *d, int level, const char *id, const char *text)
+{
+    if (d->html) {
+        rpt__sb_printf(&d->b, "<h%d", level);
+        if (id) {
+            sb_puts(&d->b, " id=\"");
+            esc_html(&d->b, id);
+            sb_puts(&d->b, "\"");
+        }
+        sb_puts(&d->b, ">");
+        esc_html(&d->b, text);
+        rpt__sb_printf(&d->b, "</h%d>\n", level);
+    } else {
+        for (int i = 0; i < level; i++)
+            sb_puts(&d->b, "#");
+        sb_puts(&d->b, " ");
+        esc_md(&d->b, text);
+        sb_puts(&d->b, "\n\n");
+    }
+}
+
+static void d_para(doc *d, const char *cls, const char *text)
+{
+    if (d->html) {
+        if (cls)
+            rpt__sb_printf(&d->b, "<p class=\"%s\">", cls);
+        else
+            sb_puts(&d->b, "<p>");
+        esc_html(&d->b, text);
+        sb_puts(&d->b, "</p>\n");
+    } else {
+        esc_md(&d->b, text);
+        sb_puts(&d->b, "\n\n");
+    }
+}
+
+/* `align` has one letter per column: l(eft) or r(ight, for numbers). */
+static void d_table(doc *d, const char *cls, const char *const *head,
+                    const char *align)
+{
+    int n = (int)strlen(align);
+    d->ncol = n;
+    d->align = align;
+    if (d->html) {
+        rpt__sb_printf(&d->b, "<table class=\"%s\">\n<thead><tr>", cls);
+        for (int c = 0; c < n; c++) {
+            sb_puts(&d->b, align[c] == 'r' ? "<th class=\"n\">" : "<th>");
+            esc_html(&d->b, head[c]);
+            sb_puts(&d->b, "</th>");
+        }
+        sb_puts(&d->b, "</tr></thead>\n<tbody>\n");
+        return;
+    }
+    sb_puts(&d->b, "|");
+    for (int c = 0; c < n; c++) {
+        sb_puts(&d->b, " ");
+        esc_md(&d->b, head[c]);
+        sb_puts(&d->b, " |");
+    }
+    sb_puts(&d->b, "\n|");
+    for (int c = 0; c < n; c++)
+        sb_puts(&d->b, align[c] == 'r' ? "---:|" : "---|");
+    sb_puts(&d->b, "\n");
+}
+
+/* One row; `strong` marks a total or a failure. */
+static void d_row(doc *d, const char *const *cell, int strong)
+{
+    if (d->html) {
+        sb_puts(&d->b, strong ? "<tr class=\"strong\">" : "<tr>");
+        for (int c = 0; c < d->ncol; c++) {
+            sb_puts(&d->b, d->align[c] == 'r' ? "<td class=\"n\">" : "<td>");
+            esc_html(&d->b, cell[c]);
+            sb_puts(&d->b, "</td>");
+        }
+        sb_puts(&d->b, "</tr>\n");
+        return;
+    }
+    sb_puts(&d->b, "|");
+    for (int c = 0; c < d->ncol; c++) {
+        int bold = strong && cell[c][0];
+        sb_puts(&d->b, cell[c][0] ? " " : "");
+        sb_puts(&d->b, bold ? "**" : "");
+        esc_md(&d->b, cell[c]);
+        sb_puts(&d->b, bold ? "**" : "");
+        sb_puts(&d->b, cell[c][0] ? " |" : " |");
+    }
+    sb_puts(&d->b, "\n");
+}
+
+static void d_table_end(doc *d)
+{
+    sb_puts(&d->b, d->html ? "</tbody>\n</table>\n" : "\n");
+}
+
+static void d_list(doc *d, int open)
+{
+    if (d->html)
+        sb_puts(&d->b, open ? "<ul>\n" : "</ul>\n");
+    else if (!open)
+        sb_puts(&d->b, "\n");
+}
+
+static void d_item(doc *d, const char *text)
+{
+    sb_puts(&d->b, d->html ? "<li>" : "- ");
+    esc(d, text);
+    sb_puts(&d->b, d->html ? "</li>\n" : "\n");
+}
+
+/* ---- shared facts ------------------------------------------------------- */
+
+enum { CELL = 96 };
+
+/* snprintf into a CELL-sized buffer.  Cells hold a few numbers of at most
+ * 50 characters; a longer one is cut, never overrun. */
+static char *cellf(char *buf, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static char *cellf(char *buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, CELL, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+static const cJSON *deployments(const cJSON *res)
+{
+    const cJSON *a = rpt__get(res, "deployments");
+    return cJSON_IsArray(a) ? a : NULL;
+}
+
+static const char *or_dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+/* Stochastic when the document says so; otherwise when any interval is
+ * wider than a point (older documents have no "workload" key). */
+static int is_stochastic(const cJSON *res)
+{
+    const char *w = rpt__str(res, "workload");
+    if (w)
+        return strcmp(w, "stochastic") == 0;
+    const cJSON *dep;
+    cJSON_ArrayForEach(dep, deployments(res)) {
+        const cJSON *ci = rpt__get(rpt__get(dep, "month_usd"), "ci95");
+        sim_fx lo, hi;
+        if (rpt_json_fx(cJSON_GetArrayItem(ci, 0), &lo) == SIM_OK &&
+            rpt_json_fx(cJSON_GetArrayItem(ci, 1), &hi) == SIM_OK && lo != hi)
+            return 1;
+    }
+    return 0;
+}
+
+/* Money to the cent (grouped in HTML), or "-" when absent. */
+static const char *money(const doc *d, const cJSON *item, char *buf)
+{
+    sim_fx v;
+    if (rpt_json_fx(item, &v) != SIM_OK)
+        return "-";
+    return rpt_fx_round(v, 2, d->html, buf, CELL);
+}
+
+/* Per-tenant and per-agent figures: four decimals, as the terminal table
+ * shows them, since a cheap architecture costs cents per agent. */
+static const char *money4(const doc *d, const cJSON *item, char *buf)
+{
+    sim_fx v;
+    if (rpt_json_fx(item, &v) != SIM_OK)
+        return "-";
+    return rpt_fx_round(v, 4, d->html, buf, CELL);
+}
+
+/* A quantity as the document wrote it (grouped in HTML). */
+static const char *exact(const doc *d, const cJSON *item, char *buf)
+{
+    sim_fx v;
+    if (rpt_json_fx(item, &v) != SIM_OK)
+        return "-";
+    fx_exact(v, buf, CELL);
+    if (d->html)
+        group_thousands(buf, CELL);
+    return buf;
+}
+
+static const char *stat_mean(const doc *d, const cJSON *dep, const char *key,
+                             char *buf)
+{
+    return money(d, rpt__get(rpt__get(dep, key), "mean"), buf);
+}
+
+/* The 95% interval of month_usd as "lo - hi". */
+static const char *interval(const doc *d, const cJSON *dep, char *buf)
+{
+    const cJSON *ci = rpt__get(rpt__get(dep, "month_usd"), "ci95");
+    sim_fx lo, hi;
+    char a[CELL], b[CELL];
+    if (rpt_json_fx(cJSON_GetArrayItem(ci, 0), &lo) != SIM_OK ||
+        rpt_json_fx(cJSON_GetArrayItem(ci, 1), &hi) != SIM_OK)
+        return "-";
+    return cellf(buf, "%s - %s", rpt_fx_round(lo, 2, d->html, a, CELL),
+                 rpt_fx_round(hi, 2, d->html, b, CELL));
+}
+
+/* The deployment with the lowest mean per-agent cost (first on ties). */
+static const cJSON *cheapest(const cJSON *res)
+{
+    const cJSON *best = NULL, *dep;
+    sim_fx bv = 0;
+    cJSON_ArrayForEach(dep, deployments(res)) {
+        sim_fx v;
+        if (rpt_json_fx(rpt__get(rpt__get(dep, "per_agent_month_usd"),
+                                 "mean"), &v) != SIM_OK)
+            continue;
+        if (!best || v < bv) {
+            best = dep;
+            bv = v;
+        }
+    }
+    return best;
+}
+
+static void summary(doc *d, const cJSON *res)
+{
+    rpt__sb s = {0};
+    char a[CELL], b[CELL], c[CELL];
+    const cJSON *pr = rpt__get(res, "pricing");
+    sim_fx v;
+    if (num(res, "tenants", &v))
+        rpt__sb_printf(&s, "%s tenants", fx_trim(v, 2, 0, a, CELL));
+    if (num(res, "agents", &v))
+        rpt__sb_printf(&s, "%s%s agents", s.n ? " with " : "",
+                       fx_trim(v, 2, 0, a, CELL));
+    rpt__sb_printf(&s, "%s%s workload", s.n ? ", " : "",
+                   is_stochastic(res) ? "stochastic" : "fluid");
+    if (num(res, "horizon_hours", &v))
+        rpt__sb_printf(&s, " over %s simulated hours",
+                       fx_trim(v, 2, 0, a, CELL));
+    rpt__sb_printf(&s, ". Prices: catalog %s, as of %s. Costs are per "
+                   "month of 730 hours. capsim %s", or_dash(rpt__str(pr,
+                   "catalog")), or_dash(rpt__str(pr, "as_of")),
+                   or_dash(rpt__str(res, "capsim_version")));
+    if (num(res, "seed", &v))
+        rpt__sb_printf(&s, ", seed %s", fx_trim(v, 0, 0, a, CELL));
+    if (num(res, "replications", &v))
+        rpt__sb_printf(&s, ", %s replication%s", fx_trim(v, 0, 0, a, CELL),
+                       v == SIM_FX_ONE ? "" : "s");
+    rpt__sb_printf(&s, ".");
+    const cJSON *best = cheapest(res);
+    if (best && cJSON_GetArraySize(deployments(res)) > 1)
+        rpt__sb_printf(&s, " Cheapest per agent: %s at $%s per agent-month "
+                       "($%s per month).", or_dash(rpt__str(best, "name")),
+                       stat_mean(d, best, "per_agent_month_usd", b),
+                       stat_mean(d, best, "month_usd", c));
+    char *text = rpt__sb_take(&s);
+    if (!text) {
+        d->b.nomem = 1;
+        return;
+    }
+    d_para(d, "summary", text);
+    free(text);
+}
+
+static void cost_table(doc *d, const cJSON *res)
+{
+    static const char *const head[] = {
+        "deployment", "provider", "architecture", "plan", "USD/month",
+        "USD/tenant", "USD/agent"
+    };
+    static const char *const head_ci[] = {
+        "deployment", "provider", "architecture", "plan", "USD/month",
+        "95% interval", "USD/tenant", "USD/agent"
+    };
+    int ci = is_stochastic(res);
+    char m[CELL], i[CELL], t[CELL], a[CELL];
+    const cJSON *dep;
+    d_table(d, "costs", ci ? head_ci : head, ci ? "llllrrrr" : "llllrrr");
+    cJSON_ArrayForEach(dep, deployments(res)) {
+        const char *cell[8] = {
+            or_dash(rpt__str(dep, "name")),
+            or_dash(rpt__str(dep, "provider")),
+            or_dash(rpt__str(dep, "architecture")),
+            or_dash(rpt__str(dep, "plan")),
+            stat_mean(d, dep, "month_usd", m), NULL, NULL, NULL
+        };
+        int k = 5;
+        if (ci)
+            cell[k++] = interval(d, dep, i);
+        cell[k++] = money4(d, rpt__get(rpt__get(dep, "per_tenant_month_usd"),
+                                       "mean"), t);
+        cell[k] = money4(d, rpt__get(rpt__get(dep, "per_agent_month_usd"),
+                                     "mean"), a);
+        d_row(d, cell, 0);
+    }
+    d_table_end(d);
+}
+
+/* "railway, shared, plan hobby, always-on, measured billing, region x" */
+static void deploy_line(doc *d, const cJSON *dep)
+{
+    static const char *const keys[][2] = {
+        {"provider", ""}, {"architecture", ""}, {"plan", "plan "},
+        {"scaling", ""}, {"billing_basis", " billing"}, {"region", "region "}
+    };
+    rpt__sb s = {0};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const char *v = rpt__str(dep, keys[k][0]);
+        if (!v)
+            continue;
+        int suffix = strcmp(keys[k][0], "billing_basis") == 0;
+        rpt__sb_printf(&s, "%s%s%s%s", s.n ? ", " : "",
+                       suffix ? "" : keys[k][1], v, suffix ? keys[k][1] : "");
+    }
+    rpt__sb_printf(&s, ".");
+    char *text = rpt__sb_take(&s);
+    if (!text) {
+        d->b.nomem = 1;
+        return;
+    }
+    d_para(d, "what", text);
+    free(text);
+}
+
+static void line_items(doc *d, const cJSON *dep)
+{
+    static const char *const head[] = {
+        "item", "what", "quantity", "unit", "rate (USD)", "included", "USD"
+    };
+    char q[CELL], r[CELL], in[CELL], u[CELL];
+    const cJSON *li;
+    d_table(d, "items", head, "llrlrrr");
+    cJSON_ArrayForEach(li, rpt__get(dep, "line_items")) {
+        const char *cell[] = {
+            or_dash(rpt__str(li, "item")), or_dash(rpt__str(li, "what")),
+            exact(d, rpt__get(li, "quantity"), q),
+            rpt__str(li, "unit") ? rpt__str(li, "unit") : "",
+            exact(d, rpt__get(li, "rate_usd"), r),
+            exact(d, rpt__get(li, "included"), in),
+            money(d, rpt__get(li, "usd"), u)
+        };
+        d_row(d, cell, 0);
+    }
+    const char *total[] = {
+        "total", "", "", "", "", "", stat_mean(d, dep, "month_usd", u)
+    };
+    d_row(d, total, 1);
+    d_table_end(d);
+}
+
+/* Adds a capacity row when every key it needs is present. */
+static void fact(doc *d, int *open, const char *label, const char *value)
+{
+    static const char *const head[] = {"capacity", "value"};
+    if (!*open) {
+        d_table(d, "facts", head, "lr");
+        *open = 1;
+    }
+    const char *cell[] = {label, value};
+    d_row(d, cell, 0);
+}
+
+/* `v` with up to 2 decimals and `unit` appended. */
+static const char *qty(const doc *d, sim_fx v, const char *unit, char *buf)
+{
+    char n[CELL];
+    return cellf(buf, "%s%s", fx_trim(v, 2, d->html, n, CELL), unit);
+}
+
+static void facts(doc *d, const cJSON *dep)
+{
+    int open = 0;
+    char b[CELL], x[CELL], y[CELL], z[CELL];
+    sim_fx v1, v2, v3;
+    const cJSON *inst = rpt__get(dep, "instances");
+    const cJSON *cs = rpt__get(dep, "cold_start_wait_s");
+    const cJSON *qw = rpt__get(dep, "queue_wait_s");
+
+    if (num(inst, "mean", &v1) && num(inst, "peak", &v2)) {
+        cellf(b, "%s / %s", qty(d, v1, "", x), qty(d, v2, "", y));
+        fact(d, &open, "instances (mean / peak)", b);
+    }
+    if (num(dep, "awake_fraction", &v1))
+        fact(d, &open, "awake (share of instance time)",
+             qty(d, v1 * 100, "%", b));
+    if (num(dep, "messages_per_month", &v1))
+        fact(d, &open, "messages per month", qty(d, v1, "", b));
+    if (num(dep, "cold_starts_per_month", &v1))
+        fact(d, &open, "cold starts per month", qty(d, v1, "", b));
+    if (num(cs, "p50", &v1) && num(cs, "p95", &v2)) {
+        cellf(b, "%s / %s", qty(d, v1, " s", x), qty(d, v2, " s", y));
+        fact(d, &open, "cold-start wait (p50 / p95)", b);
+    }
+    if (num(qw, "p50", &v1) && num(qw, "p95", &v2) && num(qw, "p99", &v3)) {
+        cellf(b, "%s / %s / %s", qty(d, v1, " s", x), qty(d, v2, " s", y),
+              qty(d, v3, " s", z));
+        fact(d, &open, "queue wait (p50 / p95 / p99)", b);
+    }
+    if (num(dep, "queued_messages_per_month", &v1))
+        fact(d, &open, "queued messages per month", qty(d, v1, "", b));
+    if (num(dep, "refused_messages_per_month", &v1))
+        fact(d, &open, "refused messages per month", qty(d, v1, "", b));
+    if (num(dep, "hour_pool_used", &v1))
+        fact(d, &open, "hour pool used", qty(d, v1, " h", b));
+    if (num(dep, "hour_pool_dry_at_hours", &v1))
+        fact(d, &open, "hour pool ran dry at", qty(d, v1, " h", b));
+    if (num(dep, "refused_hours", &v1))
+        fact(d, &open, "hours refused (pool dry)", qty(d, v1, " h", b));
+    if (open)
+        d_table_end(d);
+}
+
+static void details(doc *d, const cJSON *res)
+{
+    const cJSON *dep;
+    int i = 0;
+    cJSON_ArrayForEach(dep, deployments(res)) {
+        char id[32];
+        snprintf(id, sizeof id, "dep-%d", i++);
+        if (d->html)
+            sb_puts(&d->b, "<section class=\"deployment\">\n");
+        d_heading(d, d->html ? 3 : 2, id, or_dash(rpt__str(dep, "name")));
+        deploy_line(d, dep);
+        line_items(d, dep);
+        facts(d, dep);
+        if (d->html)
+            sb_puts(&d->b, "</section>\n");
+    }
+}
+
+static void budgets(doc *d, const cJSON *res)
+{
+    static const char *const head[] = {
+        "metric", "deployment", "bound", "max", "actual", "ok"
+    };
+    const cJSON *arr = rpt__get(res, "budgets"), *b;
+    char mx[CELL], ac[CELL];
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+        return;
+    d_heading(d, 2, "budgets", "Budgets");
+    d_table(d, "budgets", head, "lllrrl");
+    cJSON_ArrayForEach(b, arr) {
+        const cJSON *ok = rpt__get(b, "ok");
+        int pass = cJSON_IsTrue(ok);
+        /* Budgets show the exact figures the check compares. */
+        const char *cell[] = {
+            or_dash(rpt__str(b, "metric")),
+            or_dash(rpt__str(b, "deployment")),
+            or_dash(rpt__str(b, "bound")),
+            exact(d, rpt__get(b, "max"), mx),
+            exact(d, rpt__get(b, "actual"), ac),
+            pass ? "ok" : cJSON_IsBool(ok) ? "over budget" : "-"
+        };
+        d_row(d, cell, cJSON_IsBool(ok) && !pass);
+    }
+    d_table_end(d);
+}
+
+/* ---- pricing ------------------------------------------------------------ */
+
+static void advice(doc *d, const cJSON *res)
+{
+    const cJSON *arr = rpt__get(res, "advice"), *a;
+    int open = 0;
+    if (!cJSON_IsArray(arr))
+        return;
+    cJSON_ArrayForEach(a, arr) {
+        if (!cJSON_IsString(a))
+            continue;
+        if (!open)
+            d_list(d, 1);
+        open = 1;
+        d_item(d, a->valuestring);
+    }
+    if (open)
+        d_list(d, 0);
+}
+
+static void cheapest_ranges(doc *d, const cJSON *res)
+{
+    static const char *const head[] = {"tenants", "cheapest deployment"};
+    const cJSON *arr = rpt__get(res, "cheapest"), *c;
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+        return;
+    d_table(d, "cheapest", head, "ll");
+    cJSON_ArrayForEach(c, arr) {
+        char range[2 * CELL + 16], a[CELL], b[CELL];
+        sim_fx from = 0, to;
+        num(c, "from_tenants", &from);
+        fx_trim(from, 2, d->html, a, CELL);
+        if (num(c, "to_tenants", &to))
+            snprintf(range, sizeof range, "%s - %s", a,
+                     fx_trim(to, 2, d->html, b, CELL));
+        else
+            snprintf(range, sizeof range, "%s and above", a);
+        const char *cell[] = {range, or_dash(rpt__str(c, "deployment"))};
+        d_row(d, cell, 0);
+    }
+    d_table_end(d);
+}
+
+/* The break-even tenant count recorded for `markup`, as text. */
+static const char *break_even(const doc *d, const cJSON *rec, sim_fx markup,
+                              char *buf)
+{
+    const cJSON *b;
+    cJSON_ArrayForEach(b, rpt__get(rec, "break_even_tenants")) {
+        sim_fx m, t;
+        if (!num(b, "markup", &m) || m != markup)
+            continue;
+        if (cJSON_IsNull(rpt__get(b, "tenants")))
+            return "never";
+        return num(b, "tenants", &t) ? fx_trim(t, 2, d->html, buf, CELL)
+                                     : "-";
+    }
+    return "-";
+}
+
+static void recommendation(doc *d, const cJSON *dep, const cJSON *rec)
+{
+    static const char *const head[] = {
+        "markup", "USD/agent-month", "USD/tenant-month", "gross margin",
+        "break-even tenants"
+    };
+    char a[CELL], b[CELL], c[CELL];
+    rpt__sb s = {0};
+    d_heading(d, 3, NULL, or_dash(rpt__str(dep, "name")));
+    if (rpt__get(rec, "llm_usd_per_agent_month"))
+        rpt__sb_printf(&s, "LLM spend $%s per agent-month.",
+                       money(d, rpt__get(rec, "llm_usd_per_agent_month"), a));
+    if (rpt__get(rec, "fixed_month_usd") ||
+        rpt__get(rec, "variable_per_tenant_usd"))
+        rpt__sb_printf(&s, "%sCost: $%s per month fixed plus $%s per "
+                       "tenant.", s.n ? " " : "",
+                       money(d, rpt__get(rec, "fixed_month_usd"), b),
+                       money(d, rpt__get(rec, "variable_per_tenant_usd"), c));
+    char *text = rpt__sb_take(&s);
+    if (!text) {
+        d->b.nomem = 1;
+        return;
+    }
+    if (*text)
+        d_para(d, NULL, text);
+    free(text);
+    const cJSON *p;
+    int open = 0;
+    cJSON_ArrayForEach(p, rpt__get(rec, "prices")) {
+        char mk[CELL], pa[CELL], pt[CELL], gm[CELL], be[CELL];
+        sim_fx m = 0, g;
+        if (!open)
+            d_table(d, "prices", head, "rrrrr");
+        open = 1;
+        int has_m = num(p, "markup", &m);
+        cellf(mk, "%sx", has_m ? fx_trim(m, 2, 0, a, CELL) : "-");
+        if (num(p, "gross_margin_pct", &g))
+            cellf(gm, "%s%%", rpt_fx_round(g, 1, 0, b, CELL));
+        else
+            cellf(gm, "-");
+        const char *cell[] = {
+            mk, money(d, rpt__get(p, "per_agent_usd"), pa),
+            money(d, rpt__get(p, "per_tenant_usd"), pt), gm,
+            has_m ? break_even(d, rec, m, be) : "-"
+        };
+        d_row(d, cell, 0);
+    }
+    if (open)
+        d_table_end(d);
+}
+
+/* Today's documents: one suggested price per markup, as a sentence. */
+static void suggested(doc *d, const cJSON *dep)
+{
+    const cJSON *arr = rpt__get(dep, "recommended_price_per_agent_month_usd");
+    const cJSON *p;
+    rpt__sb s = {0};
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+        return;
+    d_heading(d, 3, NULL, or_dash(rpt__str(dep, "name")));
+    rpt__sb_printf(&s, "Suggested price per agent-month:");
+    int i = 0;
+    cJSON_ArrayForEach(p, arr) {
+        char a[CELL], m[CELL];
+        sim_fx mk;
+        rpt__sb_printf(&s, "%s $%s at %sx", i++ ? "," : "",
+                       money(d, rpt__get(p, "usd"), a),
+                       num(p, "markup", &mk) ? fx_trim(mk, 2, 0, m, CELL)
+                                             : "-");
+    }
+    rpt__sb_printf(&s, ".");
+    char *text = rpt__sb_take(&s);
+    if (!text) {
+        d->b.nomem = 1;
+        return;
+    }
+    d_para(d, NULL, text);
+    free(text);
+}
+
+static void pricing(doc *d, const cJSON *res)
+{
+    const cJSON *dep;
+    int any = cJSON_IsArray(rpt__get(res, "advice")) ||
+              cJSON_IsArray(rpt__get(res, "cheapest"));
+    cJSON_ArrayForEach(dep, deployments(res))
+        if (cJSON_IsObject(rpt__get(dep, "recommendation")) ||
+            cJSON_GetArraySize(rpt__get(dep,
+                "recommended_price_per_agent_month_usd")) > 0)
+            any = 1;
+    if (!any)
+        return;
+    d_heading(d, 2, "pricing", "Pricing");
+    advice(d, res);
+    cheapest_ranges(d, res);
+    cJSON_ArrayForEach(dep, deployments(res)) {
+        const cJSON *rec = rpt__get(dep, "recommendation");
+        if (cJSON_IsObject(rec))
+            recommendation(d, dep, rec);
+        else
+            suggested(d, dep);
+    }
+}
+
+/* ---- Markdown ----------------------------------------------------------- */
+
+char *rpt_md_from_json(const cJSON *res)
+{
+    doc d = {{0}, 0, 0, NULL};
+    d_heading(&d, 1, NULL, or_dash(rpt__str(res, "scenario")));
+    summary(&d, res);
+    cost_table(&d, res);
+    details(&d, res);
+    budgets(&d, res);
+    pricing(&d, res);
+    /* Exactly one newline at the end, as text files have. */
+    while (!d.b.nomem && d.b.n > 1 && d.b.s[d.b.n - 1] == '\n' &&
+           d.b.s[d.b.n - 2] == '\n')
+        d.b.s[--d.b.n] = '\0';
+    return rpt__sb_take(&d.b);
+}
+
+/* ---- HTML --------------------------------------------------------------- */
+
+/* Printable and plain: system fonts, tabular figures, no colour that
+ * carries meaning alone (failed budgets are also bold and worded). */
+static const char css[] =
+    "*{box-sizing:border-box}"
+    "body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',"
+    "Roboto,'Helvetica Neue',Arial,sans-serif;color:#1a1a1a;"
+    "background:#fff}"
+    "header{background:#1f3a5f;color:#fff;padding:20px 32px}"
+    "header h1{margin:0 0 4px;font-size:24px}"
+    "header p{margin:0;color:#dfe7f1;font-size:14px}"
+    "main{max-width:1100px;margin:0 auto;padding:8px 32px 32px}"
+    "h2{font-size:19px;margin:28px 0 10px;padding-bottom:4px;"
+    "border-bottom:2px solid #1f3a5f}"
+    "h3{font-size:16px;margin:22px 0 6px}"
+    "p.summary{font-size:16px;margin:16px 0}"
+    "p.what{margin:2px 0 8px;color:#444}"
+    "p.note{color:#6b4e00;background:#fff6dc;border:1px solid #e8d28a;"
+    "padding:8px 12px}"
+    "table{border-collapse:collapse;margin:8px 0 14px;"
+    "font-variant-numeric:tabular-nums}"
+    "th,td{padding:4px 10px;border-bottom:1px solid #d8dde3;"
+    "text-align:left;vertical-align:top}"
+    "th{background:#eef2f6;font-weight:600;white-space:nowrap}"
+    "td.n,th.n{text-align:right;white-space:nowrap}"
+    "table.costs td:first-child{font-weight:600;white-space:nowrap}"
+    "tr.strong td{font-weight:700;border-top:2px solid #1a1a1a}"
+    "table.budgets tr.strong td{color:#a40000}"
+    "figure{margin:12px 0 20px}"
+    "figure svg{width:100%;max-width:900px;height:auto;display:block}"
+    "footer{max-width:1100px;margin:0 auto;padding:0 32px 24px;"
+    "color:#666;font-size:13px}"
+    "@media print{header{background:none;color:#000;padding:0 0 8px;"
+    "border-bottom:2px solid #000}header p{color:#333}"
+    "main,footer{padding:0;max-width:none}"
+    "table,figure,section.deployment{break-inside:avoid}"
+    "h2,h3{break-after:avoid}}";
+
+static void html_chart(doc *d, const rpt_chart *c)
+{
+    sb_puts(&d->b, "<figure class=\"chart\" id=\"chart-");
+    esc_html(&d->b, c->name);
+    sb_puts(&d->b, "\">\n");
+    if (c->svg) {
+        sb_puts(&d->b, c->svg);
+    } else {
+        sb_puts(&d->b, "<p class=\"note\">Chart not drawn: ");
+        esc_html(&d->b, c->title);
+        sb_puts(&d->b, ". Its data and gnuplot script are charts/");
+        esc_html(&d->b, c->name);
+        sb_puts(&d->b, ".dat and charts/");
+        esc_html(&d->b, c->name);
+        sb_puts(&d->b, ".gp.</p>\n");
+    }
+    sb_puts(&d->b, "</figure>\n");
+}
+
+static void html_charts(doc *d, const rpt_charts *ch)
+{
+    if (!ch)
+        return;
+    d_heading(d, 2, "charts", "Charts");
+    if (ch->problem) {
+        rpt__sb s = {0};
+        rpt__sb_printf(&s, "Charts were not drawn: %s. Each chart's data "
+                       "and gnuplot script are in the charts/ directory; "
+                       "run gnuplot NAME.gp there to draw it.",
+                       ch->problem);
+        char *text = rpt__sb_take(&s);
+        if (!text) {
+            d->b.nomem = 1;
+            return;
+        }
+        d_para(d, "note", text);
+        free(text);
+    }
+    for (size_t i = 0; i < ch->n; i++)
+        if (ch->v[i].svg || !ch->problem)
+            html_chart(d, &ch->v[i]);
+}
+
+char *rpt_html_from_json(const cJSON *res, const rpt_charts *charts)
+{
+    doc d = {{0}, 1, 0, NULL};
+    const char *name = or_dash(rpt__str(res, "scenario"));
+    const cJSON *pr = rpt__get(res, "pricing");
+    sb_puts(&d.b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+            "<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, "
+            "initial-scale=1\">\n<title>capsim report: ");
+    esc_html(&d.b, name);
+    sb_puts(&d.b, "</title>\n<style>");
+    sb_puts(&d.b, css);
+    sb_puts(&d.b, "</style>\n</head>\n<body>\n<header>\n<h1>");
+    esc_html(&d.b, name);
+    sb_puts(&d.b, "</h1>\n<p>Hosting cost report &middot; catalog ");
+    esc_html(&d.b, or_dash(rpt__str(pr, "catalog")));
+    sb_puts(&d.b, ", prices as of ");
+    esc_html(&d.b, or_dash(rpt__str(pr, "as_of")));
+    sb_puts(&d.b, " &middot; capsim ");
+    esc_html(&d.b, or_dash(rpt__str(res, "capsim_version")));
+    sb_puts(&d.b, "</p>\n</header>\n<main>\n");
+    summary(&d, res);
+    d_heading(&d, 2, "costs", "Monthly cost by deployment (USD)");
+    cost_table(&d, res);
+    html_charts(&d, charts);
+    d_heading(&d, 2, "deployments", "Deployments");
+    details(&d, res);
+    budgets(&d, res);
+    pricing(&d, res);
+    sb_puts(&d.b, "</main>\n<footer>Written by capsim from the results "
+            "document. Amounts are rounded to the cent; costs.csv and "
+            "results.json hold the exact figures.</footer>\n"
+            "</body>\n</html>\n");
+    return rpt__sb_take(&d.b);
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+/* A field, quoted by libcsv only when it has to be (a separator, quote,
+ * line break, or edge space that a reader would trim). */
+static void csv_field(rpt__sb *b, const char *s, int last)
+{
+    size_t n = strlen(s);
+    int edge = n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
+                     s[n - 1] == '\t');
+    if (edge || strpbrk(s, ",\"\r\n")) {
+        size_t need = csv_write(NULL, 0, s, n);
+        char *q = malloc(need);
+        if (!q) {
+            b->nomem = 1;
+            return;
+        }
+        csv_write(q, need, s, n);
+        rpt__sb_put(b, q, need);
+        free(q);
+    } else {
+        rpt__sb_put(b, s, n);
+    }
+    rpt__sb_put(b, last ? "\n" : ",", 1);
+}
+
+enum { NCSV = 16 };
+
+static void csv_row(rpt__sb *b, const char *const *cell)
+{
+    for (int c = 0; c < NCSV; c++)
+        csv_field(b, cell[c] ? cell[c] : "", c == NCSV - 1);
+}
+
+/* Exact decimal of item, or "" when absent. */
+static const char *csv_num(const cJSON *item, char *buf)
+{
+    sim_fx v;
+    if (rpt_json_fx(item, &v) != SIM_OK)
+        return "";
+    return fx_exact(v, buf, CELL);
+}
+
+static void csv_deploy(rpt__sb *b, const char *scn, const cJSON *dep)
+{
+    const char *base[5] = {
+        scn, rpt__str(dep, "name"), rpt__str(dep, "provider"),
+        rpt__str(dep, "architecture"), rpt__str(dep, "plan")
+    };
+    char q[CELL], r[CELL], in[CELL], u[CELL], lo[CELL], hi[CELL], t[CELL],
+        a[CELL];
+    const cJSON *li;
+    cJSON_ArrayForEach(li, rpt__get(dep, "line_items")) {
+        const char *cell[NCSV] = {
+            base[0], base[1], base[2], base[3], base[4],
+            rpt__str(li, "item"), rpt__str(li, "what"), rpt__str(li, "unit"),
+            csv_num(rpt__get(li, "quantity"), q),
+            csv_num(rpt__get(li, "rate_usd"), r),
+            csv_num(rpt__get(li, "included"), in),
+            csv_num(rpt__get(li, "usd"), u), NULL, NULL, NULL, NULL
+        };
+        csv_row(b, cell);
+    }
+    const cJSON *m = rpt__get(dep, "month_usd");
+    const cJSON *ci = rpt__get(m, "ci95");
+    const char *cell[NCSV] = {
+        base[0], base[1], base[2], base[3], base[4], "total", "Month total",
+        "month", NULL, NULL, NULL, csv_num(rpt__get(m, "mean"), u),
+        csv_num(cJSON_GetArrayItem(ci, 0), lo),
+        csv_num(cJSON_GetArrayItem(ci, 1), hi),
+        csv_num(rpt__get(rpt__get(dep, "per_tenant_month_usd"), "mean"), t),
+        csv_num(rpt__get(rpt__get(dep, "per_agent_month_usd"), "mean"), a)
+    };
+    csv_row(b, cell);
+}
+
+char *rpt_csv_from_json(const cJSON *res)
+{
+    static const char *const head[NCSV] = {
+        "scenario", "deployment", "provider", "architecture", "plan", "item",
+        "what", "unit", "quantity", "rate_usd", "included", "usd",
+        "usd_ci95_lo", "usd_ci95_hi", "per_tenant_usd", "per_agent_usd"
+    };
+    rpt__sb b = {0};
+    const cJSON *dep;
+    csv_row(&b, head);
+    cJSON_ArrayForEach(dep, deployments(res))
+        csv_deploy(&b, rpt__str(res, "scenario"), dep);
+    return rpt__sb_take(&b);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+int rpt__write_file(const char *path, const char *text, size_t len,
+                    sim_diag *d)
+{
+    size_t n = strlen(path) + 5;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return SIM_ENOMEM;
+    snprintf(tmp, n, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0, "cannot write: %s",
+                     strerror(errno));
+        free(tmp);
+        return SIM_EIO;
+    }
+    int err = 0;
+    if (fwrite(text, 1, len, f) != len)
+        err = errno ? errno : EIO;
+    if (fclose(f) != 0 && !err)
+        err = errno ? errno : EIO;
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err) {
+        sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0, "cannot write: %s",
+                     strerror(err));
+        remove(tmp);
+    }
+    free(tmp);
+    return err ? SIM_EIO : SIM_OK;
+}
+
+/* Writes dir/name through dir/name.tmp.  On failure nothing is left. */
+static int write_file(const char *dir, const char *name, const char *text,
+                      sim_diag *d)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(n);
+    if (!path)
+        return SIM_ENOMEM;
+    snprintf(path, n, "%s/%s", dir, name);
+    int rc = rpt__write_file(path, text, strlen(text), d);
+    free(path);
+    return rc;
+}
+
+static void remove_in(const char *dir, const char *name)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) <
+        sizeof path)
+        remove(path);
+}
+
+int rpt_report_write(const cJSON *res, const char *dir, int charts_required,
+                     sim_diag *d)
+{
+    static const char *const names[3] = {
+        "report.md", "costs.csv", "report.html"
+    };
+    char *text[3] = {NULL, NULL, NULL};
+    rpt_charts ch;
+    int rc = SIM_OK, written = 0;
+
+    memset(&ch, 0, sizeof ch);
+    if (!cJSON_IsObject(res) || !deployments(res)) {
+        sim_diag_add(d, SIM_DIAG_ERROR, NULL, NULL, 0, 0, "not a capsim "
+                     "results document: it has no \"deployments\" array");
+        return SIM_EINVAL;
+    }
+    text[0] = rpt_md_from_json(res);
+    text[1] = rpt_csv_from_json(res);
+    if (!text[0] || !text[1]) {
+        rc = SIM_ENOMEM;
+        goto fail;
+    }
+    rc = rpt_charts_make(res, dir, &ch, d);
+    if (rc != SIM_OK)
+        goto fail;
+    if (ch.problem) {
+        if (charts_required) {
+            sim_diag_add(d, SIM_DIAG_ERROR, NULL, NULL, 0, 0, "charts were "
+                         "asked for but not drawn: %s", ch.problem);
+            rc = SIM_EIO;
+            goto fail;
+        }
+        sim_diag_add(d, SIM_DIAG_WARNING, NULL, NULL, 0, 0, "charts not "
+                     "drawn: %s; report.html says where they would be",
+                     ch.problem);
+    }
+    text[2] = rpt_html_from_json(res, &ch);
+    if (!text[2]) {
+        rc = SIM_ENOMEM;
+        goto fail;
+    }
+    for (written = 0; written < 3; written++) {
+        rc = write_file(dir, names[written], text[written], d);
+        if (rc != SIM_OK)
+            goto fail;
+    }
+    goto done;
+fail:
+    /* Undo this call's writes: the documents, then the charts. */
+    for (int i = 0; i < written; i++)
+        remove_in(dir, names[i]);
+    rpt_charts_unlink(&ch);
+done:
+    rpt_charts_free(&ch);
+    for (int i = 0; i < 3; i++)
+        free(text[i]);
+    return rc;
+}

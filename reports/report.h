@@ -1,0 +1,124 @@
+/*
+ * report.h -- report.md, costs.csv and report.html from the results
+ * document.
+ *
+ * Every renderer here reads the results document (shared/spec.md) as a
+ * cJSON tree and nothing else, so `capsim run --out DIR` (which renders
+ * the document it has just built) and `capsim report RESULTS.json --out
+ * DIR` (which renders one read back from disk) write the same bytes.
+ *
+ * Numbers: results.c writes every number as raw decimal text
+ * (cJSON_CreateRaw), and rpt_json_parse reads a file back the same way, so
+ * money stays exact from the simulator to the page.  Plain cJSON numbers
+ * (a document parsed with cJSON_Parse) are accepted too, at the precision
+ * of a double.  Money is shown to the cent, rounded half away from zero;
+ * costs.csv carries the exact decimals.
+ *
+ * Output is deterministic: no clock, no locale, fixed order (the order of
+ * the document).  Keys the renderers do not know are ignored; keys they
+ * know may be absent, and then the line or section that shows them is
+ * left out.
+ *
+ * Ownership: the renderers borrow `res` and return a new NUL-terminated
+ * string the caller frees with free(), or NULL when memory runs out.
+ */
+#ifndef RPT_REPORT_H
+#define RPT_REPORT_H
+
+#include <cJSON.h>
+#include <stddef.h>
+
+#include "reports/charts.h"
+#include "sim/diag.h"
+#include "sim/fixed.h"
+
+/* Markdown: summary, cost table, per-deployment details, budgets,
+ * pricing. */
+char *rpt_md_from_json(const cJSON *res);
+
+/*
+ * CSV (RFC 4180 quoting by libcsv, "\n" line ends): a header, then for
+ * each deployment one row per line item and one `total` row carrying the
+ * month's mean, its 95% interval and the per-tenant and per-agent means.
+ */
+char *rpt_csv_from_json(const cJSON *res);
+
+/*
+ * One self-contained HTML page: inline CSS, charts as inline <svg>, no
+ * script, no external URL.  `charts` may be NULL (no charts section); a
+ * chart without SVG, or charts->problem, shows a note in its place.
+ */
+char *rpt_html_from_json(const cJSON *res, const rpt_charts *charts);
+
+/*
+ * Writes report.md, costs.csv, report.html and charts/ (the .gp, .dat and
+ * .svg of each chart) into the existing directory `dir`.  Each file is
+ * written to NAME.tmp and renamed into place.
+ *
+ * Returns SIM_OK, or:
+ *   SIM_EINVAL  `res` is not a results document (no deployments array);
+ *   SIM_ENOMEM  out of memory;
+ *   SIM_EIO     a file could not be written (the diag names it and gives
+ *               strerror), or gnuplot is missing or failed and
+ *               `charts_required` is set.
+ * On failure every file this call wrote is removed again.  When gnuplot is
+ * missing or fails and charts are not required, the three documents are
+ * still written (the HTML says where the charts would be), a warning goes
+ * to `d`, and the result is SIM_OK.
+ */
+int rpt_report_write(const cJSON *res, const char *dir, int charts_required,
+                     sim_diag *d);
+
+/*
+ * Parses a results document keeping every number's exact source text: each
+ * number becomes a cJSON_Raw item holding its digits, as results.c builds
+ * them.  Returns SIM_OK, SIM_EPARSE (with *errpos set to the byte offset
+ * cJSON stopped at, when errpos is not NULL) or SIM_ENOMEM.  *out is freed
+ * with cJSON_Delete.
+ */
+int rpt_json_parse(const char *text, size_t len, cJSON **out /* OUT */,
+                   size_t *errpos /* OUT, may be NULL */);
+
+/*
+ * The exact value of a number item (raw decimal text or cJSON number).
+ * Returns SIM_OK, or SIM_EINVAL when `item` is NULL or not a number.
+ */
+int rpt_json_fx(const cJSON *item, sim_fx *out /* OUT */);
+
+/*
+ * Formats `v` with `places` decimals (0..12), rounding half away from zero
+ * (0.125 -> "0.13", -0.125 -> "-0.13"); a value that rounds to zero prints
+ * without a sign.  `group` puts a comma between thousands.  buf should
+ * hold 64 bytes.  Returns buf.
+ */
+char *rpt_fx_round(sim_fx v, int places, int group, char *buf, size_t size);
+
+/* ---- internal to reports/ (report.c, charts.c) -------------------------- */
+
+/* A growable string.  An append that cannot get memory sets `nomem`, and
+ * later appends do nothing, so callers check once at the end. */
+typedef struct rpt__sb {
+    char *s;
+    size_t n, cap;
+    int nomem;
+} rpt__sb;
+
+void rpt__sb_put(rpt__sb *b, const char *s, size_t n);
+void rpt__sb_printf(rpt__sb *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Returns the string (caller frees), or NULL after a failed append. */
+char *rpt__sb_take(rpt__sb *b);
+
+/*
+ * Writes `len` bytes to PATH.tmp, then renames it to `path`.  On failure
+ * the temporary file is removed, the error (path and strerror) goes to
+ * `d`, and SIM_EIO (or SIM_ENOMEM) is returned.
+ */
+int rpt__write_file(const char *path, const char *text, size_t len,
+                    sim_diag *d);
+
+/* Borrowed lookups that tolerate a NULL or wrongly typed parent. */
+const cJSON *rpt__get(const cJSON *o, const char *key);
+const char *rpt__str(const cJSON *o, const char *key);
+
+#endif
