@@ -153,6 +153,20 @@ int price_resolve(const price_ctx *ctx, const scn_deployment *dep,
             pd->plan, "idle_timeout", price_plan_dur(pd->plan, "linger", 0));
         pd->cold_start_us = price_plan_dur(pd->plan, "cold_start", 0);
     }
+    if (dep->auto_stop_pos.line && strcmp(dep->provider, "fly") != 0)
+        return price_reject(ctx, dep->auto_stop_pos, "scaling.auto_stop is "
+                            "Fly's setting (stop or suspend); %s has none",
+                            dep->provider);
+    if (dep->suspend) {
+        /* Fly resumes a suspended machine from its memory snapshot in "a
+         * few hundred ms" (docs: reference/suspend-resume); a plan may
+         * say otherwise with `resume`. */
+        pd->cold_start_us = price_plan_dur(pd->plan, "resume", 300000);
+        if (pd->cap_memory_gb > sim_fx_from_int(2))
+            scn_warn(ctx->scn, ctx->diag, dep->auto_stop_pos, "deployment "
+                     "'%s': Fly does not recommend suspend above 2 GB of "
+                     "RAM (the snapshot is slow to restore)", dep->name);
+    }
     /* Only AWS leaves the idle rule to you (your own scale-in policy);
      * every other provider decides when an instance sleeps, and no
      * provider has a cold-start knob.  A different value is a what-if the

@@ -697,7 +697,7 @@ static const char *const scaling_keys[] = {
     "mode", "instances", "min", "max", "sizing", "idle_timeout",
     "cold_start", "target_utilization", "tenants_per_instance",
     "queue_limit", "metric_period", "scale_out_after", "scale_in_after",
-    "cooldown", NULL
+    "cooldown", "auto_stop", NULL
 };
 static const char *const extras_keys[] = {
     "support", "storage_gb", "ipv4", "load_balancer", "postgres",
@@ -799,6 +799,13 @@ static void load_scaling(loader *L, const yml_node *m, scn_deployment *dp)
     opt_dur(L, m, "scale_in_after", "scaling.scale_in_after",
             &dp->scale_in_after_us);
     opt_dur(L, m, "cooldown", "scaling.cooldown", &dp->cooldown_us);
+    if ((n = yml_get(L->doc, m, "auto_stop"))) {
+        static const char *const stops[] = {"stop", "suspend", NULL};
+        dp->auto_stop_pos = pos_of(n);
+        if (yml_get_enum(L->doc, n, "scaling.auto_stop", stops, &k) ==
+            SIM_OK)
+            dp->suspend = k == 1;
+    }
     if ((n = yml_get(L->doc, m, "metric_period")) &&
         dp->metric_period_us < 1000000)
         yml_error(L->doc, n, "scaling.metric_period must be at least 1s");

@@ -161,9 +161,11 @@ typedef struct scn_deployment {
     int64_t scale_out_after_us;     /* autoscale: sustained breach to grow */
     int64_t scale_in_after_us;      /* autoscale: sustained slack to shrink */
     int64_t cooldown_us;            /* autoscale: between two actions */
+    int suspend;                    /* Fly: auto_stop suspend, not stop */
     scn_extras extras;
     scn_pos pos, provider_pos, plan_pos, arch_pos, basis_pos, mode_pos,
-        instance_pos, region_pos, instances_pos, idle_pos, cold_pos;
+        instance_pos, region_pos, instances_pos, idle_pos, cold_pos,
+        auto_stop_pos;
 } scn_deployment;
 
 typedef struct scn_budget {

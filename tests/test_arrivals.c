@@ -217,3 +217,31 @@ Test(arrivals, an_idle_timeout_the_provider_lacks_is_warned_about)
                                 "idle-timeout"));
     test_run_free(&t);
 }
+
+/* Fly's suspend resumes from a memory snapshot in about 300 ms instead of
+ * a 2 s boot; every wait is that long.  Other providers have no such
+ * setting. */
+Test(arrivals, fly_suspend_resumes_faster_than_stop)
+{
+    test_run t;
+    test_run_yaml(&t, "capsim: 1\nworkload: {tenants: 20, transport: sse, "
+                  "messages_per_agent_month: 300, busy_per_message: 30s}\n"
+                  "deployments:\n"
+                  "  - {name: stop, provider: fly, plan: shared-cpu-1x-512mb, "
+                  "architecture: per-agent, scaling: {mode: scale-to-zero}}\n"
+                  "  - {name: suspend, provider: fly, plan: "
+                  "shared-cpu-1x-512mb, architecture: per-agent, scaling: "
+                  "{mode: scale-to-zero, auto_stop: suspend}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    cr_assert_float_eq(test_deploy(&t, "stop")->wait_p95, 2, 1e-9);
+    cr_assert_float_eq(test_deploy(&t, "suspend")->wait_p95, 0.3, 1e-9);
+    test_run_free(&t);
+    test_run_yaml(&t, "capsim: 1\nworkload: {tenants: 2, transport: sse, "
+                  "messages_per_agent_month: 30, busy_per_message: 30s}\n"
+                  "deployments:\n  - {name: r, provider: railway, "
+                  "architecture: per-agent, scaling: {mode: scale-to-zero, "
+                  "auto_stop: suspend}}\n");
+    cr_assert_neq(t.rc, SIM_OK);
+    cr_assert(test_diag_has(&t, "scaling.auto_stop is Fly's setting"));
+    test_run_free(&t);
+}
