@@ -22,6 +22,7 @@
 
 #include "capsim_version.h"
 #include "cli/commands.h"
+#include "reports/report.h"
 #include "reports/results.h"
 #include "reports/table.h"
 #include "sim/yml.h"
@@ -407,6 +408,8 @@ int cli_sweep(int argc, char **argv)
                 continue;
             cJSON *x = cJSON_CreateObject();
             cJSON_AddStringToObject(x, "path", v0->path);
+            /* Which combination of the other values: 0 is their first. */
+            cJSON_AddNumberToObject(x, "group", (double)(p / v0->n));
             cJSON_AddStringToObject(x, "from", names[a->cheapest]);
             cJSON_AddStringToObject(x, "to", names[b->cheapest]);
             cJSON *btw = cJSON_AddArrayToObject(x, "between");
@@ -490,6 +493,26 @@ int cli_sweep(int argc, char **argv)
                 fprintf(stderr, "capsim sweep: cannot write into %s: %s\n",
                         out, strerror(errno));
                 code = CLI_RUNTIME;
+            }
+            if (code == CLI_OK) {
+                /* The chart: cost against the first value, crossovers
+                 * marked.  Without gnuplot the data files are still
+                 * written, with a warning. */
+                rpt_charts charts;
+                sim_diag d;
+                cJSON *doc = NULL;
+                memset(&charts, 0, sizeof charts);
+                sim_diag_init(&d);
+                if (rpt_json_parse(jnl, strlen(jnl), &doc, NULL) != SIM_OK ||
+                    rpt_charts_make(doc, out, &charts, &d) != SIM_OK)
+                    code = CLI_RUNTIME;
+                else if (charts.problem && !ro.quiet)
+                    fprintf(stderr, "capsim sweep: warning: no chart: %s\n",
+                            charts.problem);
+                sim_diag_print(&d, stderr);
+                sim_diag_fini(&d);
+                rpt_charts_free(&charts);
+                cJSON_Delete(doc);
             }
             free(jnl);
             cJSON_free(json);

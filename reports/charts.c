@@ -421,11 +421,142 @@ static int awake_cold(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
     return 1;
 }
 
+/*
+ * A sweep document (capsim sweep): monthly cost against the first varied
+ * value, a line per deployment, with the other values at their first; log
+ * axes when a range spans 10x or more; each crossover a dashed line with
+ * the two names.  Values that are not numbers are spaced evenly.
+ */
+static int sweep(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
+                 const char **title)
+{
+    const cJSON *vary = rpt__get(res, "vary");
+    const cJSON *points = rpt__get(res, "points");
+    const cJSON *v0 = cJSON_GetArrayItem(vary, 0);
+    const char *path = rpt__str(v0, "path");
+    int n0 = cJSON_GetArraySize(rpt__get(v0, "values"));
+    if (!path || n0 < 2 || !cJSON_IsArray(points))
+        return 0;
+    const cJSON *first = cJSON_GetArrayItem(points, 0);
+    const cJSON *deps = rpt__get(first, "deployments");
+    int nd = cJSON_GetArraySize(deps);
+    if (nd == 0)
+        return 0;
+    int numeric = 1;
+    double xmin = 0, xmax = 0, ymin = 0, ymax = 0;
+    for (int i = 0; i < n0; i++) {
+        const cJSON *pt = cJSON_GetArrayItem(points, i);
+        const cJSON *x = rpt__get(rpt__get(pt, "values"), path);
+        sim_fx xv;
+        if (rpt_json_fx(x, &xv) != SIM_OK)
+            numeric = 0;
+        else {
+            double d = sim_fx_to_double(xv);
+            xmin = i == 0 || d < xmin ? d : xmin;
+            xmax = i == 0 || d > xmax ? d : xmax;
+        }
+    }
+    *title = "Monthly cost against the swept value, USD (dashed: where the "
+             "cheapest changes)";
+    rpt__sb_printf(dat, "# x");
+    const cJSON *dep;
+    cJSON_ArrayForEach(dep, deps) dat_comment(dat, name_of(dep));
+    rpt__sb_printf(dat, "\n");
+    for (int i = 0; i < n0; i++) {
+        const cJSON *pt = cJSON_GetArrayItem(points, i);
+        sim_fx xv = sim_fx_from_int(i);
+        if (numeric)
+            rpt_json_fx(rpt__get(rpt__get(pt, "values"), path), &xv);
+        dat_num(dat, xv);
+        int k = 0;
+        cJSON_ArrayForEach(dep, rpt__get(pt, "deployments")) {
+            sim_fx c = 0;
+            fx_at(rpt__get(dep, "month_usd"), "mean", &c);
+            double d = sim_fx_to_double(c);
+            ymin = (i == 0 && k == 0) || d < ymin ? d : ymin;
+            ymax = (i == 0 && k == 0) || d > ymax ? d : ymax;
+            dat_num(dat, c);
+            k++;
+        }
+        rpt__sb_printf(dat, "\n");
+    }
+    gp_head(gp, "sweep", *title);
+    rpt__sb_printf(gp, "set xlabel ");
+    gp_str(gp, path);
+    rpt__sb_printf(gp, " noenhanced\nset ylabel 'USD per month'\n"
+                   "set key outside right top noenhanced\n");
+    if (numeric && xmin > 0 && xmax >= 10 * xmin)
+        rpt__sb_printf(gp, "set logscale x\n");
+    if (ymin > 0 && ymax >= 10 * ymin)
+        rpt__sb_printf(gp, "set logscale y\n");
+    if (!numeric) {
+        rpt__sb_printf(gp, "set xtics (");
+        for (int i = 0; i < n0; i++) {
+            const cJSON *pt = cJSON_GetArrayItem(points, i);
+            rpt__sb_printf(gp, "%s", i ? ", " : "");
+            gp_str(gp, rpt__str(rpt__get(pt, "values"), path));
+            rpt__sb_printf(gp, " %d", i);
+        }
+        rpt__sb_printf(gp, ")\nset xrange [-0.5:%d.5]\n", n0 - 1);
+    }
+    /* Crossovers of the first combination of the other values. */
+    const cJSON *x;
+    int arrow = 1;
+    cJSON_ArrayForEach(x, rpt__get(res, "crossovers")) {
+        const cJSON *g = rpt__get(x, "group");
+        if (cJSON_IsNumber(g) && g->valuedouble != 0)
+            continue;
+        char at[64];
+        sim_fx a;
+        if (numeric && rpt_json_fx(rpt__get(x, "at"), &a) == SIM_OK)
+            sim_fx_format_trim(a, 6, at, sizeof at);
+        else {
+            /* Between two category positions. */
+            const cJSON *btw = rpt__get(x, "between");
+            const char *lo = cJSON_GetArrayItem(btw, 0)
+                                 ? cJSON_GetArrayItem(btw, 0)->valuestring
+                                 : NULL;
+            int li = 0;
+            for (int i = 0; lo && i < n0; i++) {
+                const char *v = rpt__str(rpt__get(cJSON_GetArrayItem(
+                                                      points, i), "values"),
+                                         path);
+                if (v && strcmp(v, lo) == 0)
+                    li = i;
+            }
+            snprintf(at, sizeof at, "%d.5", li);
+        }
+        rpt__sb_printf(gp, "set arrow %d from %s, graph 0 to %s, graph 1 "
+                       "nohead dt 2 lc rgb '#555555'\nset label %d ",
+                       arrow, at, at, arrow);
+        char text[256];
+        snprintf(text, sizeof text, "%s -> %s", rpt__str(x, "from"),
+                 rpt__str(x, "to"));
+        gp_str(gp, text);
+        rpt__sb_printf(gp, " at %s, graph %.2f left offset 0.5,0 "
+                       "noenhanced font 'sans,9'\n", at,
+                       0.95 - 0.06 * ((arrow - 1) % 8));
+        arrow++;
+    }
+    rpt__sb_printf(gp, "plot ");
+    int k = 0;
+    cJSON_ArrayForEach(dep, deps) {
+        rpt__sb_printf(gp, "%s'sweep.dat' using 1:%d with linespoints lw 2 "
+                       "pt 7 ps 0.8 lc rgb '%s' title ", k ? ", \\\n     "
+                       : "", k + 2, palette[k % NPALETTE]);
+        gp_str(gp, name_of(dep));
+        k++;
+    }
+    rpt__sb_printf(gp, "\n");
+    return 1;
+}
+
 static const spec charts[] = {
     {"per_agent_cost", per_agent_cost},
     {"line_items", line_items},
     {"instances", instances},
     {"awake_cold", awake_cold},
+    {"sweep", sweep},
 };
 #define NCHARTS (sizeof charts / sizeof charts[0])
 

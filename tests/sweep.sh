@@ -27,6 +27,10 @@ grep -q '^3 *5.00 *5.90 *worker$' "$tmp/out" && ok || bad "table row at 3 tenant
 grep -q '^2,fly-tenant,3.933889,3.933889,3.933889,1.966944,1.966944,yes$' "$tmp/o/sweep.csv" && ok || bad "csv row"
 grep -q '"at":	2.542014' "$tmp/o/sweep.json" && ok || bad "json crossover"
 [ "$(grep -c '"cheapest":' "$tmp/o/sweep.json")" = 4 ] && ok || bad "four points"
+if command -v gnuplot >/dev/null 2>&1; then
+    [ -s "$tmp/o/charts/sweep.svg" ] && ok || bad "sweep chart drawn"
+    grep -q "set arrow 1 from 2.542014, graph 0" "$tmp/o/charts/sweep.gp" && ok || bad "crossover marked on the chart"
+fi
 "$capsim" sweep "$tmp/s.yaml" --vary workload.tenants=1,2,3,10 >"$tmp/again" 2>/dev/null
 cmp -s "$tmp/out" "$tmp/again" && ok || bad "deterministic"
 "$capsim" sweep "$tmp/s.yaml" --vary workload.tenantz=1,2 >"$tmp/out" 2>"$tmp/err"
