@@ -1141,10 +1141,30 @@ static void csv_field(rpt__sb *b, const char *s, int last)
 
 enum { NCSV = 16 };
 
+/* Columns 0-7 are text a user chose (scenario and deployment names).  A
+ * spreadsheet would run one starting with = + - or @ as a formula, so
+ * such a cell gets a leading apostrophe, which spreadsheets hide. */
+#define NCSV_TEXT 8
+
 static void csv_row(rpt__sb *b, const char *const *cell)
 {
-    for (int c = 0; c < NCSV; c++)
-        csv_field(b, cell[c] ? cell[c] : "", c == NCSV - 1);
+    for (int c = 0; c < NCSV; c++) {
+        const char *s = cell[c] ? cell[c] : "";
+        char *guarded = NULL;
+        if (c < NCSV_TEXT && strchr("=+-@", s[0]) && s[0]) {
+            size_t n = strlen(s);
+            guarded = malloc(n + 2);
+            if (!guarded) {
+                b->nomem = 1;
+                return;
+            }
+            guarded[0] = '\'';
+            memcpy(guarded + 1, s, n + 1);
+            s = guarded;
+        }
+        csv_field(b, s, c == NCSV - 1);
+        free(guarded);
+    }
 }
 
 /* Exact decimal of item, or "" when absent. */

@@ -968,3 +968,18 @@ Test(report, per_agent_chart_uses_a_log_axis_past_100x)
     free(dir);
     free(empty);
 }
+
+/* A name a spreadsheet would run as a formula is defused. */
+Test(report, csv_defuses_formula_names)
+{
+    cJSON *res = cJSON_Parse("{\"scenario\": \"=HYPERLINK(1)\", "
+                             "\"deployments\": [{\"name\": \"-2+3\", "
+                             "\"provider\": \"fly\", \"line_items\": [], "
+                             "\"month_usd\": {\"mean\": -1}}]}");
+    char *csv = rpt_csv_from_json(res);
+    cr_assert(csv);
+    cr_assert(strstr(csv, "\n'=HYPERLINK(1),'-2+3,fly,"), "%s", csv);
+    cr_assert(strstr(csv, ",-1,"), "negative money stays a number: %s", csv);
+    free(csv);
+    cJSON_Delete(res);
+}
