@@ -6,7 +6,15 @@
  * FILE:LINE:COL through sim_diag.  Everything else in agent-harness reads
  * only this structure.
  *
- * Ownership: an ag_config owns every string and array in it.
+ * Strings: `${NAME}` is the environment variable NAME, `$${` a literal
+ * `${`, and `${{dexto.agent_dir}}` is "file://" plus the agent directory,
+ * so `${{dexto.agent_dir}}/prompts/base.md` is an absolute file:// URI.  An
+ * unset variable is an error naming it, except in the secret fields --
+ * llm.apiKey, server.apiKey and an s3 source's credentials -- where it (or
+ * an empty value) leaves the field NULL: "not configured".
+ *
+ * Ownership: an ag_config owns every string and array in it.  Optional
+ * strings are NULL when absent unless a default is given below.
  */
 #ifndef AG_CONFIG_H
 #define AG_CONFIG_H
@@ -22,48 +30,63 @@ typedef struct ag_header {
     char *name, *value;             /* value after ${ENV} expansion */
 } ag_header;
 
-/* A named data source (seeds/001's dataSources). */
+/*
+ * A named data source (seeds/001's dataSources).  Unless the file names a
+ * source "fs", the loader appends one, type fs with the agent directory as
+ * its only root, so local prompt files need no declaration.
+ */
 typedef struct ag_source {
     char *name;
     enum ag_source_type type;
     char *description;
-    /* fs: the roots files may be read under (default: the agent dir) */
+    /* fs: absolute, normalised directories files may be read under
+     * (default: the agent dir; relative roots are taken from it) */
     char **roots;
     size_t nroots;
-    /* http */
+    /* http: URIs must lie under base_url; headers go with every request */
     char *base_url;
     ag_header *headers;
     size_t nheaders;
-    int64_t timeout_ms;             /* default 30000 */
-    int64_t max_bytes;              /* size cap, default 10 MiB */
+    int64_t timeout_ms;             /* http and s3; default 30000 */
+    int64_t max_bytes;              /* size cap, every type; default 10 MiB */
     /* s3 (also R2, MinIO and other S3-compatible services) */
     char *bucket, *region;
-    char *endpoint;                 /* NULL: https://s3.REGION.amazonaws.com */
+    char *endpoint;                 /* NULL: AWS, BUCKET.s3.REGION.amazon-
+                                       aws.com; else path-style */
+    /* credentials; NULL ones fall back to the chain (resource.h) */
     char *access_key_id, *secret_access_key, *session_token, *profile;
 } ag_source;
 
-/* A system-prompt contributor: static text or a resource. */
+/*
+ * A system-prompt contributor: static text or a resource.  ag_config.prompt
+ * is sorted by priority, lowest first; equal priorities keep file order.
+ * A plain-string systemPrompt becomes one static part named "system".
+ */
 typedef struct ag_prompt_part {
     char *name;
-    int priority;
-    char *text;                     /* static contributor */
-    char *uri;                      /* file://, http(s)://, s3:// */
-    char *source;                   /* dataSource name for the uri */
+    int priority;                   /* default 0 */
+    char *text;                     /* static contributor, else NULL */
+    char *uri;                      /* file contributor: file://, http(s)://,
+                                       s3://, already checked; else NULL */
+    char *source;                   /* the uri's dataSource, always set for
+                                       a uri (given, or chosen by scheme) */
 } ag_prompt_part;
 
 enum ag_llm_provider { AG_LLM_OPENAI, AG_LLM_SCRIPTED };
 
 typedef struct ag_llm {
-    enum ag_llm_provider provider;
-    char *model;
-    char *base_url;                 /* OpenAI-compatible endpoint */
-    char *api_key;                  /* expanded from ${ENV} */
+    enum ag_llm_provider provider;  /* required in the file */
+    char *model;                    /* required for openai; "scripted" */
+    char *base_url;                 /* OpenAI-compatible endpoint; openai
+                                       default https://api.openai.com/v1 */
+    char *api_key;                  /* secret: NULL when not configured */
     int64_t max_iterations;         /* tool-call loop bound, default 10 */
-    int64_t max_output_tokens;
+    int64_t max_output_tokens;      /* 0: not sent (provider default) */
     /* scripted model */
-    int64_t tokens;                 /* tokens per reply */
-    double tokens_per_second;
-    char *tool_call;                /* a tool the script calls first, or NULL */
+    int64_t tokens;                 /* tokens per reply, default 40 */
+    double tokens_per_second;       /* > 0, default 400 */
+    char *tool_call;                /* an enabled tool the script calls
+                                       first, or NULL */
     /* prices for cost per message, USD per million tokens */
     double input_usd_per_mtok, output_usd_per_mtok;
 } ag_llm;
@@ -78,18 +101,25 @@ typedef struct ag_config {
     size_t nprompt;
     ag_source *sources;
     size_t nsources;
-    enum ag_storage_kind storage;
-    char *db_path;                  /* sqlite; relative to agent_dir */
+    enum ag_storage_kind storage;   /* default sqlite */
+    char *db_path;                  /* sqlite: absolute (a relative path in
+                                       the file is taken from agent_dir;
+                                       default agent_dir/agent.db); NULL
+                                       for memory */
     int64_t max_sessions;           /* default 100 */
     int64_t session_ttl_ms;         /* default 1h */
-    char **tools;                   /* enabled built-in tools */
+    char **tools;                   /* enabled built-in tools, default none:
+                                       "readResource", "currentTime" */
     size_t ntools;
     /* server */
-    char *api_key;                  /* required on requests when set */
-    int64_t ping_interval_ms;       /* WebSocket ping, default 30s */
-    int64_t keepalive_ms;           /* SSE comment keep-alive, default 15s */
+    char *api_key;                  /* required on requests when set;
+                                       secret: NULL when not configured */
+    int64_t ping_interval_ms;       /* WebSocket ping, default 30s; 0: off */
+    int64_t keepalive_ms;           /* SSE comment keep-alive, default 15s;
+                                       0: off */
     int64_t stream_buffer;          /* events kept per session, default 1024 */
-    int64_t tenant_concurrency;     /* replies in flight per tenant, 0: no limit */
+    int64_t tenant_concurrency;     /* replies in flight per tenant,
+                                       0: no limit */
     int64_t tenant_token_budget;    /* output tokens per tenant, 0: no limit */
 } ag_config;
 
@@ -101,7 +131,8 @@ typedef struct ag_config {
 int ag_config_load(const char *path, sim_diag *d, ag_config **out);
 void ag_config_free(ag_config *c);
 
-/* Whether a YAML file looks like an agent config (has `llm:` at the top). */
+/* Whether a YAML file looks like an agent config (has `llm:` at the top);
+ * 0 for a file that cannot be read or parsed. */
 int ag_config_sniff(const char *path);
 
 #endif
