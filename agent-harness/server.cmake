@@ -1,1 +1,24 @@
 # Sessions, storage, streams, models, tools and the server: sources and tests.
+list(APPEND AGENT_SOURCES
+  ${CMAKE_CURRENT_SOURCE_DIR}/bus.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/stream.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/store.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/model.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/tools.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/agent.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/serve.c)
+
+list(APPEND AGENT_TESTS
+  ${CMAKE_CURRENT_SOURCE_DIR}/tests/test_bus.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/tests/test_stream.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/tests/test_store.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/tests/test_model.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/tests/test_agent.c)
+
+# The server over loopback, driven through `capsim agent serve`; the
+# capsim target is defined by the top-level CMakeLists.txt.
+if(SIM_TESTS)
+  add_test(NAME agent_serve
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/serve.sh
+            $<TARGET_FILE:capsim> ${CMAKE_CURRENT_SOURCE_DIR}/tests)
+endif()
