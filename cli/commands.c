@@ -41,7 +41,8 @@ static const char *const help_text[][2] = {
      "  --quiet           no warnings on stderr\n"},
     {"validate",
      "usage: capsim validate FILE...\n\n"
-     "Checks scenario and price catalog files without simulating. Prints\n"
+     "Checks scenario, price catalog and agent config files without "
+     "simulating.\nPrints\n"
      "FILE: ok for each good file; exits 3 if any file is invalid.\n"},
     {"pricing",
      "usage: capsim pricing [list | show PROVIDER] [--pricing CATALOG]\n\n"
@@ -68,6 +69,10 @@ static const char *const help_text[][2] = {
      "bundle\n"
      "exit codes: 0 passed, 1 a budget or regression check failed, 2 usage,"
      "\n            3 invalid scenario or baseline, 4 run-time failure\n"},
+    {"agent",
+     "usage: capsim agent serve --config AGENT.yaml [--port N]\n\n"
+     "Serves the agent runtime over HTTP: REST and SSE under /v1/sessions, "
+     "a\nWebSocket at /v1/ws, /healthz. See agent-harness/README.md.\n"},
     {"report",
      "usage: capsim report RESULTS.json --out DIR [--charts]\n"
      "       capsim report --pricing-table [--pricing CATALOG] "
@@ -102,7 +107,8 @@ static const char *const overview =
     "  sweep SCENARIO.yaml    costs over a grid of values (--vary PATH=...)\n"
     "  report RESULTS.json    re-render reports; --pricing-table publishes "
     "prices\n"
-    "  validate FILE...       check scenario and catalog files\n"
+    "  validate FILE...       check scenario, catalog and agent config files\n"
+    "  agent serve --config F serve the agent runtime over HTTP\n"
     "  pricing [list|show P]  show a price catalog\n"
     "  help [COMMAND]         this text, or a command's\n\n"
     "options: --help on every command, --version\n"
@@ -412,7 +418,7 @@ static int is_catalog(const char *path)
     return found;
 }
 
-int cli_validate(int argc, char **argv)
+int cli_validate(int argc, char **argv, const cli_validator *extra)
 {
     int code = CLI_OK, files = 0;
     for (int i = 1; i < argc; i++) {
@@ -426,7 +432,9 @@ int cli_validate(int argc, char **argv)
         int rc;
         files++;
         sim_diag_init(&d);
-        if (is_catalog(argv[i])) {
+        if (extra && extra->claims(argv[i])) {
+            rc = extra->check(argv[i], &d);
+        } else if (is_catalog(argv[i])) {
             price_catalog *c = NULL;
             rc = price_catalog_load(argv[i], &d, &c);
             price_catalog_free(c);

@@ -5,6 +5,10 @@
 #ifndef CLI_COMMANDS_H
 #define CLI_COMMANDS_H
 
+#include "pricing/catalog.h"
+#include "reports/results.h"
+#include "sim/diag.h"
+
 enum cli_exit {
     CLI_OK = 0,
     CLI_CHECK_FAILED = 1,
@@ -17,13 +21,17 @@ int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_report(int argc, char **argv);
-int cli_validate(int argc, char **argv);
+/* Another kind of file validate knows (agent configs: cli/main.c). */
+typedef struct cli_validator {
+    int (*claims)(const char *path);            /* is it one of mine? */
+    int (*check)(const char *path, sim_diag *d);    /* SIM_OK or why not */
+} cli_validator;
+
+int cli_validate(int argc, char **argv, const cli_validator *extra);
 int cli_pricing(int argc, char **argv);
 int cli_help(const char *command);
 
 /* Shared by the commands (cli/commands.c). */
-#include "pricing/catalog.h"
-#include "reports/results.h"
 
 typedef struct cli_run_opts {
     const char *scenario;

@@ -9,6 +9,43 @@
 #include "capsim_version.h"
 #include "cli/commands.h"
 
+#ifdef CAPSIM_HAS_AGENT
+#include <curl/curl.h>
+
+#include "agent-harness/config.h"
+#include "agent-harness/serve.h"
+
+static int agent_check(const char *path, sim_diag *d)
+{
+    ag_config *c = NULL;
+    int rc = ag_config_load(path, d, &c);
+    ag_config_free(c);
+    return rc;
+}
+
+static const cli_validator agent_configs = {ag_config_sniff, agent_check};
+#define AGENT_VALIDATOR (&agent_configs)
+
+/* capsim agent serve --config AGENT.yaml [--port N] */
+static int cli_agent(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        int code = ag_serve_main(argc - 1, argv + 1);
+        curl_global_cleanup();
+        return code;
+    }
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+                      strcmp(argv[1], "-h") == 0))
+        return cli_help("agent");
+    fprintf(stderr, "capsim agent: expected 'serve --config AGENT.yaml "
+            "[--port N]' (see 'capsim help agent')\n");
+    return CLI_USAGE;
+}
+#else
+#define AGENT_VALIDATOR NULL
+#endif
+
 int main(int argc, char **argv)
 {
     /* GSL's default handler aborts; every status is checked instead. */
@@ -33,7 +70,11 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "check") == 0)
         return cli_check(argc - 1, argv + 1);
     if (strcmp(cmd, "validate") == 0)
-        return cli_validate(argc - 1, argv + 1);
+        return cli_validate(argc - 1, argv + 1, AGENT_VALIDATOR);
+#ifdef CAPSIM_HAS_AGENT
+    if (strcmp(cmd, "agent") == 0)
+        return cli_agent(argc - 1, argv + 1);
+#endif
     if (strcmp(cmd, "pricing") == 0)
         return cli_pricing(argc - 1, argv + 1);
     fprintf(stderr, "capsim: unknown command '%s' (see 'capsim help')\n",
