@@ -214,10 +214,23 @@ static int load_catalog(const scn_scenario *s, const char *cli_ref,
         const char *hint = NULL;
         if (price_catalog_override(*out, s->rates[i].key, s->rates[i].value,
                                    &hint) != SIM_OK) {
-            if (hint)
+            if (hint) {
+                /* Suggest the whole key: the hint is the provider when
+                 * that part is unknown, else the item. */
+                const char *key = s->rates[i].key;
+                const char *dot = strchr(key, '.');
+                char prov[128], full[256];
+                snprintf(prov, sizeof prov, "%.*s",
+                         (int)(dot ? dot - key : 0), key);
+                if (price_catalog_provider(*out, prov))
+                    snprintf(full, sizeof full, "%s.%s", prov, hint);
+                else
+                    snprintf(full, sizeof full, "%s.%s", hint,
+                             dot ? dot + 1 : "");
                 scn_error(s, d, s->rates[i].pos, "unknown rate '%s' in "
-                          "catalog '%s'; did you mean '%s'?",
-                          s->rates[i].key, (*out)->name, hint);
+                          "catalog '%s'; did you mean '%s'?", key,
+                          (*out)->name, full);
+            }
             else
                 scn_error(s, d, s->rates[i].pos, "unknown rate '%s' in "
                           "catalog '%s' (see 'capsim pricing show "
