@@ -11,12 +11,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "reports/report.h"
@@ -33,6 +36,8 @@ static const char *const palette[] = {
 
 /* gnuplot's SVG is a few hundred KiB at most; refuse anything absurd. */
 #define SVG_MAX (32u << 20)
+/* How long one chart may take before gnuplot is stopped. */
+#define GNUPLOT_TIMEOUT_MS 60000
 /* Enough of gnuplot's stderr to say what went wrong. */
 #define ERR_MAX 4096
 
@@ -798,8 +803,27 @@ static int run_gnuplot(const char *gnuplot, const char *cdir,
         _exit(127);
     }
     close(fd[1]);
+    /* A chart takes gnuplot well under a second; one that has not
+     * finished in a minute is stuck, and capsim must not hang on it. */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int killed = 0;
     for (;;) {
         char chunk[512];
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = GNUPLOT_TIMEOUT_MS -
+                    ((now.tv_sec - t0.tv_sec) * 1000 +
+                     (now.tv_nsec - t0.tv_nsec) / 1000000);
+        struct pollfd pf = {fd[0], POLLIN, 0};
+        int pr = left > 0 ? poll(&pf, 1, (int)left) : 0;
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr == 0) {
+            kill(pid, SIGKILL);
+            killed = 1;
+            break;
+        }
         ssize_t got = read(fd[0], chunk, sizeof chunk);
         if (got < 0 && errno == EINTR)
             continue;
@@ -817,6 +841,13 @@ static int run_gnuplot(const char *gnuplot, const char *cdir,
             *why = join("cannot wait for gnuplot: ", strerror(errno), "");
             return -1;
         }
+    if (killed) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "gnuplot did not finish charts/%s.gp in "
+                 "%d s and was stopped", name, GNUPLOT_TIMEOUT_MS / 1000);
+        *why = join(msg, "", "");
+        return -1;
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     char head[160];
@@ -915,6 +946,19 @@ static int write_chart(rpt_charts *c, const spec *s, const cJSON *res,
     rpt__sb dat = {0}, gp = {0};
     const char *title = "";
     int has = s->build(res, &dat, &gp, &title);
+    if (!has && !dat.nomem && !gp.nomem) {
+        /* A chart this document has no data for: drop what an earlier
+         * run into the same directory left, so charts/ matches. */
+        static const char *const ext[] = {".dat", ".gp", ".svg"};
+        for (size_t e = 0; e < 3; e++) {
+            char *f = join(c->dir, "/", s->name);
+            char *path = f ? join(f, ext[e], "") : NULL;
+            if (path)
+                unlink(path);
+            free(f);
+            free(path);
+        }
+    }
     if (dat.nomem || gp.nomem || !has) {
         free(dat.s);
         free(gp.s);

@@ -94,6 +94,15 @@ if command -v gnuplot >/dev/null 2>&1; then
     check "tables still written" test -s "$tmp/rep5/report.md"
 fi
 
+# A fluid run into a directory that held a stochastic one leaves no stale
+# stochastic-only charts behind.
+if command -v gnuplot >/dev/null 2>&1; then
+    expect 0 "stochastic run --out" -- run "$root/tests/scenarios/stochastic-mix.yaml" --out "$tmp/rep6" --quiet
+    check "instances chart drawn" test -s "$tmp/rep6/charts/instances.svg"
+    expect 0 "fluid run into the same directory" -- run "$scn" --out "$tmp/rep6" --quiet
+    check "stale instances chart removed" test ! -e "$tmp/rep6/charts/instances.svg"
+fi
+
 # The published pricing table: Fly's 512 MB machine is $3.19 per 30 days,
 # $3.2343 per 730 hours, per agent at every scale; a Worker costs Workers
 # Paid's $5 over 100 agents (100,000 requests are inside the included 10 M).
