@@ -22,6 +22,7 @@
 
 #include "capsim_version.h"
 #include "cli/commands.h"
+#include "sim/file.h"
 #include "reports/table.h"
 #include "sim/scenario.h"
 
@@ -38,39 +39,6 @@ typedef struct check_tally {
     int bad_input, runtime;
 } check_tally;
 
-/* Reads a whole file; NULL with errno set on failure. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (n + 1 < cap)
-            break;
-        char *b = realloc(buf, cap * 2);
-        if (!b) {
-            free(buf);
-            buf = NULL;
-            errno = ENOMEM;
-            break;
-        }
-        buf = b;
-        cap *= 2;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (buf && err) {
-        free(buf);
-        return NULL;
-    }
-    if (buf)
-        buf[n] = '\0';
-    return buf;
-}
 
 /*
  * Loads a baseline: one results document, or a bundle
@@ -79,7 +47,8 @@ static char *slurp(const char *path)
  */
 static cJSON *load_baseline(const char *path)
 {
-    char *text = slurp(path);
+    size_t len = 0;
+    char *text = sim_read_file(path, &len);
     if (!text) {
         fprintf(stderr, "%s: error: cannot read the baseline: %s\n", path,
                 strerror(errno));

@@ -302,6 +302,24 @@ rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
     return NULL;
 }
 
+int cli__mkdir_p(const char *dir)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++)
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return -1;
+            buf[i] = c;
+        }
+    return 0;
+}
+
 int cli__parse_count(const char *s, long long *out)
 {
     char *end;

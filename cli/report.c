@@ -21,57 +21,13 @@
 
 #include "capsim_version.h"
 #include "cli/commands.h"
+#include "sim/file.h"
 #include "pricing/catalog.h"
 #include "reports/report.h"
 #include "reports/results.h"
 #include "reports/table.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n + 1 < cap)
-            break;
-        char *b = realloc(buf, cap * 2);
-        if (!b) {
-            free(buf);
-            buf = NULL;
-            errno = ENOMEM;
-            break;
-        }
-        buf = b;
-        cap *= 2;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
 
-static int make_dir(const char *dir)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++)
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return -1;
-            buf[i] = c;
-        }
-    return 0;
-}
 
 int cli__render_outputs(const char *json, const char *dir, int charts,
                         int quiet)
@@ -79,7 +35,7 @@ int cli__render_outputs(const char *json, const char *dir, int charts,
     cJSON *res = NULL;
     sim_diag d;
     int code = CLI_OK;
-    if (make_dir(dir) != 0) {
+    if (cli__mkdir_p(dir) != 0) {
         fprintf(stderr, "capsim: cannot create %s: %s\n", dir,
                 strerror(errno));
         return CLI_RUNTIME;
@@ -113,7 +69,7 @@ int cli__render_outputs(const char *json, const char *dir, int charts,
 static int rerender(const char *path, const char *dir, int charts)
 {
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = sim_read_file(path, &len);
     if (!text) {
         fprintf(stderr, "%s: error: cannot read file: %s\n", path,
                 strerror(errno));
@@ -144,7 +100,7 @@ static int rerender(const char *path, const char *dir, int charts)
     free(text);
     if (rc != SIM_OK)
         return CLI_RUNTIME;
-    if (make_dir(dir) != 0) {
+    if (cli__mkdir_p(dir) != 0) {
         fprintf(stderr, "capsim report: cannot create %s: %s\n", dir,
                 strerror(errno));
         cJSON_Delete(res);
@@ -318,7 +274,7 @@ static int pricing_table(const char *pricing, const char *scales_arg,
         if (md.nomem || csv.nomem)
             code = CLI_RUNTIME;
         else if (out) {
-            if (make_dir(out) != 0 ||
+            if (cli__mkdir_p(out) != 0 ||
                 cli__write_atomic(out, "pricing-table.md", md.s) != 0 ||
                 cli__write_atomic(out, "pricing-table.csv", csv.s) != 0)
                 code = CLI_RUNTIME;

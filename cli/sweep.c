@@ -124,23 +124,6 @@ static double crossing(const vary *v, const point *a, const point *b,
     return xa + t * (xb - xa);
 }
 
-static int mkdir_p(const char *dir)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++)
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return -1;
-            buf[i] = c;
-        }
-    return 0;
-}
 
 static void csv_field(rpt_buf *b, const char *s, int last)
 {
@@ -487,7 +470,7 @@ int cli_sweep(int argc, char **argv)
                 memcpy(jnl, json, n);
                 memcpy(jnl + n, "\n", 2);
             }
-            if (!jnl || mkdir_p(out) != 0 ||
+            if (!jnl || cli__mkdir_p(out) != 0 ||
                 cli__write_atomic(out, "sweep.csv", csv.s) != 0 ||
                 cli__write_atomic(out, "sweep.json", jnl) != 0) {
                 fprintf(stderr, "capsim sweep: cannot write into %s: %s\n",

@@ -5,8 +5,10 @@
  * Every agent is a small generator that always holds its next message
  * (time and service time) drawn one step ahead.  A group of one agent
  * just steps that generator -- the scale-to-zero hot path, a few loads
- * beyond the random draws.  A larger group keeps its agents' next
- * messages in a binary min-heap keyed by (time, agent).  Superposing the
+ * beyond the random draws.  A small group keeps its agents' next
+ * messages in a binary min-heap keyed by (time, agent); one of 256 agents
+ * or more takes windows of about one message per agent and radix-sorts
+ * each stably by time, which gives the same order at half the cost.  Superposing the
  * Poisson agents of a class into one stream of rate n x lambda would be
  * cheaper, but it cannot reproduce each agent's own draws, and those are
  * what make every grouping see the same messages, so it was rejected.
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/file.h"
 #include "sim/fixed.h"
 
 #define TWO_PI 6.283185307179586
@@ -904,43 +907,6 @@ static void on_row(int c, void *data)
     r->after_row = 1;
 }
 
-static char *read_file(const char *path, size_t *len /* OUT */)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    if (!f)
-        return NULL;
-    for (;;) {
-        if (cap - n < 4096) {
-            size_t ncap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, ncap + 1);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        int e = errno;
-        free(buf);
-        fclose(f);
-        errno = e ? e : EIO;
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 /* Feeds the text to libcsv, calling r->row for every row. */
 static int csv_feed(reader *r)
@@ -987,7 +953,7 @@ static int csv_read(const char *path, sim_diag *d, int (*row)(reader *r),
                     void *ctx)
 {
     size_t len = 0;
-    char *text = read_file(path, &len);
+    char *text = sim_read_file(path, &len);
     if (!text) {
         if (errno == ENOMEM)
             return SIM_ENOMEM;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/file.h"
+
 struct yml_doc {
     yaml_document_t doc;
     char *file;
@@ -16,46 +18,11 @@ struct yml_doc {
     sim_diag *diag;
 };
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    if (!f)
-        return NULL;
-    for (;;) {
-        if (cap - n < 4096) {
-            size_t ncap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, ncap + 1);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 int yml_load(const char *path, sim_diag *d, yml_doc **out)
 {
     size_t len = 0;
-    char *text = read_file(path, &len);
+    char *text = sim_read_file(path, &len);
     if (!text) {
         sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0,
                      "cannot read file: %s", strerror(errno));
