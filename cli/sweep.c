@@ -140,16 +140,8 @@ static void csv_field(rpt_buf *b, const char *s, int last)
 
 static const char *fmt_num(double v, char *buf, size_t size)
 {
-    snprintf(buf, size, "%.6f", v);
-    /* Trim trailing zeros for data files. */
-    char *dot = strchr(buf, '.');
-    if (dot) {
-        char *e = buf + strlen(buf) - 1;
-        while (e > dot && *e == '0')
-            *e-- = '\0';
-        if (e == dot)
-            *e = '\0';
-    }
+    /* Every digit a value needs, small ones too (a rate of 1e-7). */
+    snprintf(buf, size, "%.15g", v);
     return buf;
 }
 
@@ -408,10 +400,10 @@ int cli_sweep(int argc, char **argv)
                 double at = crossing(v0, a, b, a->cheapest, b->cheapest);
                 cJSON_AddItemToObject(x, "at", cJSON_CreateRaw(
                     fmt_num(at, b1, sizeof b1)));
+                snprintf(b2, sizeof b2, "%.7g", at);
                 rpt_printf(&said, "%s is cheapest below %s = %s and %s "
                            "above it (the costs cross between %s and %s%s)."
-                           "\n", names[a->cheapest], v0->path,
-                           fmt_num(at, b2, sizeof b2), names[b->cheapest],
+                           "\n", names[a->cheapest], v0->path, b2, names[b->cheapest],
                            v0->values[a->idx[0]], v0->values[b->idx[0]],
                            others.s ? others.s : "");
             } else

@@ -471,6 +471,21 @@ static void load_class_files(loader *L, scn_class *c, const yml_node *at)
                       c->trace_path);
             return;
         }
+        /* Agents are numbered tenant x the largest tenant's agents, so a
+         * tenant with fewer would gain silent agents that still bill. */
+        uint64_t slots = (uint64_t)c->trace->tenants *
+                         (uint64_t)c->trace->agents_per_tenant;
+        for (uint64_t a = 0; a < slots; a++)
+            if (c->trace->agent_first[a] == c->trace->agent_first[a + 1]) {
+                yml_error(L->doc, at, "trace '%s': tenant %llu has fewer "
+                          "agents than the largest tenant (%lld); this "
+                          "version needs every tenant of a trace to have "
+                          "the same number of agents", c->trace_path,
+                          (unsigned long long)(a / (uint64_t)c->trace->
+                                               agents_per_tenant + 1),
+                          (long long)c->trace->agents_per_tenant);
+                return;
+            }
         c->tenants = c->trace->tenants;
         c->agents_per_tenant = c->trace->agents_per_tenant;
     }

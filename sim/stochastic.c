@@ -569,6 +569,19 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
             break;
         }
         p.instances = inst;
+        if (p.autoscale) {
+            /* The pool's tables are sized for `max`; without one, twice
+             * what every agent busy at once would need is the bound. */
+            double all = ceil(2.0 * (double)n /
+                              ((double)p.slots * (p.target > 0 ? p.target
+                                                                 : 1)));
+            int64_t cap = all < 1e8 ? (int64_t)all : 100000000;
+            if (cap < inst)
+                cap = inst;
+            if (cap < d->min_instances)
+                cap = d->min_instances;
+            p.max = d->max_instances < cap ? d->max_instances : cap;
+        }
         sim_source *src;
         if ((rc = sim_source_open(m, rep, first, n, &src)) != SIM_OK)
             break;

@@ -128,6 +128,19 @@ int yml_set(yml_doc *doc, const char *path, const char *value, char *err,
         yml_node *next = NULL;
         if (yml_is_map(cur)) {
             next = yml_get(doc, cur, seg);
+            /* Keys may hold dots themselves (rates: railway.cpu: ...):
+             * the rest of the path as one key. */
+            if (!next && dot && yml_get(doc, cur, p)) {
+                next = yml_get(doc, cur, p);
+                dot = NULL;
+            } else if (!next && dot && p - path == 6 &&
+                       strncmp(path, "rates.", 6) == 0) {
+                free(seg);
+                seg = strdup(p);
+                if (!seg)
+                    return SIM_ENOMEM;
+                dot = NULL;
+            }
             if (!next && !dot) {
                 /* Add KEY: VALUE to this mapping. */
                 int parent = node_index(doc, cur);

@@ -25,7 +25,7 @@ YAML
 grep -q "fly-tenant is cheapest below workload.tenants = 2.542014 and worker above it (the costs cross between 2 and 3)." "$tmp/out" && ok || bad "crossover stated"
 grep -q '^3 *5.00 *5.90 *worker$' "$tmp/out" && ok || bad "table row at 3 tenants"
 grep -q '^2,fly-tenant,3.933889,3.933889,3.933889,1.966944,1.966944,yes$' "$tmp/o/sweep.csv" && ok || bad "csv row"
-grep -q '"at":	2.542014' "$tmp/o/sweep.json" && ok || bad "json crossover"
+grep -q '"at":	2.5420138398' "$tmp/o/sweep.json" && ok || bad "json crossover"
 [ "$(grep -c '"cheapest":' "$tmp/o/sweep.json")" = 4 ] && ok || bad "four points"
 if command -v gnuplot >/dev/null 2>&1; then
     [ -s "$tmp/o/charts/sweep.svg" ] && ok || bad "sweep chart drawn"
@@ -42,5 +42,12 @@ grep -q "did you mean 'tenants'" "$tmp/err" && ok || bad "unknown path suggests"
 [ $? = 2 ] && ok || bad "no --vary is a usage error"
 "$capsim" run "$tmp/s.yaml" --set workload.tenants=2 --format csv >"$tmp/out" 2>"$tmp/err"
 grep -q "3.933889" "$tmp/out" && ok || bad "run --set"
+# Rate overrides have dotted names; --set reaches them, and small values
+# keep their digits in sweep.json.
+sed 's/^workload:/rates: {}\nworkload:/' "$tmp/s.yaml" >"$tmp/r.yaml"
+"$capsim" run "$tmp/r.yaml" --set rates.fly.shared_cpu_1x_256mb=3.88 --format csv >"$tmp/out" 2>"$tmp/err"
+grep -q "^sweep-test,fly-tenant,fly,per-tenant,shared-cpu-1x-256mb,shared_cpu_1x_256mb,.*,3.88,0,39.338889," "$tmp/out" && ok || bad "run --set on a rate"
+"$capsim" sweep "$tmp/s.yaml" --vary workload.active_fraction=0.0000001,0.0000002 --out "$tmp/o2" >"$tmp/out" 2>"$tmp/err"
+grep -q '"workload.active_fraction":	1e-07' "$tmp/o2/sweep.json" && ok || bad "small values keep their digits"
 echo "sweep: $pass passed, $fail failed"
 [ "$fail" = 0 ]

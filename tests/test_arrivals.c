@@ -245,3 +245,38 @@ Test(arrivals, fly_suspend_resumes_faster_than_stop)
     cr_assert(test_diag_has(&t, "scaling.auto_stop is Fly's setting"));
     test_run_free(&t);
 }
+
+/* An autoscaled pool without `max` is bounded by its agents, not by the
+ * 10^8 default: ten one-agent tenants run at once. */
+Test(arrivals, autoscale_without_max_stays_small, .timeout = 20)
+{
+    test_run t;
+    test_run_yaml(&t, "capsim: 1\nworkload: {tenants: 10, transport: sse, "
+                  "messages_per_agent_month: 300, busy_per_message: 30s}\n"
+                  "deployments:\n  - {name: a, provider: aws-fargate, "
+                  "architecture: per-tenant, instance: {vcpu: 0.25, "
+                  "memory_gb: 0.5}, scaling: {mode: autoscale, min: 1}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    /* One instance per tenant: two would be the most ever wanted. */
+    double peak = sim_fx_to_double(test_deploy(&t, "a")->usage.instances_peak);
+    cr_assert(peak >= 10 && peak <= 20, "peak %f", peak);
+    test_run_free(&t);
+}
+
+/* A trace whose tenants have different numbers of agents is refused
+ * rather than billed for agents it does not have. */
+Test(arrivals, an_uneven_trace_is_refused)
+{
+    char *csv = write_file("uneven.csv", "0,t1,a\n5,t1,b\n9,t2,a\n");
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "capsim: 1\nworkload: {transport: sse, "
+             "busy_per_message: 5s, arrivals: {trace: %s}}\n"
+             "deployments:\n  - {provider: railway}\n", csv);
+    test_run t;
+    test_run_yaml(&t, yaml);
+    cr_assert_neq(t.rc, SIM_OK);
+    cr_assert(test_diag_has(&t, "tenant 2 has fewer agents than the "
+                            "largest tenant (2)"));
+    test_run_free(&t);
+    free(csv);
+}
