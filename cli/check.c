@@ -58,22 +58,11 @@ static cJSON *load_baseline(const char *path)
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
-        int line = 1, col = 1;
-        for (const char *p = text; at && p < at && *p; p++) {
-            if (*p == '\n') {
-                line++;
-                col = 1;
-            } else
-                col++;
-        }
-        sim_diag d;
-        sim_diag_init(&d);
-        sim_diag_add(&d, SIM_DIAG_ERROR, path, text, line, col,
-                     "the baseline is not valid JSON; expected a results "
-                     "document written by 'capsim run --format json' or "
-                     "'capsim check --write-baseline'");
-        sim_diag_print(&d, stderr);
-        sim_diag_fini(&d);
+        cli__json_error(path, text, at && at >= text ? (size_t)(at - text)
+                                                     : 0,
+                        "the baseline is not valid JSON; expected a results "
+                        "document written by 'capsim run --format json' or "
+                        "'capsim check --write-baseline'");
         free(text);
         return NULL;
     }

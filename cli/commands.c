@@ -302,6 +302,24 @@ rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
     return NULL;
 }
 
+void cli__json_error(const char *path, const char *text, size_t at,
+                     const char *message)
+{
+    int line = 1, col = 1;
+    for (size_t i = 0; i < at && text[i]; i++) {
+        if (text[i] == '\n') {
+            line++;
+            col = 1;
+        } else
+            col++;
+    }
+    sim_diag d;
+    sim_diag_init(&d);
+    sim_diag_add(&d, SIM_DIAG_ERROR, path, text, line, col, "%s", message);
+    sim_diag_print(&d, stderr);
+    sim_diag_fini(&d);
+}
+
 int cli__mkdir_p(const char *dir)
 {
     char buf[4096];

@@ -54,6 +54,9 @@ int cli__usage_error(const char *cmd, const char *fmt, const char *arg);
 /* Writes DIR/NAME through a temporary file and a rename; 0 or -1. */
 int cli__write_atomic(const char *dir, const char *name, const char *text);
 int cli__parse_count(const char *s, long long *out);
+/* Prints FILE:LINE:COL: error: MESSAGE for byte `at` of a JSON text. */
+void cli__json_error(const char *path, const char *text, size_t at,
+                     const char *message);
 /* mkdir -p; 0 or -1 with errno set. */
 int cli__mkdir_p(const char *dir);
 /* Writes results.json and the reports (report.c) of a results document

@@ -79,21 +79,9 @@ static int rerender(const char *path, const char *dir, int charts)
     size_t at = 0;
     int rc = rpt_json_parse(text, len, &res, &at);
     if (rc == SIM_EPARSE) {
-        int line = 1, col = 1;
-        for (size_t i = 0; i < at && i < len; i++) {
-            if (text[i] == '\n') {
-                line++;
-                col = 1;
-            } else
-                col++;
-        }
-        sim_diag d;
-        sim_diag_init(&d);
-        sim_diag_add(&d, SIM_DIAG_ERROR, path, text, line, col,
-                     "not valid JSON; expected a results document written "
-                     "by 'capsim run --format json' or --out");
-        sim_diag_print(&d, stderr);
-        sim_diag_fini(&d);
+        cli__json_error(path, text, at, "not valid JSON; expected a results "
+                        "document written by 'capsim run --format json' or "
+                        "--out");
         free(text);
         return CLI_BAD_INPUT;
     }
