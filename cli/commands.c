@@ -440,6 +440,14 @@ int cli_run(int argc, char **argv)
             code = CLI_RUNTIME;
         else if (code == CLI_OK && fputs(text, stdout) == EOF)
             code = CLI_RUNTIME;
+        /* A budget the run breaks fails it, as `check` does, so a script
+         * can gate on `run` alone; the outputs are written all the same. */
+        if (code == CLI_OK && !r->budgets_ok) {
+            if (!o.quiet)
+                fprintf(stderr, "capsim run: a budget failed (see "
+                        "budgets); exit 1\n");
+            code = CLI_CHECK_FAILED;
+        }
         free(text);
         free(json);
     }

@@ -178,8 +178,8 @@ static int ec2_charge(const price_ctx *ctx, const price_deploy *pd,
 }
 
 const struct price_model_ops price_fargate_ops = {
-    "aws-fargate", fargate_resolve, fargate_charge
+    "aws-fargate", fargate_resolve, fargate_charge, NULL
 };
 const struct price_model_ops price_ec2_ops = {
-    "aws-ec2", ec2_resolve, ec2_charge
+    "aws-ec2", ec2_resolve, ec2_charge, NULL
 };

@@ -35,6 +35,8 @@ static int cf_resolve(const price_ctx *ctx, price_deploy *pd)
                             "instances: Workers and Durable Objects start on "
                             "demand; drop scaling.mode or use scale-to-zero");
     pd->objects = 1;
+    pd->noun = d->arch == SCN_ARCH_PER_REQUEST ? "a Worker"
+                                               : "a Durable Object";
     pd->cap_memory_gb = price_plan_num(pd->plan, "object_memory_gb",
                                        SIM_FX_ONE / 8);
     pd->cap_vcpu = SIM_FX_ONE;
@@ -89,6 +91,26 @@ static int cf_charge(const price_ctx *ctx, const price_deploy *pd,
     return SIM_OK;
 }
 
+/* A Worker invocation may use at most 5 minutes of CPU (30 s unless
+ * `limits.cpu_ms` raises it); memory (128 MB) is checked for every
+ * deployment against cap_memory_gb. */
+static void cf_limits(const price_ctx *ctx, const price_deploy *pd,
+                      const sim_usage *u, price_reasons *why)
+{
+    const scn_profile *pr = &ctx->scn->profile;
+    sim_fx max_ms = price_plan_num(pd->plan, "max_cpu_ms_per_request",
+                                   sim_fx_from_int(300000));
+    (void)u;
+    if (pr->cpu_ms_per_request > max_ms) {
+        char a[32], b[32];
+        price_reason(why, "per-request CPU of %s ms exceeds the Workers "
+                     "limit of %s ms (5 minutes)",
+                     sim_fx_format_trim(pr->cpu_ms_per_request, 3, a,
+                                        sizeof a),
+                     sim_fx_format_trim(max_ms, 0, b, sizeof b));
+    }
+}
+
 const struct price_model_ops price_cloudflare_ops = {
-    "cloudflare", cf_resolve, cf_charge
+    "cloudflare", cf_resolve, cf_charge, cf_limits
 };

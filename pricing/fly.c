@@ -75,4 +75,4 @@ static int fly_charge(const price_ctx *ctx, const price_deploy *pd,
 }
 
 const struct price_model_ops price_fly_ops = {"fly", fly_resolve,
-                                              fly_charge};
+                                              fly_charge, NULL};

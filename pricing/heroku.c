@@ -53,12 +53,7 @@ static int heroku_charge(const price_ctx *ctx, const price_deploy *pd,
     const price_item *dyno = price_need(pd, price_plan_attr(pd->plan,
                                                             "price"));
     int rc;
-    if (price_plan_num(pd->plan, "one_per_app", 0) &&
-        u->instances_peak > u->groups)
-        return price_reject(ctx, d->pos, "deployment '%s' needs more than "
-                            "one %s dyno per app, and Heroku runs one per "
-                            "process type; use per-tenant apps or "
-                            "standard-1x", d->name, pd->plan->id);
+    (void)ctx;
     if (price_plan_num(pd->plan, "flat", 0)) {
         /* Eco: one flat fee for the account, whatever the hours used. */
         if ((rc = price_bill_fixed(b, dyno, SIM_FX_ONE, dyno->rate)))
@@ -77,6 +72,28 @@ static int heroku_charge(const price_ctx *ctx, const price_deploy *pd,
     return SIM_OK;
 }
 
+/* Eco and Basic run one dyno per process type per app: a pool that
+ * needs more in one app cannot run there.  Billed as sized, so the cost
+ * shows what the work would need, and marked infeasible. */
+static void heroku_limits(const price_ctx *ctx, const price_deploy *pd,
+                          const sim_usage *u, price_reasons *why)
+{
+    (void)ctx;
+    if (price_plan_num(pd->plan, "one_per_app", 0) &&
+        u->instances_peak > u->groups) {
+        char peak[32];
+        sim_fx per_app = 0;
+        sim_fx_div(u->instances_peak, u->groups > 0 ? u->groups : SIM_FX_ONE,
+                   &per_app);
+        price_reason(why, "needs up to %s %s dynos in one app, and Heroku "
+                     "runs one per process type; use per-tenant apps or "
+                     "standard-1x",
+                     sim_fx_format_trim(sim_fx_ceil_to(per_app, SIM_FX_ONE),
+                                        0, peak, sizeof peak),
+                     pd->plan->id);
+    }
+}
+
 const struct price_model_ops price_heroku_ops = {
-    "heroku", heroku_resolve, heroku_charge
+    "heroku", heroku_resolve, heroku_charge, heroku_limits
 };

@@ -390,3 +390,35 @@ sim_fx price__mul(sim_fx x, sim_fx y, int *rc)
         *rc = sim_fx_mul(x, y, &r);
     return r;
 }
+
+void price_reason(price_reasons *r, const char *fmt, ...)
+{
+    va_list ap;
+    char *text = NULL;
+    if (r->nomem)
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char **v = n >= 0 ? realloc(r->v, (r->n + 1) * sizeof *v) : NULL;
+    if (v) {
+        r->v = v;
+        text = malloc((size_t)n + 1);
+    }
+    if (!text) {
+        r->nomem = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    r->v[r->n++] = text;
+}
+
+void price_reasons_fini(price_reasons *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->v[i]);
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}

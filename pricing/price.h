@@ -39,7 +39,24 @@ typedef struct price_deploy {
     int64_t idle_timeout_us;    /* sleep rule, with scenario override */
     int64_t cold_start_us;
     int objects;                /* Cloudflare: Durable Objects / Workers */
+    const char *noun;           /* "a Durable Object"; NULL: built from
+                                   the plan or size ("a t3.small instance") */
 } price_deploy;
+
+/*
+ * Why a deployment cannot do what its scenario asks: one plain sentence
+ * each ("agents need 0.5 GB; a Durable Object has 128 MB").  Owned
+ * strings; out of memory is sticky in `nomem`.
+ */
+typedef struct price_reasons {
+    char **v;
+    size_t n;
+    int nomem;
+} price_reasons;
+
+void price_reason(price_reasons *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void price_reasons_fini(price_reasons *r);
 
 typedef struct price_line {
     const char *item;           /* catalog item id (borrowed) */
@@ -63,6 +80,12 @@ struct price_model_ops {
     int (*resolve)(const price_ctx *ctx, price_deploy *pd);
     int (*charge)(const price_ctx *ctx, const price_deploy *pd,
                   const sim_usage *u, price_bill *bill);
+    /* The provider's hard limits that a run can break (a plan's dyno
+     * count, a per-request CPU cap), judged on the month's mean usage;
+     * each breach adds a sentence to `why`.  NULL: none beyond the
+     * instance size, which every deployment is checked against. */
+    void (*limits)(const price_ctx *ctx, const price_deploy *pd,
+                   const sim_usage *u, price_reasons *why);
 };
 
 /* The billing model for a provider id, or NULL. */

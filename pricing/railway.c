@@ -101,5 +101,5 @@ static int railway_charge(const price_ctx *ctx, const price_deploy *pd,
 }
 
 const struct price_model_ops price_railway_ops = {
-    "railway", railway_resolve, railway_charge
+    "railway", railway_resolve, railway_charge, NULL
 };

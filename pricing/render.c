@@ -76,5 +76,5 @@ static int render_charge(const price_ctx *ctx, const price_deploy *pd,
 }
 
 const struct price_model_ops price_render_ops = {
-    "render", render_resolve, render_charge
+    "render", render_resolve, render_charge, NULL
 };

@@ -26,10 +26,16 @@ static int per_account(const price_line *l)
 }
 
 typedef struct dep_advice {
-    sim_fx fixed;           /* per-account fees a month */
-    sim_fx var_tenant;      /* the rest, per tenant */
+    sim_fx fixed;           /* what the deployment costs at no tenant */
+    sim_fx var_tenant;      /* and each tenant adds */
     sim_fx llm_agent, llm_tenant;
+    int skip;               /* infeasible: never named cheapest */
 } dep_advice;
+
+static const char *plural(double n, const char *one, const char *many)
+{
+    return n > 0.999999 && n < 1.000001 ? one : many;
+}
 
 static sim_fx mulx(sim_fx a, sim_fx b)
 {
@@ -53,10 +59,26 @@ static void analyse(const rpt_results *r, const rpt_deploy *d,
     sim_fx tenants = sim_fx_from_int(s->workload.tenants);
     sim_fx agents = sim_fx_from_int(scn_agents(s));
     memset(a, 0, sizeof *a);
-    for (size_t i = 0; i < d->bill.n; i++)
-        if (per_account(&d->bill.v[i]))
-            a->fixed += d->bill.v[i].usd;
-    a->var_tenant = divx(d->month_usd - a->fixed, tenants);
+    a->skip = !d->feasible;
+    if (d->small_tenants > 0 && d->small_tenants < s->workload.tenants) {
+        /* The line through the run at one tenant per class and this one:
+         * everything that does not grow with tenants (load balancers,
+         * plans, support, a pool's minimum) is in its intercept. */
+        sim_fx t1 = sim_fx_from_int(d->small_tenants);
+        a->var_tenant = divx(d->month_usd - d->small_month_usd,
+                             tenants - t1);
+        a->fixed = d->small_month_usd - mulx(a->var_tenant, t1);
+        if (a->fixed < 0) {
+            /* Costs that grow faster than tenants: no fixed part. */
+            a->fixed = 0;
+            a->var_tenant = divx(d->month_usd, tenants);
+        }
+    } else {
+        for (size_t i = 0; i < d->bill.n; i++)
+            if (per_account(&d->bill.v[i]))
+                a->fixed += d->bill.v[i].usd;
+        a->var_tenant = divx(d->month_usd - a->fixed, tenants);
+    }
     a->llm_agent = mulx(s->llm_usd_per_message,
                         divx(d->usage.messages, agents));
     a->llm_tenant = divx(mulx(a->llm_agent, agents), tenants);
@@ -94,13 +116,16 @@ static void add_count(cJSON *o, const char *key, double n)
     }
 }
 
-/* The deployment cheapest at `n` tenants on the linear extrapolation;
- * ties go to the one listed first. */
+/* The feasible deployment cheapest at `n` tenants on the linear
+ * extrapolation; ties go to the one listed first; SIZE_MAX when none is
+ * feasible. */
 static size_t cheapest_at(const dep_advice *a, size_t n_dep, double n)
 {
-    size_t best = 0;
+    size_t best = SIZE_MAX;
     double best_cost = INFINITY;
     for (size_t i = 0; i < n_dep; i++) {
+        if (a[i].skip)
+            continue;
         double c = sim_fx_to_double(a[i].fixed) +
                    sim_fx_to_double(a[i].var_tenant) * n;
         if (c < best_cost - 1e-9) {
@@ -122,7 +147,7 @@ static double next_switch(const dep_advice *a, size_t n_dep, size_t cur,
     for (size_t i = 0; i < n_dep; i++) {
         double fi = sim_fx_to_double(a[i].fixed);
         double vi = sim_fx_to_double(a[i].var_tenant);
-        if (i == cur || vi >= vc)
+        if (i == cur || a[i].skip || vi >= vc)
             continue;
         /* fi + vi n < fc + vc n  <=>  n > (fi - fc) / (vc - vi) */
         double x = floor((fi - fc) / (vc - vi)) + 1;
@@ -186,7 +211,7 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
     size_t nb = 0;
     char band_text[2048] = "";
     size_t bt = 0;
-    for (int guard = 0; guard < 64; guard++) {
+    for (int guard = 0; guard < 64 && cur != SIZE_MAX; guard++) {
         double sw = next_switch(a, r->n, cur, from);
         /* The envelope's next deployment is the cheapest just past sw. */
         size_t nxt = sw > 0 ? cheapest_at(a, r->n, sw) : cur;
@@ -197,18 +222,26 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
         add_count(b, "to_tenants", sw > 0 ? sw - 1 : -1);
         cJSON_AddStringToObject(b, "deployment", r->d[cur].pd.dep->name);
         cJSON_AddItemToArray(bands, b);
-        if (bt < sizeof band_text) {
-            if (sw > 0)
-                bt += (size_t)snprintf(band_text + bt, sizeof band_text - bt,
-                                       "%s%s from %.0f to %.0f tenants",
-                                       nb ? ", " : "",
-                                       r->d[cur].pd.dep->name, from, sw - 1);
-            else
-                bt += (size_t)snprintf(band_text + bt, sizeof band_text - bt,
-                                       "%s%s from %.0f tenants up",
-                                       nb ? ", then " : "",
-                                       r->d[cur].pd.dep->name, from);
-        }
+        int w;
+        if (sw > 0 && sw - 1 <= from)
+            w = snprintf(band_text + bt, sizeof band_text - bt,
+                         "%s%s at %.0f %s", nb ? ", " : "",
+                         r->d[cur].pd.dep->name, from,
+                         plural(from, "tenant", "tenants"));
+        else if (sw > 0)
+            w = snprintf(band_text + bt, sizeof band_text - bt,
+                         "%s%s from %.0f to %.0f tenants", nb ? ", " : "",
+                         r->d[cur].pd.dep->name, from, sw - 1);
+        else
+            w = snprintf(band_text + bt, sizeof band_text - bt,
+                         "%s%s from %.0f %s up", nb ? ", then " : "",
+                         r->d[cur].pd.dep->name, from,
+                         plural(from, "tenant", "tenants"));
+        /* Bounded: a truncated text stops growing, never runs past. */
+        if (w > 0)
+            bt += (size_t)w < sizeof band_text - bt
+                      ? (size_t)w
+                      : sizeof band_text - 1 - bt;
         nb++;
         if (sw < 0)
             break;
@@ -217,20 +250,31 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
     }
 
     /* The same, in plain words. */
-    size_t best = 0;
-    for (size_t i = 1; i < r->n; i++)
-        if (r->d[i].month_usd < r->d[best].month_usd)
-            best = i;
-    const rpt_deploy *bd = &r->d[best];
+    const rpt_deploy *bd = rpt_cheapest(r);
+    cJSON *adv = cJSON_AddArrayToObject(root, "advice");
+    long long nt = (long long)s->workload.tenants;
+    long long na = (long long)scn_agents(s);
+    if (!bd) {
+        rpt_printf(&text, "At %lld %s (%lld %s) no deployment is feasible: "
+                   "each misses the service level or a provider limit "
+                   "(see infeasible_reasons), so none is recommended.", nt,
+                   plural((double)nt, "tenant", "tenants"), na,
+                   plural((double)na, "agent", "agents"));
+        cJSON_AddItemToArray(adv, cJSON_CreateString(text.s ? text.s : ""));
+        free(text.s);
+        free(a);
+        return SIM_OK;
+    }
+    size_t best = (size_t)(bd - r->d);
     char m1[64], m2[64], m3[64];
     money_text(bd->month_usd, m1, sizeof m1);
     money_text(bd->per_tenant_usd, m2, sizeof m2);
     money_text(bd->per_agent_usd, m3, sizeof m3);
-    cJSON *adv = cJSON_AddArrayToObject(root, "advice");
-    rpt_printf(&text, "At %lld tenants (%lld agents) the cheapest deployment "
-               "is %s: %s a month, %s per tenant, %s per agent.",
-               (long long)s->workload.tenants, (long long)scn_agents(s),
-               bd->pd.dep->name, m1, m2, m3);
+    rpt_printf(&text, "At %lld %s (%lld %s) the cheapest feasible "
+               "deployment is %s: %s a month, %s per tenant, %s per agent.",
+               nt, plural((double)nt, "tenant", "tenants"), na,
+               plural((double)na, "agent", "agents"), bd->pd.dep->name, m1,
+               m2, m3);
     cJSON_AddItemToArray(adv, cJSON_CreateString(text.s ? text.s : ""));
     free(text.s);
     memset(&text, 0, sizeof text);
@@ -258,7 +302,7 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
     }
     size_t mid = s->nmarkups / 2;
     for (size_t i = 0; i < r->n && s->nmarkups; i++) {
-        if (a[i].fixed <= 0)
+        if (a[i].fixed <= 0 || a[i].skip)
             continue;
         sim_fx per_tenant = mulx(r->d[i].per_tenant_usd + a[i].llm_tenant,
                                  s->markups[mid]);
@@ -268,23 +312,25 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
         money_text(per_tenant, p, sizeof p);
         sim_fx_format_trim(s->markups[mid], 2, mk, sizeof mk);
         if (n > 0)
-            rpt_printf(&text, "%s carries %s a month in fixed fees (plans, "
-                       "seats, support); at its %sx price of %s per tenant "
-                       "it covers them from %.0f tenants.",
-                       r->d[i].pd.dep->name, f, mk, p, n);
+            rpt_printf(&text, "%s carries %s a month that does not grow "
+                       "with tenants (plans, support, load balancers, "
+                       "minimum instances); at its %sx price of %s per "
+                       "tenant it covers it from %.0f %s.",
+                       r->d[i].pd.dep->name, f, mk, p, n,
+                       plural(n, "tenant", "tenants"));
         else
-            rpt_printf(&text, "%s carries %s a month in fixed fees; at its "
-                       "%sx price of %s per tenant it never covers them.",
-                       r->d[i].pd.dep->name, f, mk, p);
+            rpt_printf(&text, "%s carries %s a month that does not grow "
+                       "with tenants; at its %sx price of %s per tenant it "
+                       "never covers it.", r->d[i].pd.dep->name, f, mk, p);
         cJSON_AddItemToArray(adv, cJSON_CreateString(text.s ? text.s : ""));
         free(text.s);
         memset(&text, 0, sizeof text);
     }
-    if (r->n > 1) {
-        rpt_printf(&text, "Extrapolating each deployment's fixed and "
-                   "per-tenant costs from this run, the cheapest is %s; "
-                   "'capsim sweep' simulates each scale instead.",
-                   band_text);
+    if (r->n > 1 && nb > 0) {
+        rpt_printf(&text, "Drawing each feasible deployment's cost as a "
+                   "line through this run and one at a single tenant, the "
+                   "cheapest is %s; 'capsim sweep' simulates each scale "
+                   "instead.", band_text);
         cJSON_AddItemToArray(adv, cJSON_CreateString(text.s ? text.s : ""));
         free(text.s);
     }

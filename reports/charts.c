@@ -86,10 +86,16 @@ static void dat_comment(rpt__sb *b, const char *s)
         rpt__sb_put(b, *s == '\n' || *s == '\r' ? " " : s, 1);
 }
 
-static const char *name_of(const cJSON *dep)
+/* A deployment's label; an infeasible one says so on every chart. */
+static const char *name_of(const cJSON *dep, char *buf, size_t size)
 {
     const char *n = rpt__str(dep, "name");
-    return n ? n : "-";
+    if (!n)
+        n = "-";
+    if (rpt__feasible(dep))
+        return n;
+    snprintf(buf, size, "%s (infeasible)", n);
+    return buf;
 }
 
 static void gp_head(rpt__sb *gp, const char *name, const char *title)
@@ -110,12 +116,13 @@ static void gp_head(rpt__sb *gp, const char *name, const char *title)
 /* Deployment names as x tics at 0, 1, 2, ... */
 static void gp_xtics(rpt__sb *gp, const cJSON *res, size_t n)
 {
+    char nb[300];    /* a label: a name and " (infeasible)" */
     const cJSON *dep;
     int i = 0;
     rpt__sb_printf(gp, "set xtics nomirror rotate by 30 right noenhanced (");
     cJSON_ArrayForEach(dep, deps_of(res)) {
         rpt__sb_printf(gp, "%s", i ? ", " : "");
-        gp_str(gp, name_of(dep));
+        gp_str(gp, name_of(dep, nb, sizeof nb));
         rpt__sb_printf(gp, " %d", i++);
     }
     rpt__sb_printf(gp, ")\nset xrange [-0.6:%zu.4]\n", n ? n - 1 : 0);
@@ -140,6 +147,7 @@ typedef struct spec {
 static int per_agent_cost(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
                           const char **title)
 {
+    char nb[300];    /* a label: a name and " (infeasible)" */
     const cJSON *dep;
     size_t n = 0;
     sim_fx lo_all = 0, hi_all = 0;
@@ -158,7 +166,7 @@ static int per_agent_cost(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
         dat_num(dat, m);
         dat_num(dat, lo);
         dat_num(dat, hi);
-        dat_comment(dat, name_of(dep));
+        dat_comment(dat, name_of(dep, nb, sizeof nb));
         rpt__sb_printf(dat, "\n");
         if (m <= 0)
             positive = 0;
@@ -333,6 +341,7 @@ static int line_items(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
 static int instances(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
                      const char **title)
 {
+    char nb[300];    /* a label: a name and " (infeasible)" */
     const cJSON *dep;
     size_t block = 0;
     sim_fx horizon = 0;
@@ -361,7 +370,7 @@ static int instances(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
         }
         rpt__sb_printf(dat, "%s# deployment %zu:", block ? "\n\n" : "",
                        block);
-        dat_comment(dat, name_of(dep));
+        dat_comment(dat, name_of(dep, nb, sizeof nb));
         rpt__sb_printf(dat, "\n# hours instances\n");
         size_t i = 0;
         cJSON_ArrayForEach(p, pts) {
@@ -378,7 +387,7 @@ static int instances(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
                        "lines lw 2 lc rgb '%s' title ",
                        block ? ", \\\n    " : "", block,
                        palette[block % NPALETTE]);
-        gp_str(gp, name_of(dep));
+        gp_str(gp, name_of(dep, nb, sizeof nb));
         block++;
     }
     if (block)
@@ -389,6 +398,7 @@ static int instances(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
 static int awake_cold(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
                       const char **title)
 {
+    char nb[300];    /* a label: a name and " (infeasible)" */
     const cJSON *dep;
     size_t n = 0;
     if (!stochastic(res))
@@ -403,7 +413,7 @@ static int awake_cold(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
         rpt__sb_printf(dat, "%zu", n++);
         dat_num(dat, aw * 100);
         dat_num(dat, cold);
-        dat_comment(dat, name_of(dep));
+        dat_comment(dat, name_of(dep, nb, sizeof nb));
         rpt__sb_printf(dat, "\n");
     }
     if (!n)
@@ -435,6 +445,7 @@ static int awake_cold(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
 static int sweep(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
                  const char **title)
 {
+    char nb[300];    /* a label: a name and " (infeasible)" */
     const cJSON *vary = rpt__get(res, "vary");
     const cJSON *points = rpt__get(res, "points");
     const cJSON *v0 = cJSON_GetArrayItem(vary, 0);
@@ -465,7 +476,7 @@ static int sweep(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
              "cheapest changes)";
     rpt__sb_printf(dat, "# x");
     const cJSON *dep;
-    cJSON_ArrayForEach(dep, deps) dat_comment(dat, name_of(dep));
+    cJSON_ArrayForEach(dep, deps) dat_comment(dat, name_of(dep, nb, sizeof nb));
     rpt__sb_printf(dat, "\n");
     for (int i = 0; i < n0; i++) {
         const cJSON *pt = cJSON_GetArrayItem(points, i);
@@ -549,7 +560,7 @@ static int sweep(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
         rpt__sb_printf(gp, "%s'sweep.dat' using 1:%d with linespoints lw 2 "
                        "pt 7 ps 0.8 lc rgb '%s' title ", k ? ", \\\n     "
                        : "", k + 2, palette[k % NPALETTE]);
-        gp_str(gp, name_of(dep));
+        gp_str(gp, name_of(dep, nb, sizeof nb));
         k++;
     }
     rpt__sb_printf(gp, "\n");

@@ -103,6 +103,13 @@ const cJSON *rpt__get(const cJSON *o, const char *key)
     return cJSON_GetObjectItemCaseSensitive(o, key);
 }
 
+int rpt__feasible(const cJSON *dep)
+{
+    /* Documents written before feasibility was judged have no key: they
+     * stand as they were. */
+    return !cJSON_IsFalse(rpt__get(dep, "feasible"));
+}
+
 const char *rpt__str(const cJSON *o, const char *key)
 {
     const cJSON *v = rpt__get(o, key);
@@ -561,13 +568,16 @@ static const char *interval(const doc *d, const cJSON *dep, char *buf)
                  rpt_fx_round(hi, 2, d->html, b, CELL));
 }
 
-/* The deployment with the lowest mean per-agent cost (first on ties). */
+/* The feasible deployment with the lowest mean per-agent cost (first on
+ * ties). */
 static const cJSON *cheapest(const cJSON *res)
 {
     const cJSON *best = NULL, *dep;
     sim_fx bv = 0;
     cJSON_ArrayForEach(dep, deployments(res)) {
         sim_fx v;
+        if (!rpt__feasible(dep))
+            continue;
         if (rpt_json_fx(rpt__get(rpt__get(dep, "per_agent_month_usd"),
                                  "mean"), &v) != SIM_OK)
             continue;
@@ -579,6 +589,19 @@ static const cJSON *cheapest(const cJSON *res)
     return best;
 }
 
+/* Every deployment judged, and none feasible. */
+static int all_infeasible(const cJSON *res)
+{
+    const cJSON *dep;
+    int n = 0;
+    cJSON_ArrayForEach(dep, deployments(res)) {
+        if (!cJSON_IsFalse(rpt__get(dep, "feasible")))
+            return 0;
+        n++;
+    }
+    return n > 0;
+}
+
 static void summary(doc *d, const cJSON *res)
 {
     rpt__sb s = {0};
@@ -586,10 +609,12 @@ static void summary(doc *d, const cJSON *res)
     const cJSON *pr = rpt__get(res, "pricing");
     sim_fx v;
     if (num(res, "tenants", &v))
-        rpt__sb_printf(&s, "%s tenants", fx_trim(v, 2, 0, a, CELL));
+        rpt__sb_printf(&s, "%s %s", fx_trim(v, 2, 0, a, CELL),
+                       v == SIM_FX_ONE ? "tenant" : "tenants");
     if (num(res, "agents", &v))
-        rpt__sb_printf(&s, "%s%s agents", s.n ? " with " : "",
-                       fx_trim(v, 2, 0, a, CELL));
+        rpt__sb_printf(&s, "%s%s %s", s.n ? " with " : "",
+                       fx_trim(v, 2, 0, a, CELL),
+                       v == SIM_FX_ONE ? "agent" : "agents");
     rpt__sb_printf(&s, "%s%s workload", s.n ? ", " : "",
                    is_stochastic(res) ? "stochastic" : "fluid");
     if (num(res, "horizon_hours", &v))
@@ -607,10 +632,14 @@ static void summary(doc *d, const cJSON *res)
     rpt__sb_printf(&s, ".");
     const cJSON *best = cheapest(res);
     if (best && cJSON_GetArraySize(deployments(res)) > 1)
-        rpt__sb_printf(&s, " Cheapest per agent: %s at $%s per agent-month "
-                       "($%s per month).", or_dash(rpt__str(best, "name")),
+        rpt__sb_printf(&s, " Cheapest feasible per agent: %s at $%s per "
+                       "agent-month ($%s per month).",
+                       or_dash(rpt__str(best, "name")),
                        stat_mean(d, best, "per_agent_month_usd", b),
                        stat_mean(d, best, "month_usd", c));
+    else if (!best && all_infeasible(res))
+        rpt__sb_printf(&s, " No deployment is feasible: none meets the "
+                       "service level within its provider's limits.");
     char *text = rpt__sb_take(&s);
     if (!text) {
         d->b.nomem = 1;
@@ -624,18 +653,18 @@ static void cost_table(doc *d, const cJSON *res)
 {
     static const char *const head[] = {
         "deployment", "provider", "architecture", "plan", "USD/month",
-        "USD/tenant", "USD/agent"
+        "USD/tenant", "USD/agent", "SLO"
     };
     static const char *const head_ci[] = {
         "deployment", "provider", "architecture", "plan", "USD/month",
-        "95% interval", "USD/tenant", "USD/agent"
+        "95% interval", "USD/tenant", "USD/agent", "SLO"
     };
     int ci = is_stochastic(res);
     char m[CELL], i[CELL], t[CELL], a[CELL];
     const cJSON *dep;
-    d_table(d, "costs", ci ? head_ci : head, ci ? "llllrrrr" : "llllrrr");
+    d_table(d, "costs", ci ? head_ci : head, ci ? "llllrrrrl" : "llllrrrl");
     cJSON_ArrayForEach(dep, deployments(res)) {
-        const char *cell[8] = {
+        const char *cell[9] = {
             or_dash(rpt__str(dep, "name")),
             or_dash(rpt__str(dep, "provider")),
             or_dash(rpt__str(dep, "architecture")),
@@ -647,11 +676,74 @@ static void cost_table(doc *d, const cJSON *res)
             cell[k++] = interval(d, dep, i);
         cell[k++] = money4(d, rpt__get(rpt__get(dep, "per_tenant_month_usd"),
                                        "mean"), t);
-        cell[k] = money4(d, rpt__get(rpt__get(dep, "per_agent_month_usd"),
-                                     "mean"), a);
+        cell[k++] = money4(d, rpt__get(rpt__get(dep, "per_agent_month_usd"),
+                                       "mean"), a);
+        cell[k] = rpt__feasible(dep) ? "ok" : "infeasible";
         d_row(d, cell, 0);
     }
     d_table_end(d);
+}
+
+/* The service level, and why each deployment that misses it does. */
+static void feasibility(doc *d, const cJSON *res)
+{
+    const cJSON *slo = rpt__get(res, "slo"), *dep;
+    rpt__sb s = {0};
+    char a[CELL];
+    sim_fx v;
+    if (!slo)
+        return;
+    rpt__sb_printf(&s, "Service level%s:",
+                   cJSON_IsTrue(rpt__get(slo, "default"))
+                       ? " (the default; a scenario's slo: sets its own)"
+                       : "");
+    int n = 0;
+    if (num(slo, "queue_wait_p95_s", &v))
+        rpt__sb_printf(&s, "%s queue wait p95 <= %s s", n++ ? "," : "",
+                       fx_trim(v, 3, 0, a, CELL));
+    if (num(slo, "cold_start_wait_p95_s", &v))
+        rpt__sb_printf(&s, "%s cold-start wait p95 <= %s s", n++ ? "," : "",
+                       fx_trim(v, 3, 0, a, CELL));
+    if (num(slo, "refused_messages", &v)) {
+        if (v == 0)
+            rpt__sb_printf(&s, "%s nothing refused", n++ ? "," : "");
+        else
+            rpt__sb_printf(&s, "%s at most %s messages a month refused",
+                           n++ ? "," : "", fx_trim(v, 2, 0, a, CELL));
+    }
+    rpt__sb_printf(&s, "%s. Infeasible deployments are never named "
+                   "cheapest nor used for the price advice.",
+                   n ? "" : " none");
+    char *text = rpt__sb_take(&s);
+    if (!text) {
+        d->b.nomem = 1;
+        return;
+    }
+    d_para(d, "slo", text);
+    free(text);
+    int open = 0;
+    cJSON_ArrayForEach(dep, deployments(res)) {
+        const cJSON *why;
+        cJSON_ArrayForEach(why, rpt__get(dep, "infeasible_reasons")) {
+            rpt__sb w = {0};
+            if (!cJSON_IsString(why))
+                continue;
+            if (!open)
+                d_list(d, 1);
+            open = 1;
+            rpt__sb_printf(&w, "%s is infeasible: %s.",
+                           or_dash(rpt__str(dep, "name")), why->valuestring);
+            text = rpt__sb_take(&w);
+            if (!text) {
+                d->b.nomem = 1;
+                return;
+            }
+            d_item(d, text);
+            free(text);
+        }
+    }
+    if (open)
+        d_list(d, 0);
 }
 
 /* "railway, shared, plan hobby, always-on, measured billing, region x" */
@@ -986,6 +1078,7 @@ char *rpt_md_from_json(const cJSON *res)
     d_heading(&d, 1, NULL, or_dash(rpt__str(res, "scenario")));
     summary(&d, res);
     cost_table(&d, res);
+    feasibility(&d, res);
     details(&d, res);
     budgets(&d, res);
     pricing(&d, res);
@@ -1102,6 +1195,7 @@ char *rpt_html_from_json(const cJSON *res, const rpt_charts *charts)
     summary(&d, res);
     d_heading(&d, 2, "costs", "Monthly cost by deployment (USD)");
     cost_table(&d, res);
+    feasibility(&d, res);
     html_charts(&d, charts);
     d_heading(&d, 2, "deployments", "Deployments");
     details(&d, res);
@@ -1139,7 +1233,7 @@ static void csv_field(rpt__sb *b, const char *s, int last)
     rpt__sb_put(b, last ? "\n" : ",", 1);
 }
 
-enum { NCSV = 16 };
+enum { NCSV = 17 };
 
 /* Columns 0-7 are text a user chose (scenario and deployment names).  A
  * spreadsheet would run one starting with = + - or @ as a formula, so
@@ -1192,7 +1286,7 @@ static void csv_deploy(rpt__sb *b, const char *scn, const cJSON *dep)
             csv_num(rpt__get(li, "quantity"), q),
             csv_num(rpt__get(li, "rate_usd"), r),
             csv_num(rpt__get(li, "included"), in),
-            csv_num(rpt__get(li, "usd"), u), NULL, NULL, NULL, NULL
+            csv_num(rpt__get(li, "usd"), u), NULL, NULL, NULL, NULL, NULL
         };
         csv_row(b, cell);
     }
@@ -1204,7 +1298,9 @@ static void csv_deploy(rpt__sb *b, const char *scn, const cJSON *dep)
         csv_num(cJSON_GetArrayItem(ci, 0), lo),
         csv_num(cJSON_GetArrayItem(ci, 1), hi),
         csv_num(rpt__get(rpt__get(dep, "per_tenant_month_usd"), "mean"), t),
-        csv_num(rpt__get(rpt__get(dep, "per_agent_month_usd"), "mean"), a)
+        csv_num(rpt__get(rpt__get(dep, "per_agent_month_usd"), "mean"), a),
+        rpt__get(dep, "feasible") ? (rpt__feasible(dep) ? "yes" : "no")
+                                  : NULL
     };
     csv_row(b, cell);
 }
@@ -1214,7 +1310,8 @@ char *rpt_csv_from_json(const cJSON *res)
     static const char *const head[NCSV] = {
         "scenario", "deployment", "provider", "architecture", "plan", "item",
         "what", "unit", "quantity", "rate_usd", "included", "usd",
-        "usd_ci95_lo", "usd_ci95_hi", "per_tenant_usd", "per_agent_usd"
+        "usd_ci95_lo", "usd_ci95_hi", "per_tenant_usd", "per_agent_usd",
+        "feasible"
     };
     rpt__sb b = {0};
     const cJSON *dep;

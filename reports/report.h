@@ -120,5 +120,8 @@ int rpt__write_file(const char *path, const char *text, size_t len,
 /* Borrowed lookups that tolerate a NULL or wrongly typed parent. */
 const cJSON *rpt__get(const cJSON *o, const char *key);
 const char *rpt__str(const cJSON *o, const char *key);
+/* Whether a deployment object was judged feasible (true when the key is
+ * absent). */
+int rpt__feasible(const cJSON *dep);
 
 #endif

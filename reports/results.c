@@ -4,6 +4,7 @@
 #include "reports/results.h"
 
 #include "reports/advice.h"
+#include "reports/feasible.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -130,8 +131,114 @@ static void usage_div(sim_usage *acc, sim_fx div)
         a[i] /= div;
 }
 
+/* Scale-to-zero that cannot happen: WebSocket clients connected all month
+ * keep every instance awake (and a Durable Object that cannot hibernate
+ * billed), which is seldom what the user meant by it. */
+static void warn_never_sleeps(const price_ctx *ctx, const rpt_deploy *rd)
+{
+    const scn_workload *w = &ctx->scn->workload;
+    const scn_deployment *d = rd->pd.dep;
+    if (w->transport != SCN_WEBSOCKET || w->connected != SCN_CONN_ALWAYS ||
+        d->arch == SCN_ARCH_PER_REQUEST)
+        return;
+    if (rd->pd.objects && !d->extras.hibernation)
+        scn_warn(ctx->scn, ctx->diag, d->pos, "deployment '%s': its objects "
+                 "never hibernate: WebSocket clients stay connected all "
+                 "month (workload.connected: always, the default) and "
+                 "extras.hibernation is false, so every object is billed "
+                 "all month; set extras.hibernation: true, or "
+                 "workload.connected to while-active or {linger: 10m}",
+                 d->name);
+    else if (!rd->pd.objects && d->mode == SCN_MODE_SCALE_TO_ZERO)
+        scn_warn(ctx->scn, ctx->diag, d->mode_pos, "deployment '%s': "
+                 "scale-to-zero never sleeps here: WebSocket clients stay "
+                 "connected all month (workload.connected: always, the "
+                 "default) and a connected client keeps the instance "
+                 "awake; set workload.connected to while-active or "
+                 "{linger: 10m}, or workload.transport to sse", d->name);
+}
+
+/* A fluid pool's capacity per instance, as its sizing saw it. */
+static void fluid_capacity(const price_ctx *ctx, rpt_deploy *rd)
+{
+    const scn_scenario *s = ctx->scn;
+    const scn_deployment *d = rd->pd.dep;
+    if (rd->pd.objects || d->arch == SCN_ARCH_PER_REQUEST ||
+        rd->usage.groups <= 0)
+        return;
+    int64_t groups = (int64_t)(rd->usage.groups / SIM_FX_ONE);
+    int64_t inst = (int64_t)(rd->usage.provisioned / SIM_FX_ONE) / (groups ? groups
+                                                                   : 1);
+    int64_t n = scn_agents(s) / (groups ? groups : 1);
+    rd->pool = 1;
+    sim_pool_capacity(ctx, &rd->pd, n, inst, &rd->cap);
+}
+
 static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
-                       rpt_deploy *rd)
+                       rpt_deploy *rd, int small);
+
+/*
+ * The deployment's month at one tenant, so the advice can
+ * draw its cost line through two real runs instead of guessing which line
+ * items are fixed: a load balancer, a plan, a pool's minimum instances
+ * all show up at one tenant.  The scenario is copied shallowly with one
+ * class of one tenant; diagnostics of this run are dropped (the
+ * full run has said everything there is to say).
+ */
+static int run_small(const price_ctx *ctx, const scn_deployment *dep,
+                     rpt_deploy *rd)
+{
+    const scn_scenario *s = ctx->scn;
+    const scn_workload *w = &s->workload;
+    if (w->tenants <= 1)
+        return SIM_OK;
+    for (size_t i = 0; i < w->nclasses; i++)
+        if (w->classes[i].arrivals == SCN_ARR_TRACE)
+            return SIM_OK;
+    scn_scenario one = *s;
+    scn_class *cls = malloc(sizeof *cls);
+    rpt_deploy *tmp = calloc(1, sizeof *tmp);
+    if (!cls || !tmp) {
+        free(cls);
+        free(tmp);
+        return SIM_ENOMEM;
+    }
+    /* One tenant of the class with the most tenants (the first on ties):
+     * one tenant as a planner means it, and two identical classes give
+     * what one class of both gives. */
+    size_t big = 0;
+    for (size_t i = 1; i < w->nclasses; i++)
+        if (w->classes[i].tenants > w->classes[big].tenants)
+            big = i;
+    memcpy(cls, &w->classes[big], sizeof *cls);
+    cls->tenants = 1;
+    one.workload.classes = cls;
+    one.workload.nclasses = 1;
+    one.workload.tenants = 1;
+    one.workload.agents = cls->agents_per_tenant;
+    sim_diag quiet;
+    sim_diag_init(&quiet);
+    price_ctx c1 = {&one, ctx->cat, &quiet};
+    int rc = compute_one(&c1, dep, tmp, 1);
+    if (rc == SIM_OK) {
+        rd->small_month_usd = tmp->month_usd;
+        rd->small_tenants = one.workload.tenants;
+    }
+    /* A deployment that cannot run at one tenant keeps the per-account
+     * estimate: the full run is what the user asked about. */
+    if (rc == SIM_EINVAL)
+        rc = SIM_OK;
+    price_bill_fini(&tmp->bill);
+    free(tmp->price_per_agent);
+    price_reasons_fini(&tmp->why);
+    free(tmp);
+    free(cls);
+    sim_diag_fini(&quiet);
+    return rc;
+}
+
+static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
+                       rpt_deploy *rd, int small)
 {
     const scn_scenario *s = ctx->scn;
     size_t reps = s->workload.fluid ? 1 : (size_t)s->replications;
@@ -165,6 +272,10 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
             rc = SIM_ENOMEM;
         if (rc == SIM_OK)
             rc = accumulate(&rd->bill, &b, r == 0);
+        if (rc == SIM_OK && r == 0 && waits->pool) {
+            rd->pool = 1;
+            rd->cap = waits->cap;
+        }
         if (rc == SIM_OK) {
             totals[r] = b.total;
             usage_add(&rd->usage, &u);
@@ -191,6 +302,15 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
             scn_error(s, ctx->diag, dep->pos, "deployment '%s': %s while "
                       "billing", dep->name, sim_strerror(rc));
         return SIM_EINVAL;
+    }
+    if (!small)
+        warn_never_sleeps(ctx, rd);
+    if (s->workload.fluid)
+        fluid_capacity(ctx, rd);
+    if (!small && ((rc = rpt_feasibility(ctx, rd)) != SIM_OK ||
+                   (rc = run_small(ctx, dep, rd)) != SIM_OK)) {
+        free(totals);
+        return rc;
     }
     /* Line items: the mean over replications. */
     for (size_t i = 0; i < rd->bill.n; i++) {
@@ -285,7 +405,7 @@ int rpt_results_compute(const scn_scenario *scn, const price_catalog *cat,
     r->n = scn->ndeployments;
     /* Check every deployment before giving up, so one run reports all. */
     for (size_t i = 0; i < r->n; i++) {
-        int rc = compute_one(&ctx, &scn->deployments[i], &r->d[i]);
+        int rc = compute_one(&ctx, &scn->deployments[i], &r->d[i], 0);
         if (rc == SIM_ENOMEM) {
             rpt_results_free(r);
             return rc;
@@ -306,6 +426,16 @@ int rpt_results_compute(const scn_scenario *scn, const price_catalog *cat,
     return SIM_OK;
 }
 
+const rpt_deploy *rpt_cheapest(const rpt_results *r)
+{
+    const rpt_deploy *best = NULL;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->d[i].feasible &&
+            (!best || r->d[i].per_agent_usd < best->per_agent_usd))
+            best = &r->d[i];
+    return best;
+}
+
 void rpt_results_free(rpt_results *r)
 {
     if (!r)
@@ -313,6 +443,7 @@ void rpt_results_free(rpt_results *r)
     for (size_t i = 0; i < r->n; i++) {
         price_bill_fini(&r->d[i].bill);
         free(r->d[i].price_per_agent);
+        price_reasons_fini(&r->d[i].why);
     }
     free(r->d);
     free(r->budgets);
@@ -366,6 +497,10 @@ static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
     cJSON_AddStringToObject(o, "scaling", scn_mode_names[dep->mode]);
     cJSON_AddStringToObject(o, "billing_basis",
                             d->pd.measured ? "measured" : "allocated");
+    cJSON_AddBoolToObject(o, "feasible", d->feasible);
+    cJSON *why = cJSON_AddArrayToObject(o, "infeasible_reasons");
+    for (size_t i = 0; i < d->why.n; i++)
+        cJSON_AddItemToArray(why, cJSON_CreateString(d->why.v[i]));
     cJSON_AddItemToObject(o, "month_usd", stat_block(&d->month, 1));
     cJSON_AddItemToObject(o, "per_tenant_month_usd",
                           stat_block(&d->per_tenant, 0));
@@ -392,6 +527,19 @@ static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
     cJSON *inst = cJSON_AddObjectToObject(o, "instances");
     add_num(inst, "mean", d->usage.instances_mean);
     add_num(inst, "peak", d->usage.instances_peak);
+    if (d->pool) {
+        /* What one instance carries: the stricter of vCPU and memory,
+         * beside its share of the idle agents. */
+        cJSON *cap = cJSON_AddObjectToObject(o, "capacity_per_instance");
+        add_num(cap, "messages", sim_fx_from_int(d->cap.slots));
+        cJSON_AddStringToObject(cap, "limited_by",
+                                d->cap.by_memory ? "memory" : "vcpu");
+        add_num(cap, "resident_idle_gb",
+                sim_fx_from_double(d->cap.resident_gb));
+        if (d->cap.floor > 0 && d->cap.floor < INT64_MAX)
+            add_num(cap, "min_instances_for_residents",
+                    sim_fx_from_int(d->cap.floor));
+    }
     add_num(o, "awake_fraction", d->usage.awake_fraction);
     add_num(o, "cold_starts_per_month", d->usage.cold_starts);
     add_num(o, "messages_per_month", d->usage.messages);
@@ -439,6 +587,29 @@ static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
     return o;
 }
 
+/* The service level every deployment was judged by; a limit not set is
+ * null. */
+static void slo_json(const scn_scenario *s, cJSON *root)
+{
+    const scn_slo *slo = &s->slo;
+    cJSON *o = cJSON_AddObjectToObject(root, "slo");
+    if (slo->queue_wait_p95_us >= 0)
+        add_num(o, "queue_wait_p95_s",
+                (sim_fx)slo->queue_wait_p95_us * (SIM_FX_ONE / 1000000));
+    else
+        cJSON_AddNullToObject(o, "queue_wait_p95_s");
+    if (slo->cold_start_wait_p95_us >= 0)
+        add_num(o, "cold_start_wait_p95_s",
+                (sim_fx)slo->cold_start_wait_p95_us * (SIM_FX_ONE / 1000000));
+    else
+        cJSON_AddNullToObject(o, "cold_start_wait_p95_s");
+    if (slo->refused_messages >= 0)
+        add_num(o, "refused_messages", slo->refused_messages);
+    else
+        cJSON_AddNullToObject(o, "refused_messages");
+    cJSON_AddBoolToObject(o, "default", !slo->given);
+}
+
 static char *render_json(const rpt_results *r, const char *version)
 {
     const scn_scenario *s = r->scn;
@@ -461,6 +632,7 @@ static char *render_json(const rpt_results *r, const char *version)
     cJSON *pr = cJSON_AddObjectToObject(root, "pricing");
     cJSON_AddStringToObject(pr, "catalog", r->cat->name ? r->cat->name : "");
     cJSON_AddStringToObject(pr, "as_of", r->cat->as_of ? r->cat->as_of : "");
+    slo_json(s, root);
     cJSON *deps = cJSON_AddArrayToObject(root, "deployments");
     for (size_t i = 0; i < r->n; i++)
         cJSON_AddItemToArray(deps, deploy_json(r, &r->d[i]));

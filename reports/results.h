@@ -13,6 +13,7 @@
 
 #include "pricing/catalog.h"
 #include "pricing/price.h"
+#include "sim/fluid.h"
 #include "sim/scenario.h"
 #include "sim/usage.h"
 
@@ -35,6 +36,15 @@ typedef struct rpt_deploy {
     double timeline[RPT_TIMELINE];  /* instances running over the horizon */
     int stochastic;
     sim_fx *price_per_agent;    /* one per scenario markup */
+    int pool;                   /* instances that stay up and share work */
+    sim_capacity cap;           /* pools: one instance's capacity */
+    /* The same deployment with one tenant, for the advice's
+     * scale bands: small_tenants 0 when not run (a trace fixes tenants,
+     * or the scenario is that small already). */
+    sim_fx small_month_usd;
+    int64_t small_tenants;
+    int feasible;               /* meets the SLO within its limits */
+    price_reasons why;          /* otherwise: one sentence per reason */
 } rpt_deploy;
 
 typedef struct rpt_budget {
@@ -62,6 +72,10 @@ typedef struct rpt_results {
 int rpt_results_compute(const scn_scenario *scn, const price_catalog *cat,
                         sim_diag *d, rpt_results **out /* OUT */);
 void rpt_results_free(rpt_results *r);
+
+/* The feasible deployment with the lowest mean monthly cost per agent
+ * (the first listed on ties), or NULL when none is feasible.  Borrowed. */
+const rpt_deploy *rpt_cheapest(const rpt_results *r);
 
 enum rpt_format { RPT_TABLE, RPT_JSON, RPT_CSV, RPT_MD };
 

@@ -15,10 +15,13 @@
 static const char *population(const scn_scenario *s, char *buf, size_t size)
 {
     const scn_workload *w = &s->workload;
-    if (w->nclasses == 1)
-        snprintf(buf, size, "%lld tenants x %lld agents",
-                 (long long)w->classes[0].tenants,
-                 (long long)w->classes[0].agents_per_tenant);
+    if (w->nclasses == 1) {
+        long long t = (long long)w->classes[0].tenants;
+        long long a = (long long)w->classes[0].agents_per_tenant;
+        snprintf(buf, size, "%lld %s x %lld %s", t,
+                 t == 1 ? "tenant" : "tenants", a, a == 1 ? "agent"
+                                                          : "agents");
+    }
     else
         snprintf(buf, size, "%lld tenants in %zu classes", (long long)w->tenants,
                  w->nclasses);
@@ -64,13 +67,56 @@ char *rpt_buf_take(rpt_buf *b)
     return b->s;
 }
 
-enum { NCOL = 8 };
+/* The wait a deployment's users see at p95: for a pool, for a free slot;
+ * for instances that sleep, for a cold start.  "-" where a fluid run has
+ * none to show. */
+static void wait_cell(const rpt_deploy *d, char *buf, size_t size)
+{
+    double w;
+    if (!d->stochastic || d->pd.dep->arch == SCN_ARCH_PER_REQUEST) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    w = d->pool ? d->queue_p95 : d->wait_p95;
+    snprintf(buf, size, w >= 100 ? "%.0f s" : "%.3g s", w);
+}
+
+void rpt_slo_text(const scn_scenario *s, char *buf, size_t size)
+{
+    const scn_slo *o = &s->slo;
+    size_t n = 0;
+    char t[32];
+    buf[0] = '\0';
+#define ADD(...)                                                          \
+    do {                                                                  \
+        int w_ = snprintf(buf + n, size - n, __VA_ARGS__);                \
+        n = w_ < 0 ? n : n + (size_t)w_ < size ? n + (size_t)w_ : size - 1; \
+    } while (0)
+    if (o->queue_wait_p95_us >= 0)
+        ADD("queue wait p95 <= %s s", sim_fx_format_trim(
+            (sim_fx)o->queue_wait_p95_us * (SIM_FX_ONE / 1000000), 3, t,
+            sizeof t));
+    if (o->cold_start_wait_p95_us >= 0)
+        ADD("%scold-start wait p95 <= %s s", n ? ", " : "",
+            sim_fx_format_trim((sim_fx)o->cold_start_wait_p95_us *
+                                   (SIM_FX_ONE / 1000000), 3, t, sizeof t));
+    if (o->refused_messages == 0)
+        ADD("%snothing refused", n ? ", " : "");
+    else if (o->refused_messages > 0)
+        ADD("%sat most %s messages a month refused", n ? ", " : "",
+            sim_fx_format_trim(o->refused_messages, 2, t, sizeof t));
+    if (n == 0)
+        ADD("none");
+#undef ADD
+}
+
+enum { NCOL = 10 };
 
 char *rpt_render_table(const rpt_results *r)
 {
     static const char *const head[NCOL] = {
         "deployment", "provider", "architecture", "plan", "instances",
-        "USD/month", "USD/tenant", "USD/agent"
+        "USD/month", "USD/tenant", "USD/agent", "wait p95", "SLO"
     };
     rpt_buf b = {0};
     size_t w[NCOL];
@@ -106,6 +152,8 @@ char *rpt_render_table(const rpt_results *r)
             rpt_usd(d->month_usd, cell[5], 96);
             sim_fx_format(d->per_tenant_usd, 4, cell[6], 96);
             sim_fx_format(d->per_agent_usd, 4, cell[7], 96);
+            wait_cell(d, cell[8], 96);
+            snprintf(cell[9], 96, "%s", d->feasible ? "ok" : "FAIL");
             for (int c = 0; c < NCOL; c++) {
                 if (pass == 0 && strlen(cell[c]) > w[c])
                     w[c] = strlen(cell[c]);
@@ -116,6 +164,24 @@ char *rpt_render_table(const rpt_results *r)
             if (pass == 1)
                 rpt_printf(&b, "\n");
         }
+    }
+    {
+        char slo[256];
+        const rpt_deploy *best = rpt_cheapest(r);
+        rpt_slo_text(r->scn, slo, sizeof slo);
+        rpt_printf(&b, "\nSLO: %s%s.\n", slo,
+                   r->scn->slo.given ? "" : " (the default; set slo: to "
+                                            "change it)");
+        for (size_t i = 0; i < r->n; i++) {
+            const rpt_deploy *d = &r->d[i];
+            for (size_t k = 0; k < d->why.n; k++)
+                rpt_printf(&b, "  infeasible: %s: %s\n", d->pd.dep->name,
+                           d->why.v[k]);
+        }
+        if (best && r->n > 1)
+            rpt_printf(&b, "Cheapest feasible: %s.\n", best->pd.dep->name);
+        else if (!best)
+            rpt_printf(&b, "No deployment is feasible.\n");
     }
     if (r->nbudgets) {
         rpt_printf(&b, "\nbudgets:\n");

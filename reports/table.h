@@ -23,4 +23,9 @@ void rpt_printf(rpt_buf *b, const char *fmt, ...)
 /* Returns the string (caller frees) or NULL if any append failed. */
 char *rpt_buf_take(rpt_buf *b);
 
+/* The scenario's service level in words: "queue wait p95 <= 10 s,
+ * nothing refused".  buf should hold 256 bytes. */
+struct scn_scenario;
+void rpt_slo_text(const struct scn_scenario *s, char *buf, size_t size);
+
 #endif

@@ -92,6 +92,12 @@ static int64_t instances_for(const price_ctx *ctx, const price_deploy *pd,
     int64_t inst = (int64_t)(sim_fx_ceil_to(need, SIM_FX_ONE) / SIM_FX_ONE);
     if (inst < 1)
         inst = 1;
+    /* Memory summed over the pool is not enough: each instance must hold
+     * its share of the idle agents and one busy agent besides. */
+    sim_capacity cap;
+    sim_pool_capacity(ctx, pd, n, inst, &cap);
+    if (cap.floor > inst && cap.floor < INT64_MAX)
+        inst = cap.floor;
     if (inst < d->min_instances)
         inst = d->min_instances;
     if (inst > d->max_instances)
@@ -110,6 +116,48 @@ int64_t sim_pool_size(const price_ctx *ctx, const price_deploy *pd,
         return -1;
     }
     return inst;
+}
+
+void sim_pool_capacity(const price_ctx *ctx, const price_deploy *pd,
+                       int64_t n, int64_t instances, sim_capacity *out)
+{
+    const scn_profile *pr = &ctx->scn->profile;
+    double room = sim_fx_to_double(pd->cap_memory_gb - pr->base_memory_gb);
+    double idle = sim_fx_to_double(pr->idle_memory_gb);
+    double active = sim_fx_to_double(pr->active_memory_gb);
+    double cpu = sim_fx_to_double(pr->active_vcpu);
+    double cap_cpu = sim_fx_to_double(pd->cap_vcpu);
+    double by_cpu = 1e18, by_mem = 1e18;
+
+    memset(out, 0, sizeof *out);
+    out->resident_gb = (double)n * idle;
+    /* A busy agent holds what it needs beyond its idle memory on the
+     * instance that has it loaded, so an instance must keep room for one
+     * message beside its share of the residents: pooling the spare memory
+     * of many instances does not help an agent that lives on one. */
+    double extra = active - idle;
+    double per_msg = extra > 0 ? extra : 0;
+    if (room <= 0 || room - per_msg <= 0)
+        out->floor = out->resident_floor = INT64_MAX;
+    else if (out->resident_gb > 0) {
+        out->floor = (int64_t)ceil(out->resident_gb / (room - per_msg) -
+                                   1e-9);
+        out->resident_floor = (int64_t)ceil(out->resident_gb / room - 1e-9);
+    }
+    if (instances < 1)
+        instances = 1;
+    /* What is left on one instance once its share of the residents is in. */
+    double left = room - out->resident_gb / (double)instances;
+    if (cpu > 0 && cap_cpu > 0)
+        by_cpu = floor(cap_cpu / cpu + 1e-9);
+    if (extra > 0)
+        by_mem = floor(left / extra + 1e-9);
+    else if (left < -1e-9)
+        by_mem = 0;
+    double k = fmin(by_cpu, by_mem);
+    out->by_memory = by_mem < by_cpu;
+    out->fits = k >= 1;
+    out->slots = k < 1 ? 1 : k > 1e9 ? 1000000000 : (int64_t)k;
 }
 
 /* Instances one group of `n` agents needs, or -1 with a diagnostic. */

@@ -42,6 +42,39 @@ int sim_traffic(const price_ctx *ctx, const price_deploy *pd,
 int64_t sim_pool_size(const price_ctx *ctx, const price_deploy *pd,
                       int64_t n, sim_fx k);
 
+/*
+ * What one instance of a pool can carry.  Every agent placed on the pool
+ * keeps `idle_memory_gb` resident whether or not it is busy, spread evenly
+ * over the pool's instances; a message then needs its agent's
+ * active_memory_gb less that idle share on top, and active_vcpu.
+ *   floor    instances that hold the residents and still serve one
+ *            message each: ceil(n x idle / (memory - base_memory_gb -
+ *            (active_memory_gb - idle_memory_gb))), 0 when agents keep
+ *            nothing, INT64_MAX when one message alone does not fit;
+ *   resident_floor  instances the resident memory alone fills:
+ *            ceil(n x idle / (memory - base_memory_gb));
+ *   slots    messages one instance serves at once beside its share of the
+ *            residents when the pool has `instances` instances: the
+ *            stricter of vCPU and memory, at least 1 (see `fits`);
+ *   by_memory  memory, not vCPU, is the stricter;
+ *   fits     one message does fit (0: even one overflows the instance).
+ * With no idle memory this is the plain vCPU-or-memory slot count.
+ * Counts, not money: computed in doubles and rounded down with a 1e-9
+ * allowance, so 2 GB / 0.5 GB gives 4 slots, not 3.
+ */
+typedef struct sim_capacity {
+    int64_t slots;
+    int64_t floor;
+    int64_t resident_floor;
+    int by_memory;
+    int fits;
+    double resident_gb;
+} sim_capacity;
+
+void sim_pool_capacity(const price_ctx *ctx, const price_deploy *pd,
+                       int64_t n, int64_t instances,
+                       sim_capacity *out /* OUT */);
+
 /* Smallest k with P(Binomial(n, p) <= k) >= q; n when q >= 1. */
 int64_t sim_binomial_quantile(int64_t n, double p, double q);
 

@@ -658,6 +658,12 @@ static void load_workload(loader *L, const yml_node *m)
             yml_error(L->doc, cls, "'classes' belong to the stochastic "
                       "form; the fluid form (active_fraction) has one kind "
                       "of tenant");
+        yml_node *bp = yml_get(L->doc, m, "busy_per_message");
+        if (bp)
+            yml_error(L->doc, bp, "'busy_per_message' belongs to the "
+                      "stochastic form; the fluid form (active_fraction) "
+                      "already says how busy agents are -- drop one of "
+                      "the two");
     }
     if (mm) {
         w->has_messages = 1;
@@ -1068,8 +1074,34 @@ static void load_rates(loader *L, const yml_node *m)
 
 static const char *const top_keys[] = {
     "capsim", "name", "horizon", "seed", "replications", "pricing", "rates",
-    "profile", "workload", "deployments", "budgets", "recommendation", NULL
+    "profile", "workload", "deployments", "budgets", "recommendation", "slo",
+    NULL
 };
+
+/* The service level every deployment is judged by (shared/spec.md): the
+ * default is the one a planner would take without thinking about it --
+ * nobody waits ten seconds for a free slot at the 95th percentile, and no
+ * message is turned away. */
+static void load_slo(loader *L, const yml_node *m)
+{
+    static const char *const keys[] = {"queue_wait_p95",
+                                       "cold_start_wait_p95",
+                                       "refused_messages", NULL};
+    scn_slo *o = &L->s->slo;
+    o->queue_wait_p95_us = -1;
+    o->cold_start_wait_p95_us = -1;
+    o->refused_messages = -1;
+    o->given = 1;
+    o->pos = pos_of(m);
+    if (yml_check_map(L->doc, m, "slo", keys) != SIM_OK)
+        return;
+    opt_dur(L, m, "queue_wait_p95", "slo.queue_wait_p95",
+            &o->queue_wait_p95_us);
+    opt_dur(L, m, "cold_start_wait_p95", "slo.cold_start_wait_p95",
+            &o->cold_start_wait_p95_us);
+    opt_fx(L, m, "refused_messages", "slo.refused_messages", 0, FX_HUGE,
+           &o->refused_messages);
+}
 
 static void load_top(loader *L, const yml_node *root)
 {
@@ -1132,6 +1164,12 @@ static void load_top(loader *L, const yml_node *root)
         load_deployments(L, n);
     if ((n = yml_get(L->doc, root, "budgets")))
         load_budgets(L, n);
+    if (s->workload.fluid && s->replications > 1)
+        yml_error(L->doc, yml_get(L->doc, root, "replications"),
+                  "'replications' belongs to the stochastic form; the fluid "
+                  "form (active_fraction) is deterministic and runs once -- "
+                  "set replications: 1 or give messages_per_agent_month and "
+                  "busy_per_message instead of active_fraction");
 
     s->markups = calloc(3, sizeof *s->markups);
     if (!s->markups) {
@@ -1144,6 +1182,11 @@ static void load_top(loader *L, const yml_node *root)
     s->markups[2] = FX(3);
     if ((n = yml_get(L->doc, root, "recommendation")))
         load_recommendation(L, n);
+    s->slo.queue_wait_p95_us = 10000000;
+    s->slo.cold_start_wait_p95_us = -1;
+    s->slo.refused_messages = 0;
+    if ((n = yml_get(L->doc, root, "slo")))
+        load_slo(L, n);
 }
 
 int scn_load(const char *path, sim_diag *d, scn_scenario **out)

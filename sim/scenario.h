@@ -176,6 +176,19 @@ typedef struct scn_budget {
     scn_pos pos;
 } scn_budget;
 
+/*
+ * What a deployment must achieve to be called feasible.  A limit that is
+ * not set is -1.  Without an `slo` key the default applies (given = 0):
+ * queue wait p95 <= 10 s and nothing refused, no cold-start limit.
+ */
+typedef struct scn_slo {
+    int given;
+    int64_t queue_wait_p95_us;
+    int64_t cold_start_wait_p95_us;
+    sim_fx refused_messages;        /* a month; -1: no limit */
+    scn_pos pos;
+} scn_slo;
+
 typedef struct scn_rate {
     char *key;              /* PROVIDER.ITEM */
     sim_fx value;
@@ -202,6 +215,7 @@ typedef struct scn_scenario {
     sim_fx *markups;
     size_t nmarkups;
     sim_fx llm_usd_per_message;
+    scn_slo slo;
 } scn_scenario;
 
 /*

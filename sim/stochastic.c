@@ -341,22 +341,6 @@ static int demand_quantile(const sim_workload_model *m, uint64_t rep,
     return rc;
 }
 
-/* Messages one instance can serve at once: its vCPU and its memory (less
- * the runtime's own) over what one message holds. */
-static int64_t slots_of(const price_ctx *ctx, const price_deploy *pd)
-{
-    const scn_profile *pr = &ctx->scn->profile;
-    double cpu = sim_fx_to_double(pr->active_vcpu);
-    double mem = sim_fx_to_double(pr->active_memory_gb);
-    double room = sim_fx_to_double(pd->cap_memory_gb - pr->base_memory_gb);
-    double k = 1e9;
-    if (cpu > 0 && pd->cap_vcpu > 0)
-        k = fmin(k, floor(sim_fx_to_double(pd->cap_vcpu) / cpu + 1e-9));
-    if (mem > 0)
-        k = fmin(k, floor(room / mem + 1e-9));
-    return k < 1 ? 1 : (int64_t)k;
-}
-
 /* ---- the hour pool ------------------------------------------------------ */
 
 /*
@@ -533,7 +517,6 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
 
     memset(&p, 0, sizeof p);
     p.horizon = H;
-    p.slots = slots_of(ctx, pd);
     p.autoscale = d->mode == SCN_MODE_AUTOSCALE;
     p.min = d->min_instances;
     p.max = d->max_instances;
@@ -568,19 +551,50 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
             rc = SIM_EINVAL;
             break;
         }
+        /* Idle agents stay resident whatever the message load: a pool
+         * capsim sizes or scales never drops below what holds them (a
+         * fixed `instances` is the user's word; feasibility reports it). */
+        sim_capacity cap;
+        sim_pool_capacity(ctx, pd, (int64_t)n, inst, &cap);
+        if (d->instances < 0 && cap.floor > inst && cap.floor < INT64_MAX) {
+            inst = cap.floor < d->max_instances ? cap.floor
+                                                : d->max_instances;
+            sim_pool_capacity(ctx, pd, (int64_t)n, inst, &cap);
+        }
+        waits->pool = 1;
+        if (groups == 0 || cap.slots < waits->cap.slots) {
+            waits->cap.slots = cap.slots;
+            waits->cap.by_memory = cap.by_memory;
+        }
+        waits->cap.fits = groups == 0 ? cap.fits : waits->cap.fits && cap.fits;
+        if (waits->cap.floor < INT64_MAX - cap.floor)
+            waits->cap.floor += cap.floor;
+        if (waits->cap.resident_floor < INT64_MAX - cap.resident_floor)
+            waits->cap.resident_floor += cap.resident_floor;
+        waits->cap.resident_gb += cap.resident_gb;
+        /* Slots are fixed at the sized count: an autoscaled pool that
+         * grows spreads its residents thinner and could take a little
+         * more per instance, one that shrinks toward the floor a little
+         * less.  Keeping them fixed keeps the engine's pools uniform. */
+        p.slots = cap.slots;
         p.instances = inst;
+        p.min = d->min_instances;
         if (p.autoscale) {
+            if (p.min < cap.floor && cap.floor < INT64_MAX)
+                p.min = cap.floor;
             /* The pool's tables are sized for `max`; without one, twice
              * what every agent busy at once would need is the bound. */
             double all = ceil(2.0 * (double)n /
                               ((double)p.slots * (p.target > 0 ? p.target
                                                                  : 1)));
-            int64_t cap = all < 1e8 ? (int64_t)all : 100000000;
-            if (cap < inst)
-                cap = inst;
-            if (cap < d->min_instances)
-                cap = d->min_instances;
-            p.max = d->max_instances < cap ? d->max_instances : cap;
+            int64_t bound = all < 1e8 ? (int64_t)all : 100000000;
+            if (bound < inst)
+                bound = inst;
+            if (bound < p.min)
+                bound = p.min;
+            p.max = d->max_instances < bound ? d->max_instances : bound;
+            if (p.max < p.min)
+                p.min = p.max;  /* feasibility reports the shortfall */
         }
         sim_source *src;
         if ((rc = sim_source_open(m, rep, first, n, &src)) != SIM_OK)

@@ -15,12 +15,17 @@
 
 #include "pricing/price.h"
 #include "sim/des.h"
+#include "sim/fluid.h"
 #include "sim/usage.h"
 
 typedef struct sim_waits {
     double p50, p95;                /* cold-start waits, seconds */
     double queue_p50, queue_p95, queue_p99;     /* waits for a free slot */
     double timeline[SIM_TIMELINE];  /* instances running, per slice */
+    /* Pools: one instance's capacity (the smallest over the deployment's
+     * pools) and the instances the agents' resident memory needs. */
+    int pool;
+    sim_capacity cap;
 } sim_waits;
 
 /*

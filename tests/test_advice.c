@@ -22,7 +22,10 @@
 
 static cJSON *run_json(test_run *t)
 {
-    test_run_yaml(t, "capsim: 1\nname: advice\nworkload: {tenants: 10, "
+    /* Agents hold 100 MB: they fit in a Worker's 128 MB. */
+    test_run_yaml(t, "capsim: 1\nname: advice\n"
+                  "profile: {active_vcpu: 0.25, active_memory_gb: 0.1}\n"
+                  "workload: {tenants: 10, "
                   "transport: sse, active_fraction: 0.1, "
                   "messages_per_agent_month: 100}\n"
                   "deployments:\n"
@@ -97,11 +100,11 @@ Test(advice, cheapest_by_scale_band)
     cr_assert(cJSON_IsNull(cJSON_GetObjectItem(b1, "to_tenants")));
     const cJSON *adv = cJSON_GetObjectItemCaseSensitive(root, "advice");
     cr_assert_str_eq(cJSON_GetArrayItem(adv, 0)->valuestring,
-                     "At 10 tenants (10 agents) the cheapest deployment is "
+                     "At 10 tenants (10 agents) the cheapest feasible deployment is "
                      "worker: $5.00 a month, $0.50 per tenant, $0.50 per "
                      "agent.");
     cr_assert(strstr(cJSON_GetArrayItem(adv, 2)->valuestring,
-                     "covers them from 5 tenants"));
+                     "covers it from 5 tenants"));
     cJSON_Delete(root);
     test_run_free(&t);
 }

@@ -84,7 +84,7 @@ Test(billing_heroku, basic_is_one_dyno_per_app)
     test_run_free(&t);
 }
 
-Test(billing_heroku, basic_pool_needing_two_dynos_in_one_app_is_rejected)
+Test(billing_heroku, basic_pool_needing_two_dynos_in_one_app_is_infeasible)
 {
     test_run t;
     /* 100 x 10 agents x 0.5 active x 0.5 GB = 250 GB: far beyond one
@@ -95,8 +95,15 @@ Test(billing_heroku, basic_pool_needing_two_dynos_in_one_app_is_rejected)
                   "deployments:\n"
                   "  - {name: b, provider: heroku, plan: basic, "
                   "architecture: shared}\n");
-    cr_assert_neq(t.rc, SIM_OK);
-    cr_assert(test_diag_has(&t, "needs more than one basic dyno per app"));
+    /* It runs, and is marked infeasible: 250 GB / 0.5 GB = 500 dynos in
+     * one app, where Heroku runs one per process type. */
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "b");
+    cr_assert_not(d->feasible);
+    cr_assert_eq(d->why.n, 1);
+    cr_assert_str_eq(d->why.v[0], "needs up to 500 basic dynos in one app, "
+                     "and Heroku runs one per process type; use per-tenant "
+                     "apps or standard-1x");
     test_run_free(&t);
 }
 

@@ -156,3 +156,72 @@ Test(capacity, autoscaling_follows_the_daily_cycle)
     cr_assert(a->usage.instance_seconds < p->usage.instance_seconds);
     test_run_free(&t);
 }
+
+/*
+ * Idle agents stay resident.  2,500 agents x 0.05 GB idle = 125 GB on a
+ * Fargate pool of 1 vCPU / 2 GB tasks: memory alone fills ceil(125 / 2)
+ * = 63 tasks, and a task must also keep room for one busy agent, which
+ * holds 0.5 - 0.05 = 0.45 GB more than idle: ceil(125 / (2 - 0.45)) =
+ * ceil(80.645) = 81 tasks, however light the message load.  The load here
+ * (one 10 s message an agent-month) needs about 0.01 busy slots.
+ */
+#define IDLE_POOL(scaling, workload)                                       \
+    "capsim: 1\nseed: 5\n"                                                 \
+    "profile: {active_vcpu: 0.25, active_memory_gb: 0.5, "                 \
+    "idle_memory_gb: 0.05}\n"                                              \
+    "workload: {tenants: 250, agents_per_tenant: 10, transport: sse, "     \
+    workload "}\n"                                                         \
+    "deployments:\n"                                                       \
+    "  - {name: f, provider: aws-fargate, architecture: shared, "          \
+    "instance: {vcpu: 1, memory_gb: 2}, scaling: " scaling "}\n"
+
+#define STOCH "messages_per_agent_month: 1, busy_per_message: 10s"
+
+Test(capacity, an_autoscaled_pool_holds_its_idle_agents)
+{
+    test_run t;
+    test_run_yaml(&t, IDLE_POOL("{mode: autoscale, min: 1, max: 500}",
+                                STOCH));
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "f");
+    /* One slot a task at 81 tasks: a rare burst may add a task briefly. */
+    double mean = sim_fx_to_double(d->usage.instances_mean);
+    cr_assert(mean >= 81 && mean < 81.5, "mean instances %f", mean);
+    cr_assert_eq(d->cap.floor, 81);
+    cr_assert_eq(d->cap.resident_floor, 63);
+    test_run_free(&t);
+}
+
+Test(capacity, quantile_sized_pools_hold_their_idle_agents)
+{
+    static const char *const sizing[] = {"p95", "p99", "peak"};
+    for (int i = 0; i < 3; i++) {
+        char yaml[1024], scaling[96];
+        snprintf(scaling, sizeof scaling, "{mode: always-on, sizing: %s}",
+                 sizing[i]);
+        snprintf(yaml, sizeof yaml, IDLE_POOL("%s", STOCH), scaling);
+        test_run t;
+        test_run_yaml(&t, yaml);
+        cr_assert_eq(t.rc, SIM_OK);
+        const rpt_deploy *d = test_deploy(&t, "f");
+        cr_assert_eq(d->usage.instances_mean, sim_fx_from_int(81), "%s: %f",
+                     sizing[i], sim_fx_to_double(d->usage.instances_mean));
+        test_run_free(&t);
+    }
+}
+
+/* The fluid form sizes the same way: at 1% active, 25 busy agents add
+ * 25 x 0.45 = 11.25 GB, and memory is the stricter (25 x 0.25 vCPU =
+ * 6.25 vCPU): summed, (125 - 1.25 + 12.5) / 2 = 68.1 -> 69 tasks, but
+ * per task the residents and one busy agent need 81. */
+Test(capacity, fluid_pools_hold_their_idle_agents)
+{
+    test_run t;
+    test_run_yaml(&t, IDLE_POOL("{mode: always-on, sizing: mean}",
+                                "active_fraction: 0.01"));
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "f");
+    cr_assert_eq(d->usage.instances_mean, sim_fx_from_int(81), "%f",
+                 sim_fx_to_double(d->usage.instances_mean));
+    test_run_free(&t);
+}

@@ -226,17 +226,17 @@ Test(report, md_cost_table_is_rounded_to_the_cent)
     cr_assert(md);
     cr_assert(strncmp(md, "# doc000 S1: 100 users x 2 agents\n\n", 35) == 0);
     assert_line(md, "| deployment | provider | architecture | plan | "
-                    "USD/month | USD/tenant | USD/agent |");
-    assert_line(md, "|---|---|---|---|---:|---:|---:|");
+                    "USD/month | USD/tenant | USD/agent | SLO |");
+    assert_line(md, "|---|---|---|---|---:|---:|---:|---|");
     /* 202.8816 / 2.028816 / 1.014408: the month to the cent, per tenant
      * and per agent to four places */
     assert_line(md, "| railway-shared | railway | shared | hobby | 202.88 | "
-                    "2.0288 | 1.0144 |");
+                    "2.0288 | 1.0144 | ok |");
     /* 2028.816 rounds up; 20.28816 and 10.14408 to four places */
     assert_line(md, "| railway-per-agent | railway | per-agent | hobby | "
-                    "2028.82 | 20.2882 | 10.1441 |");
+                    "2028.82 | 20.2882 | 10.1441 | ok |");
     assert_line(md, "| cloudflare-wfp | cloudflare | per-request | "
-                    "workers-for-platforms | 25.00 | 0.2500 | 0.1250 |");
+                    "workers-for-platforms | 25.00 | 0.2500 | 0.1250 | ok |");
     /* Fluid: no interval column. */
     cr_assert(!strstr(md, "95% interval"));
     free(md);
@@ -250,7 +250,8 @@ Test(report, md_summary_names_catalog_seed_and_replications)
     assert_line(md, "100 tenants with 200 agents, fluid workload over 730 "
                     "simulated hours. Prices: catalog 2025-11, as of "
                     "2025-11-30. Costs are per month of 730 hours. capsim "
-                    "0.1.0, seed 1, 1 replication. Cheapest per agent: "
+                    "0.1.0, seed 1, 1 replication. Cheapest feasible per "
+                    "agent: "
                     "cloudflare-wfp at $0.13 per agent-month ($25.00 per "
                     "month).");
     free(md);
@@ -283,10 +284,10 @@ Test(report, md_stochastic_has_interval_and_capacity_facts)
     cJSON *res = fixture("results-stochastic.json");
     char *md = rpt_md_from_json(res);
     assert_line(md, "| deployment | provider | architecture | plan | "
-                    "USD/month | 95% interval | USD/tenant | USD/agent |");
+                    "USD/month | 95% interval | USD/tenant | USD/agent | SLO |");
     /* 37.544925 in [37.281811, 37.808039]; 0.375449; 0.037545 */
     assert_line(md, "| fargate-per-agent | aws-fargate | per-agent | "
-                    "linux-x86 | 37.54 | 37.28 - 37.81 | 0.3754 | 0.0375 |");
+                    "linux-x86 | 37.54 | 37.28 - 37.81 | 0.3754 | 0.0375 | ok |");
     assert_line(md, "| awake (share of instance time) | 0.42% |");
     assert_line(md, "| cold starts per month | 29937.4 |");
     assert_line(md, "| cold-start wait (p50 / p95) | 45 s / 45 s |");
@@ -368,7 +369,7 @@ Test(report, md_tolerates_a_sparse_document)
     cr_assert(md);
     assert_line(md, "# -");
     /* `|` would split the cell. */
-    assert_line(md, "| x\\|y | - | - | - | - | - | - |");
+    assert_line(md, "| x\\|y | - | - | - | - | - | - | ok |");
     assert_line(md, "| **total** | | | | | | **-** |");
     cr_assert(!strstr(md, "## Budgets"));
     cr_assert(!strstr(md, "## Pricing"));
@@ -407,14 +408,14 @@ Test(report, double_and_raw_numbers_render_the_same)
 /* ---- CSV ---------------------------------------------------------------- */
 
 typedef struct rows {
-    char *cell[64][16];
+    char *cell[64][24];
     int nrow, ncol, width[64];
 } rows;
 
 static void on_field(void *s, size_t len, void *data)
 {
     rows *r = data;
-    cr_assert(r->nrow < 64 && r->ncol < 16);
+    cr_assert(r->nrow < 64 && r->ncol < 24);
     char *c = malloc(len + 1);
     memcpy(c, s ? s : "", len);
     c[len] = '\0';
@@ -471,8 +472,12 @@ Test(report, csv_rows_parse_back_with_exact_decimals)
     parse_csv(csv, &r);
     /* Header, 2 + 4 + 1 + 1 line items, one total per deployment. */
     cr_assert_eq(r.nrow, 1 + 8 + 4);
-    for (int i = 0; i < r.nrow; i++)
-        cr_assert_eq(r.width[i], 16, "row %d", i);
+    /* The 17th column, feasible, is empty where the document (written
+     * before feasibility was judged) does not say. */
+    for (int i = 0; i < r.nrow; i++) {
+        cr_assert_eq(r.width[i], 17, "row %d", i);
+        cr_assert_str_eq(r.cell[i][16], i ? "" : "feasible", "row %d", i);
+    }
     static const char *const head[] = {
         "scenario", "deployment", "provider", "architecture", "plan", "item",
         "what", "unit", "quantity", "rate_usd", "included", "usd",
