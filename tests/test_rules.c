@@ -10,9 +10,15 @@
  *   railway_credit_covers_egress_and_volume
  *       pricing/railway.c: the credit taken from usage before the egress
  *       and volume lines are added (usage = b->total moved up).
+ *   upper95_budget_checks_the_upper_bound
+ *       reports/results.c check_budgets: per_tenant with bound upper95
+ *       reads per_tenant.mean instead of per_tenant.hi.
  *   fly_rootfs_bills_stopped_time
  *       pricing/fly.c: rootfs billed on u->instance_seconds instead of
  *       u->stopped_seconds.
+ *   cold_start_budget_reads_the_p95_wait
+ *       reports/results.c check_budgets: cold_start_p95_s reads
+ *       d->wait_p50.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -40,6 +46,12 @@ static char *write_file(const char *name, const char *text)
     fputs(text, f);
     fclose(f);
     return path;
+}
+
+static void assert_near(double got, double want, double tol, const char *what)
+{
+    cr_assert(fabs(got - want) <= tol, "%s: got %.12f, want %.12f", what,
+              got, want);
 }
 
 /* ---- Railway: the credit covers the whole usage ------------------------ */
@@ -93,6 +105,108 @@ Test(rules, railway_credit_covers_egress_and_volume)
     test_run_free(&t);
 }
 
+/* ---- budgets on the upper end of the 95% interval ---------------------- */
+
+/*
+ * One tenant, one agent, one traced message at t = 0 whose busy time is
+ * drawn, in each replication, from an empirical law of two values: 300 s
+ * or 660 s.  Fargate 1 vCPU / 2 GB, scale-to-zero, no cold start, a
+ * one-minute idle rule: the task runs [0, busy + 60 s) of the 1 h horizon,
+ * 360 s or 720 s (whole seconds, above the one-minute minimum).  A month is
+ * 730 horizons:
+ *   A: 360 s x 730 = 262,800 s = 73 h: 73 vCPU-h x $0.04048 = $2.95504
+ *      + 146 GB-h x $0.004445 = $0.64897  -> $3.60401
+ *   B: 720 s x 730 = 146 h: twice that    -> $7.20802
+ * With k replications drawing 300 s out of n = 4, the mean is
+ * (k A + (4 - k) B) / 4, so k follows from the mean; the sample variance
+ * of k A's and (4 - k) B's is k (4 - k) / 4 (B - A)^2 / 3, and the upper
+ * bound mean + t(0.975, 3) sd / 2 with t(0.975, 3) = 3.182446305 (the
+ * Student t table).  With one tenant, per-tenant figures are the month's.
+ * A budget whose max sits between the mean and that bound must fail with
+ * bound upper95 (and would pass on the mean); one above the bound passes.
+ */
+Test(rules, upper95_budget_checks_the_upper_bound)
+{
+    char *law = write_file("busy2.csv", "seconds\n300\n660\n");
+    char *csv = write_file("one.csv", "time,tenant,agent\n0,t,a\n");
+    const double A = 3.60401, B = 7.20802, T3 = 3.182446305;
+    const int n = 4;
+    char yaml[2048];
+
+    /* First pass: find k from the mean, then place the budgets. */
+    snprintf(yaml, sizeof yaml, HEAD "horizon: 1h\nseed: 7\n"
+             "replications: 4\n"
+             "workload: {transport: sse, arrivals: {trace: %s}, "
+             "busy_per_message: {dist: empirical, file: %s}}\n"
+             "deployments:\n"
+             "  - {name: f, provider: aws-fargate, architecture: per-agent, "
+             "instance: {vcpu: 1, memory_gb: 2}, scaling: {mode: "
+             "scale-to-zero, idle_timeout: 1m, cold_start: 0s}}\n",
+             csv, law);
+    test_run t;
+    test_run_yaml(&t, yaml);
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "f");
+    double mean = sim_fx_to_double(d->per_tenant.mean);
+    double kd = (n * B - n * mean) / (B - A);
+    int k = (int)lround(kd);
+    cr_assert(fabs(kd - k) < 1e-6, "mean %.9f is no mix of A and B", mean);
+    cr_assert(k > 0 && k < n, "seed 7 drew the same busy time %d of %d "
+              "times; pick a seed that draws both", k, n);
+    cr_assert(fabs(mean - (k * A + (n - k) * B) / n) < 1e-9);
+    /* The percentiles over replications interpolate the order
+     * statistics of the same k A's and (4 - k) B's. */
+    for (int i = 0; i < 3; i++) {
+        const double ps[] = {0.05, 0.50, 0.95};
+        const sim_fx got[] = {d->month.p5, d->month.p50, d->month.p95};
+        double pos = ps[i] * (n - 1), f = pos - floor(pos);
+        int lo = (int)pos;
+        double vlo = lo < k ? A : B, vhi = lo + 1 < k ? A : B;
+        assert_near(sim_fx_to_double(got[i]), vlo + f * (vhi - vlo), 1e-6,
+                    "replication percentile");
+    }
+    double sd = sqrt((double)k * (n - k) / n * (B - A) * (B - A) / (n - 1));
+    double upper = mean + T3 * sd / sqrt((double)n);
+    assert_near(sim_fx_to_double(d->per_tenant.hi), upper, 1e-6, "upper95");
+    assert_near(sim_fx_to_double(d->month.hi), upper, 1e-6, "month upper");
+    test_run_free(&t);
+
+    /* Second pass with budgets: max halfway between mean and upper bound
+     * fails on upper95; a max a dollar above the bound passes. */
+    double mid = (mean + upper) / 2, above = upper + 1;
+    snprintf(yaml, sizeof yaml, HEAD "horizon: 1h\nseed: 7\n"
+             "replications: 4\n"
+             "workload: {transport: sse, arrivals: {trace: %s}, "
+             "busy_per_message: {dist: empirical, file: %s}}\n"
+             "deployments:\n"
+             "  - {name: f, provider: aws-fargate, architecture: per-agent, "
+             "instance: {vcpu: 1, memory_gb: 2}, scaling: {mode: "
+             "scale-to-zero, idle_timeout: 1m, cold_start: 0s}}\n"
+             "budgets:\n"
+             "  - {metric: per_tenant_month_usd, max: %.6f, bound: upper95}\n"
+             "  - {metric: per_tenant_month_usd, max: %.6f, bound: upper95}\n"
+             "  - {metric: per_tenant_month_usd, max: %.6f, bound: mean}\n",
+             csv, law, mid, above, mid);
+    test_run_yaml(&t, yaml);
+    cr_assert_eq(t.rc, SIM_OK);
+    cr_assert_eq(t.res->nbudgets, 3);
+    const rpt_budget *tight = &t.res->budgets[0];
+    const rpt_budget *loose = &t.res->budgets[1];
+    const rpt_budget *on_mean = &t.res->budgets[2];
+    assert_near(sim_fx_to_double(tight->actual), upper, 1e-6,
+                "upper95 budget actual");
+    cr_assert(!tight->ok, "mean %.6f <= max %.6f < upper %.6f must fail",
+              mean, mid, upper);
+    cr_assert(loose->ok, "upper %.6f < max %.6f must pass", upper, above);
+    /* The same max on the mean passes: only the bound makes it fail. */
+    assert_near(sim_fx_to_double(on_mean->actual), mean, 1e-9, "mean actual");
+    cr_assert(on_mean->ok);
+    cr_assert(!t.res->budgets_ok);
+    test_run_free(&t);
+    free(law);
+    free(csv);
+}
+
 /* ---- Fly: a stopped machine pays for its rootfs ------------------------ */
 
 /*
@@ -128,6 +242,50 @@ Test(rules, fly_rootfs_bills_stopped_time)
     cr_assert(test_item_usd(d, "stopped_rootfs_gb") == fx("1.140625"),
               "rootfs %.12f",
               sim_fx_to_double(test_item_usd(d, "stopped_rootfs_gb")));
+    test_run_free(&t);
+    free(csv);
+}
+
+/* ---- the cold-start budget reads the 95th percentile wait --------------- */
+
+/*
+ * Fargate, one task (per-agent), cold start 256 s so that the wait
+ * histogram's 256 bins over [0, C] are one second wide: a wait w falls in
+ * bin floor(w) (w = C in the last) and a quantile reports the bin's upper
+ * edge, floor(w) + 1 (C for the last).  Four traced messages arrive
+ * during the one cold start, at 0, 50, 100 and 250 s, and all start at
+ * 256: waits 256, 206, 156 and 6 s.  Sorted: 6, 156, 206, 256.
+ *   p50: the ceil(0.5 x 4) = 2nd wait, 156 -> reported 157 s
+ *   p95: the ceil(0.95 x 4) = 4th wait, 256 -> reported 256 s
+ * A cold_start_p95_s budget of 200 s fails (256 > 200); one of 256 s
+ * passes.  Read on p50 (157 s) the first would pass.
+ */
+Test(rules, cold_start_budget_reads_the_p95_wait)
+{
+    char *csv = write_file("waits.csv", "time,tenant,agent,busy\n"
+                           "0,t,a,10\n50,t,a,10\n100,t,a,10\n250,t,a,10\n");
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, HEAD "horizon: 1h\n"
+             "workload: {transport: sse, arrivals: {trace: %s}}\n"
+             "deployments:\n"
+             "  - {name: f, provider: aws-fargate, architecture: per-agent, "
+             "instance: {vcpu: 0.25, memory_gb: 0.5}, scaling: {mode: "
+             "scale-to-zero, idle_timeout: 10m, cold_start: 256s}}\n"
+             "budgets:\n"
+             "  - {metric: cold_start_p95_s, max: 200}\n"
+             "  - {metric: cold_start_p95_s, max: 256}\n", csv);
+    test_run t;
+    test_run_yaml(&t, yaml);
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "f");
+    assert_near(d->wait_p50, 157, 1e-9, "p50 wait");
+    assert_near(d->wait_p95, 256, 1e-9, "p95 wait");
+    cr_assert_eq(t.res->nbudgets, 2);
+    cr_assert(t.res->budgets[0].actual == sim_fx_from_int(256),
+              "actual %.6f", sim_fx_to_double(t.res->budgets[0].actual));
+    cr_assert(!t.res->budgets[0].ok);
+    cr_assert(t.res->budgets[1].ok);
+    cr_assert(!t.res->budgets_ok);
     test_run_free(&t);
     free(csv);
 }
