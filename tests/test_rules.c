@@ -16,9 +16,16 @@
  *   fly_rootfs_bills_stopped_time
  *       pricing/fly.c: rootfs billed on u->instance_seconds instead of
  *       u->stopped_seconds.
+ *   fluid_p95_sizing_takes_the_binomial_95th_percentile
+ *       sim/fluid.c size_group: q[] = {0, 0.90, 0.99, 1}.
+ *   stochastic_p95_sizing_takes_the_time_weighted_95th_percentile
+ *       sim/stochastic.c run_pools: q[] = {0, 0.90, 0.99, 1}.
  *   cold_start_budget_reads_the_p95_wait
  *       reports/results.c check_budgets: cold_start_p95_s reads
  *       d->wait_p50.
+ *   target_utilization_divides_demand
+ *       sim/fluid.c instances_for: need = max(by_cpu, by_mem), without
+ *       the division by target_utilization.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -246,6 +253,93 @@ Test(rules, fly_rootfs_bills_stopped_time)
     free(csv);
 }
 
+/* ---- sizing: p95 ------------------------------------------------------- */
+
+/*
+ * Fluid: one shared pool of n = 10 agents with a = 0.5; the active count
+ * is Binomial(10, 1/2), P(X <= k) = sum C(10, j) / 1024:
+ *   k:    6      7      8       9
+ *   cum: 848    968   1,013   1,023   (/1,024)
+ *   cdf: 0.828  0.945  0.989   0.999
+ * The 95th percentile is the least k with cdf >= 0.95: 8 (the 90th would
+ * be 7).  (The suggested n = 20, a = 1/4 has both at 8: cdf(7) = 0.898,
+ * cdf(8) = 0.959.)  An instance of 1 vCPU holds one active agent of
+ * 1 vCPU (memory 0.5 of 1 GB), so 8 instances.  Railway allocated bills
+ * each instance all month: 1 vCPU x 2,628,000 s x $0.00000772 = $20.28816
+ * + 1 GB x 2,628,000 s x $0.00000386 = $10.14408 -> $30.43224 each;
+ * 8 x 30.43224 = $243.45792 (Hobby's $5 minimum is covered).
+ */
+Test(rules, fluid_p95_sizing_takes_the_binomial_95th_percentile)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD
+                  "profile: {active_vcpu: 1, active_memory_gb: 0.5}\n"
+                  "workload: {tenants: 10, active_fraction: 0.5, "
+                  "transport: sse}\n"
+                  "deployments:\n"
+                  "  - {name: p95, provider: railway, plan: hobby, "
+                  "architecture: shared, instance: {vcpu: 1, memory_gb: 1}, "
+                  "billing_basis: allocated, scaling: {mode: always-on, "
+                  "sizing: p95}}\n"
+                  "  - {name: p99, provider: railway, plan: hobby, "
+                  "architecture: shared, instance: {vcpu: 1, memory_gb: 1}, "
+                  "billing_basis: allocated, scaling: {mode: always-on, "
+                  "sizing: p99}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "p95");
+    cr_assert(d->usage.provisioned == sim_fx_from_int(8), "instances %.3f",
+              sim_fx_to_double(d->usage.provisioned));
+    cr_assert(d->month_usd == fx("243.45792"), "total %.6f",
+              sim_fx_to_double(d->month_usd));
+    /* p99: cdf(8) = 0.989 < 0.99 <= cdf(9) = 0.999: 9 instances. */
+    cr_assert(test_deploy(&t, "p99")->usage.provisioned ==
+              sim_fx_from_int(9));
+    test_run_free(&t);
+}
+
+/*
+ * Stochastic: one tenant with three agents, each sending one traced
+ * message at t = 0, busy 720 s, 288 s and 108 s.  Messages in service
+ * over the 3,600 s horizon: 3 for [0, 108), 2 for [108, 288), 1 for
+ * [288, 720), 0 after:
+ *   k:     0       1      2      3
+ *   time: 2,880   432    180    108  s
+ *   cum:   80%    92%    97%   100%
+ * The time-weighted 95th percentile is 2 (the 90th would be 1, the 99th
+ * 3).  One message fills an instance (1 vCPU each), so p95 sizing gives
+ * 2 instances: Railway allocated, 2 x $30.43224 = $60.86448 (see above).
+ */
+Test(rules, stochastic_p95_sizing_takes_the_time_weighted_95th_percentile)
+{
+    char *csv = write_file("conc.csv", "time,tenant,agent,busy\n"
+                           "0,t,a,720\n0,t,b,288\n0,t,c,108\n");
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, HEAD "horizon: 1h\n"
+             "profile: {active_vcpu: 1, active_memory_gb: 0.5}\n"
+             "workload: {transport: sse, arrivals: {trace: %s}}\n"
+             "deployments:\n"
+             "  - {name: p95, provider: railway, plan: hobby, "
+             "architecture: shared, instance: {vcpu: 1, memory_gb: 1}, "
+             "billing_basis: allocated, scaling: {mode: always-on, "
+             "sizing: p95}}\n"
+             "  - {name: p99, provider: railway, plan: hobby, "
+             "architecture: shared, instance: {vcpu: 1, memory_gb: 1}, "
+             "billing_basis: allocated, scaling: {mode: always-on, "
+             "sizing: p99}}\n", csv);
+    test_run t;
+    test_run_yaml(&t, yaml);
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "p95");
+    cr_assert(d->usage.provisioned == sim_fx_from_int(2), "instances %.3f",
+              sim_fx_to_double(d->usage.provisioned));
+    cr_assert(d->month_usd == fx("60.86448"), "total %.6f",
+              sim_fx_to_double(d->month_usd));
+    cr_assert(test_deploy(&t, "p99")->usage.provisioned ==
+              sim_fx_from_int(3));
+    test_run_free(&t);
+    free(csv);
+}
+
 /* ---- the cold-start budget reads the 95th percentile wait --------------- */
 
 /*
@@ -288,4 +382,36 @@ Test(rules, cold_start_budget_reads_the_p95_wait)
     cr_assert(!t.res->budgets_ok);
     test_run_free(&t);
     free(csv);
+}
+
+/* ---- target_utilization ------------------------------------------------ */
+
+/*
+ * 100 agents, a = 0.1: mean sizing carries 10 active agents, 10 vCPU
+ * (1 each) and 5 GB (0.5 each).  A 2 vCPU / 4 GB instance: by vCPU
+ * 10 / 2 = 5, by memory 5 / 4 = 1.25; at target_utilization 0.7,
+ * 5 / 0.7 = 7.14 -> 8 instances (5 without the division).  Railway
+ * allocated, per instance: 2 x 2,628,000 x $0.00000772 = $40.57632
+ * + 4 x 2,628,000 x $0.00000386 = $40.57632 -> $81.15264;
+ * 8 x 81.15264 = $649.22112.
+ */
+Test(rules, target_utilization_divides_demand)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD
+                  "profile: {active_vcpu: 1, active_memory_gb: 0.5}\n"
+                  "workload: {tenants: 100, active_fraction: 0.1, "
+                  "transport: sse}\n"
+                  "deployments:\n"
+                  "  - {name: r, provider: railway, plan: hobby, "
+                  "architecture: shared, instance: {vcpu: 2, memory_gb: 4}, "
+                  "billing_basis: allocated, scaling: {mode: always-on, "
+                  "target_utilization: 0.7}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "r");
+    cr_assert(d->usage.provisioned == sim_fx_from_int(8), "instances %.3f",
+              sim_fx_to_double(d->usage.provisioned));
+    cr_assert(d->month_usd == fx("649.22112"), "total %.6f",
+              sim_fx_to_double(d->month_usd));
+    test_run_free(&t);
 }
