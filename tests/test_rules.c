@@ -23,6 +23,13 @@
  *   cold_start_budget_reads_the_p95_wait
  *       reports/results.c check_budgets: cold_start_p95_s reads
  *       d->wait_p50.
+ *   while_active_clients_let_the_instance_sleep
+ *       sim/stochastic.c connection_keeps_awake: the while-active test
+ *       dropped (any WebSocket keeps the instance awake).
+ *   pooled_fluid_packs_tenants_per_instance
+ *       sim/fluid.c: the remainder group (T % K tenants) dropped.
+ *   pooled_stochastic_packs_tenants_per_instance
+ *       sim/stochastic.c grouper_init: pooled packs one tenant per group.
  *   target_utilization_divides_demand
  *       sim/fluid.c instances_for: need = max(by_cpu, by_mem), without
  *       the division by target_utilization.
@@ -382,6 +389,110 @@ Test(rules, cold_start_budget_reads_the_p95_wait)
     cr_assert(!t.res->budgets_ok);
     test_run_free(&t);
     free(csv);
+}
+
+/* ---- connected: while-active ------------------------------------------ */
+
+/*
+ * Railway counts a connected client's heartbeats as traffic, so with
+ * `connected: always` a WebSocket instance never sleeps; with
+ * `while-active` the client leaves with the reply and the instance sleeps
+ * after the idle rule.  Railway's own rule: 10 min idle, 2 s start.  One
+ * traced message at t = 0, busy 298 s: started at 0, serving [2, 300),
+ * asleep at 900.
+ *   while-active: awake 900 s of 3,600 (1/4); a month 900 x 730
+ *                 = 657,000 s; allocated vCPU 1 x 657,000 x $0.00000772
+ *                 = $5.07204; one wake a horizon, 730 a month.
+ *   always:       awake from the first message to the end: 3,600 s, all
+ *                 2,628,000 s of the month.
+ */
+Test(rules, while_active_clients_let_the_instance_sleep)
+{
+    char *csv = write_file("ws.csv", "time,tenant,agent,busy\n0,t,a,298\n");
+    const char *modes[] = {"while-active", "always"};
+    const char *awake[] = {"657000", "2628000"};
+    for (int i = 0; i < 2; i++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml, HEAD "horizon: 1h\n"
+                 "workload: {transport: websocket, connected: %s, "
+                 "arrivals: {trace: %s}}\n"
+                 "deployments:\n"
+                 "  - {name: r, provider: railway, plan: pro, "
+                 "architecture: per-agent, instance: {vcpu: 1, memory_gb: 1}, "
+                 "billing_basis: allocated, scaling: {mode: scale-to-zero, "
+                 "idle_timeout: 10m, cold_start: 2s}}\n", modes[i], csv);
+        test_run t;
+        test_run_yaml(&t, yaml);
+        cr_assert_eq(t.rc, SIM_OK);
+        const rpt_deploy *d = test_deploy(&t, "r");
+        cr_assert(d->usage.instance_seconds == fx(awake[i]),
+                  "%s: awake %.6f", modes[i],
+                  sim_fx_to_double(d->usage.instance_seconds));
+        if (i == 0) {
+            cr_assert(d->usage.awake_fraction == fx("0.25"), "fraction %.9f",
+                      sim_fx_to_double(d->usage.awake_fraction));
+            cr_assert(test_item_usd(d, "vcpu_second") == fx("5.07204"));
+            cr_assert(d->usage.cold_starts == fx("730"));
+        } else
+            cr_assert(d->usage.awake_fraction == SIM_FX_ONE);
+        test_run_free(&t);
+    }
+    free(csv);
+}
+
+/* ---- pooled: tenants_per_instance -------------------------------------- */
+
+/*
+ * 10 tenants, 3 per instance: groups of 3, 3, 3 and 1 tenants, so
+ * ceil(10 / 3) = 4 instances with `instances: 1` per group.  Railway
+ * allocated, 1 vCPU / 1 GB each all month: 4 x $30.43224 = $121.72896
+ * (vCPU 4 x 2,628,000 x $0.00000772 = $81.15264; memory 4 x 2,628,000 x
+ * $0.00000386 = $40.57632; Hobby's $5 credit and subscription cancel).
+ */
+#define POOLED                                                             \
+    "deployments:\n"                                                       \
+    "  - {name: pool, provider: railway, plan: hobby, architecture: "      \
+    "pooled, instance: {vcpu: 1, memory_gb: 1}, billing_basis: allocated, "\
+    "scaling: {mode: fixed, instances: 1, tenants_per_instance: 3}}\n"
+
+static void assert_pooled(const test_run *t)
+{
+    const rpt_deploy *d = test_deploy(t, "pool");
+    cr_assert(d->usage.groups == sim_fx_from_int(4), "groups %.3f",
+              sim_fx_to_double(d->usage.groups));
+    cr_assert(d->usage.provisioned == sim_fx_from_int(4), "instances %.3f",
+              sim_fx_to_double(d->usage.provisioned));
+    cr_assert(test_item_usd(d, "vcpu_second") == fx("81.15264"));
+    cr_assert(test_item_usd(d, "memory_gb_second") == fx("40.57632"));
+    cr_assert(d->month_usd == fx("121.72896"), "total %.6f",
+              sim_fx_to_double(d->month_usd));
+    /* Per tenant: 121.72896 / 10 = $12.172896. */
+    cr_assert(d->per_tenant_usd == fx("12.172896"));
+}
+
+Test(rules, pooled_fluid_packs_tenants_per_instance)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD
+                  "workload: {tenants: 10, agents_per_tenant: 2, "
+                  "active_fraction: 0.1, transport: sse}\n" POOLED);
+    cr_assert_eq(t.rc, SIM_OK);
+    assert_pooled(&t);
+    test_run_free(&t);
+}
+
+/* The same packing in the stochastic form (a fixed pool runs all month,
+ * so the bill is the same figure). */
+Test(rules, pooled_stochastic_packs_tenants_per_instance)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD "horizon: 24h\n"
+                  "workload: {tenants: 10, agents_per_tenant: 2, "
+                  "transport: sse, messages_per_agent_month: 300, "
+                  "busy_per_message: 20s}\n" POOLED);
+    cr_assert_eq(t.rc, SIM_OK);
+    assert_pooled(&t);
+    test_run_free(&t);
 }
 
 /* ---- target_utilization ------------------------------------------------ */
