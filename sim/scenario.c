@@ -151,7 +151,7 @@ static void load_profile_map(loader *L, const yml_node *m)
     opt_fx(L, m, "requests_per_message", "profile.requests_per_message", 0,
            FX(1000000), &p->requests_per_message);
     opt_fx(L, m, "cpu_ms_per_request", "profile.cpu_ms_per_request", 0,
-           FX(300000), &p->cpu_ms_per_request);
+           FX(3600000), &p->cpu_ms_per_request);
     opt_dur(L, m, "heartbeat_interval", "profile.heartbeat_interval",
             &p->heartbeat_us);
 }

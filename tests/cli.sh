@@ -112,5 +112,33 @@ check "pricing table worker at 100" grep -q '^cloudflare-worker,cloudflare,per-r
 check "pricing table sources" grep -q 'https://fly.io' "$tmp/pt/pricing-table.md"
 expect 2 "bad scales" -- report --pricing-table --scales 10,x
 
+# A budget the run breaks fails `run` too (exit 1), outputs written all
+# the same; an infeasible deployment is marked in the table, the report
+# and every chart.  Fly's 512 MB machine is $3.2343 per agent-month, over
+# a $1 budget; a Durable Object cannot hold a 0.5 GB agent.
+cat >"$tmp/budget.yaml" <<'YAML'
+capsim: 1
+name: budget and feasibility
+profile: {active_vcpu: 0.25, active_memory_gb: 0.5}
+workload: {tenants: 4, transport: sse, active_fraction: 0.1, messages_per_agent_month: 10}
+deployments:
+  - {name: fly, provider: fly, plan: shared-cpu-1x-512mb, architecture: per-agent}
+  - {name: do, provider: cloudflare, architecture: per-agent}
+budgets:
+  - {metric: per_agent_month_usd, max: 1, deployment: fly}
+YAML
+expect 1 "run with a failing budget" -- run "$tmp/budget.yaml" --out "$tmp/bud"
+check "budget FAIL in the table" grep -q '^  FAIL fly per_agent_month_usd' "$tmp/out"
+check "run says why it exits 1" grep -q 'a budget failed' "$tmp/err"
+check "outputs written on a failed budget" test -s "$tmp/bud/results.json"
+check "SLO column" grep -q '^do .* FAIL *$' "$tmp/out"
+check "infeasible reason in the table" grep -q '^  infeasible: do: agents need 512 MB; a Durable Object has 128 MB$' "$tmp/out"
+check "infeasible in report.md" grep -q '^- do is infeasible: agents need 512 MB' "$tmp/bud/report.md"
+check "infeasible in report.html" grep -q 'do is infeasible' "$tmp/bud/report.html"
+check "infeasible in costs.csv" grep -q ',do,cloudflare,per-agent,workers-paid,total,.*,no$' "$tmp/bud/costs.csv"
+check "infeasible on the chart" grep -q 'do (infeasible)' "$tmp/bud/charts/per_agent_cost.gp"
+sed 's/max: 1,/max: 5,/' "$tmp/budget.yaml" >"$tmp/budget-ok.yaml"
+expect 0 "run with budgets met" -- run "$tmp/budget-ok.yaml"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
