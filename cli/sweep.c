@@ -40,8 +40,16 @@ typedef struct point {
     double *cost;           /* month mean per deployment */
     double *lo, *hi, *per_agent, *per_tenant;
     sim_fx *fx;             /* exact: cost, lo, hi, per tenant, per agent */
-    size_t cheapest;
+    unsigned char *ok;      /* feasible, per deployment */
+    size_t cheapest;        /* among the feasible; NONE when none is */
 } point;
+
+#define NONE SIZE_MAX
+
+static const char *cheapest_name(const point *pt, char **names)
+{
+    return pt->cheapest == NONE ? "none feasible" : names[pt->cheapest];
+}
 
 /* A value as a number: plain, or a duration in seconds. */
 static int as_number(const char *v, double *out)
@@ -265,9 +273,11 @@ int cli_sweep(int argc, char **argv)
             pt->per_agent = calloc(ndep ? ndep : 1, sizeof(double));
             pt->per_tenant = calloc(ndep ? ndep : 1, sizeof(double));
             pt->fx = calloc(5 * (ndep ? ndep : 1), sizeof(sim_fx));
+            pt->ok = calloc(ndep ? ndep : 1, 1);
+            pt->cheapest = NONE;
             if (!names || !scenario_name || !jpoints || !pt->cost ||
                 !pt->lo || !pt->hi || !pt->per_agent || !pt->per_tenant ||
-                !pt->fx)
+                !pt->fx || !pt->ok)
                 code = CLI_RUNTIME;
             for (size_t i = 0; code == CLI_OK && i < ndep && i < r->n; i++) {
                 pt->cost[i] = sim_fx_to_double(r->d[i].month_usd);
@@ -280,7 +290,10 @@ int cli_sweep(int argc, char **argv)
                 pt->fx[5 * i + 2] = r->d[i].month.hi;
                 pt->fx[5 * i + 3] = r->d[i].per_tenant_usd;
                 pt->fx[5 * i + 4] = r->d[i].per_agent_usd;
-                if (pt->cost[i] < pt->cost[pt->cheapest])
+                /* An infeasible deployment is never the cheapest. */
+                pt->ok[i] = (unsigned char)r->d[i].feasible;
+                if (pt->ok[i] && (pt->cheapest == NONE ||
+                                  pt->cost[i] < pt->cost[pt->cheapest]))
                     pt->cheapest = i;
             }
             if (r->n != ndep) {
@@ -352,6 +365,7 @@ int cli_sweep(int argc, char **argv)
                 csv_field(&csv, i == pt->cheapest ? "yes" : "no", 1);
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "name", names[i]);
+                cJSON_AddBoolToObject(o, "feasible", pt->ok[i]);
                 cJSON *m = cJSON_AddObjectToObject(o, "month_usd");
                 cJSON_AddItemToObject(m, "mean", cJSON_CreateRaw(
                     rpt_num(pt->fx[5 * i], b1, sizeof b1)));
@@ -368,9 +382,12 @@ int cli_sweep(int argc, char **argv)
                                             sizeof b1)));
                 cJSON_AddItemToArray(jd, o);
             }
-            cJSON_AddStringToObject(jp, "cheapest", names[pt->cheapest]);
+            if (pt->cheapest == NONE)
+                cJSON_AddNullToObject(jp, "cheapest");
+            else
+                cJSON_AddStringToObject(jp, "cheapest", names[pt->cheapest]);
             cJSON_AddItemToArray(jpoints, jp);
-            rpt_printf(&table, "%s\n", names[pt->cheapest]);
+            rpt_printf(&table, "%s\n", cheapest_name(pt, names));
         }
 
         /* Crossovers along the first path, per combination of the rest:
@@ -379,7 +396,8 @@ int cli_sweep(int argc, char **argv)
         const vary *v0 = &vs[0];
         for (size_t p = 0; p + 1 < npoints; p++) {
             const point *a = &pts[p], *b = &pts[p + 1];
-            if (a->idx[0] + 1 != b->idx[0] || a->cheapest == b->cheapest)
+            if (a->idx[0] + 1 != b->idx[0] || a->cheapest == b->cheapest ||
+                a->cheapest == NONE || b->cheapest == NONE)
                 continue;
             cJSON *x = cJSON_CreateObject();
             cJSON_AddStringToObject(x, "path", v0->path);
@@ -414,9 +432,14 @@ int cli_sweep(int argc, char **argv)
             free(others.s);
             cJSON_AddItemToArray(jcross, x);
         }
-        if (!said.s)
-            rpt_printf(&said, "%s is cheapest at every point.\n",
-                       names[pts[0].cheapest]);
+        int any = 0;
+        for (size_t p = 0; p < npoints; p++)
+            any |= pts[p].cheapest != NONE;
+        if (!said.s && any && pts[0].cheapest != NONE)
+            rpt_printf(&said, "%s is cheapest at every feasible point.\n",
+                       cheapest_name(&pts[0], names));
+        else if (!said.s && !any)
+            rpt_printf(&said, "No deployment is feasible at any point.\n");
         int same = 1;
         for (size_t p = 1; p < npoints; p++)
             same &= pts[p].cheapest == pts[0].cheapest;
@@ -508,6 +531,7 @@ done:
         free(pts[p].per_agent);
         free(pts[p].per_tenant);
         free(pts[p].fx);
+        free(pts[p].ok);
     }
     free(pts);
     for (size_t k = 0; sets && k < nv; k++)

@@ -15,6 +15,7 @@ bad() { fail=$((fail + 1)); echo "FAIL: $1"; cat "$tmp/out" "$tmp/err" 2>/dev/nu
 cat >"$tmp/s.yaml" <<YAML
 capsim: 1
 name: sweep-test
+profile: {active_vcpu: 0.25, active_memory_gb: 0.1}
 workload: {tenants: 10, transport: sse, active_fraction: 0.1, messages_per_agent_month: 100}
 deployments:
   - {name: worker, provider: cloudflare, plan: workers-paid, architecture: per-request}
@@ -49,5 +50,11 @@ sed 's/^workload:/rates: {}\nworkload:/' "$tmp/s.yaml" >"$tmp/r.yaml"
 grep -q "^sweep-test,fly-tenant,fly,per-tenant,shared-cpu-1x-256mb,shared_cpu_1x_256mb,.*,3.88,0,39.338889," "$tmp/out" && ok || bad "run --set on a rate"
 "$capsim" sweep "$tmp/s.yaml" --vary workload.active_fraction=0.0000001,0.0000002 --out "$tmp/o2" >"$tmp/out" 2>"$tmp/err"
 grep -q '"workload.active_fraction":	1e-07' "$tmp/o2/sweep.json" && ok || bad "small values keep their digits"
+# Agents of 0.3 GB fit neither a Worker (128 MB) nor a Fly 256 MB machine,
+# so that point names no cheapest; at 0.1 GB both fit.
+"$capsim" sweep "$tmp/s.yaml" --vary profile.active_memory_gb=0.1,0.3 --out "$tmp/o3" >"$tmp/out" 2>"$tmp/err"
+grep -q '^0.3 .* none feasible$' "$tmp/out" && ok || bad "an infeasible point names no cheapest"
+grep -q '"feasible":	false' "$tmp/o3/sweep.json" && ok || bad "sweep.json marks infeasible deployments"
+grep -q '"cheapest":	null' "$tmp/o3/sweep.json" && ok || bad "sweep.json cheapest is null where none is feasible"
 echo "sweep: $pass passed, $fail failed"
 [ "$fail" = 0 ]
