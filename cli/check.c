@@ -36,6 +36,7 @@ typedef struct check_opts {
 
 typedef struct check_tally {
     int budgets_failed, regressions, improvements, checked;
+    rpt_buf why;                /* infeasible deployments, one line each */
     int bad_input, runtime;
 } check_tally;
 
@@ -172,11 +173,17 @@ static void judge(const check_opts *o, const rpt_results *r,
                     verdict = "ok";
             }
         }
-        rpt_printf(rows, "| %s | %s | %s | %s | %s | [%s, %s] | %s |\n",
-                   s->name, name, rpt_usd(d->month.mean, a, sizeof a),
+        rpt_printf(rows, "| %s | %s | %s | %s | %s | [%s, %s] | %s | %s "
+                   "|\n", s->name, name, rpt_usd(d->month.mean, a, sizeof a),
                    base_txt[0] ? base_txt : "-", change[0] ? change : "-",
                    rpt_usd(d->month.lo, lo, sizeof lo),
-                   rpt_usd(d->month.hi, hi, sizeof hi), verdict);
+                   rpt_usd(d->month.hi, hi, sizeof hi), verdict,
+                   d->feasible ? "ok" : "infeasible");
+        /* Feasibility is reported, not gated: a budget or a baseline is
+         * what a CI job chose to fail on. */
+        for (size_t k = 0; k < d->why.n; k++)
+            rpt_printf(&t->why, "- %s / %s: %s\n", s->name, name,
+                       d->why.v[k]);
     }
     for (size_t i = 0; i < r->nbudgets; i++) {
         const rpt_budget *rb = &r->budgets[i];
@@ -361,9 +368,12 @@ int cli_check(int argc, char **argv)
                    o.both_ways ? "moves" : "rises",
                    o.both_ways ? "excludes" : "lies above");
     rpt_printf(&out, "| scenario | deployment | USD/month | baseline | "
-               "change | 95%% interval | result |\n"
-               "| --- | --- | ---: | ---: | ---: | --- | --- |\n%s\n",
+               "change | 95%% interval | result | SLO |\n"
+               "| --- | --- | ---: | ---: | ---: | --- | --- | --- |\n%s\n",
                rows.s ? rows.s : "");
+    if (t.why.s)
+        rpt_printf(&out, "Infeasible (reported, not failed on):\n\n%s\n",
+                   t.why.s);
     if (brows.s)
         rpt_printf(&out, "### Budgets\n\n| scenario | deployment | metric "
                    "| bound | max | actual | result |\n"
@@ -387,6 +397,7 @@ int cli_check(int argc, char **argv)
     free(out.s);
     free(rows.s);
     free(brows.s);
+    free(t.why.s);
     cJSON_Delete(bundle);
     cJSON_Delete(base);
     free(scen);

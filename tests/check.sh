@@ -97,6 +97,20 @@ expect 2 "no scenario" -- check
 expect 2 "bad tolerance" -- check "$tmp/ok.yaml" --tolerance -1
 expect 2 "unknown option" -- check "$tmp/ok.yaml" --bogus
 expect 0 "check --help" -- check --help
+# Infeasible deployments are reported, not failed on: a Worker cannot hold
+# a 0.5 GB agent.
+cat >"$tmp/inf.yaml" <<'YAML'
+capsim: 1
+name: inf
+profile: {active_vcpu: 0.25, active_memory_gb: 0.5}
+workload: {tenants: 2, transport: sse, active_fraction: 0.1, messages_per_agent_month: 10}
+deployments:
+  - {name: w, provider: cloudflare, architecture: per-request}
+YAML
+expect 0 "check passes with an infeasible deployment" -- check "$tmp/inf.yaml"
+has "SLO column" "| result | SLO |" "$tmp/out"
+has "infeasible row" "| infeasible |" "$tmp/out"
+has "infeasible reason" "- inf / w: agents need 512 MB; a Worker has 128 MB" "$tmp/out"
 
 echo "check: $pass passed, $fail failed"
 [ "$fail" = 0 ]
