@@ -15,6 +15,7 @@
 #include "pricing/catalog.h"
 #include "reports/report.h"
 #include "reports/results.h"
+#include "sim/profile.h"
 #include "sim/scenario.h"
 #include "sim/yml.h"
 
@@ -491,6 +492,10 @@ int cli_validate(int argc, char **argv, const cli_validator *extra)
         sim_diag_init(&d);
         if (extra && extra->claims(argv[i])) {
             rc = extra->check(argv[i], &d);
+        } else if (scn_profile_sniff(argv[i])) {
+            scn_profile p;
+            memset(&p, 0, sizeof p);
+            rc = scn_profile_read(argv[i], (enum scn_transport)-1, 0, &d, &p);
         } else if (is_catalog(argv[i])) {
             price_catalog *c = NULL;
             rc = price_catalog_load(argv[i], &d, &c);

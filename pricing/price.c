@@ -192,7 +192,10 @@ int price_resolve(const price_ctx *ctx, const scn_deployment *dep,
                                                    sizeof have),
                      price_dur_text(dep->cold_start_us, want, sizeof want));
         pd->cold_start_us = dep->cold_start_us;
-    }
+    } else if (!dep->suspend && !pd->objects)
+        /* The agent runtime starts once the machine has booted; a resumed
+         * snapshot and an object's isolate do not start it again. */
+        pd->cold_start_us += ctx->scn->profile.runtime_start_us;
     return SIM_OK;
 }
 

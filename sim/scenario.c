@@ -6,7 +6,10 @@
  */
 #include "sim/scenario.h"
 
+#include "sim/profile.h"
+
 #include <cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,7 +123,7 @@ static int dur_seconds(loader *L, const yml_node *n, const char *what,
 static const char *const profile_keys[] = {
     "active_vcpu", "active_memory_gb", "idle_memory_gb", "base_memory_gb",
     "egress_kb_per_message", "requests_per_message", "cpu_ms_per_request",
-    "heartbeat_interval", NULL
+    "heartbeat_interval", "idle_kb_per_hour", "runtime_start", NULL
 };
 
 static void profile_defaults(scn_profile *p)
@@ -154,6 +157,10 @@ static void load_profile_map(loader *L, const yml_node *m)
            FX(3600000), &p->cpu_ms_per_request);
     opt_dur(L, m, "heartbeat_interval", "profile.heartbeat_interval",
             &p->heartbeat_us);
+    opt_fx(L, m, "idle_kb_per_hour", "profile.idle_kb_per_hour", 0,
+           FX(1000000000), &p->idle_kb_per_hour);
+    opt_dur(L, m, "runtime_start", "profile.runtime_start",
+            &p->runtime_start_us);
 }
 
 /* Directory part of `file`, with a trailing slash, or "". */
@@ -188,60 +195,25 @@ static char *resolve_relative(loader *L, const char *rel)
     return r;
 }
 
-/*
- * A profile written by `capsim calibrate`: a JSON object with the same keys
- * as the inline form, numbers in the same units, heartbeat in seconds.
- */
+/* A profile written by `capsim calibrate` (docs/profiles.md), read for
+ * the workload's transport; its own errors are positioned in its file. */
 static void load_profile_json(loader *L, const yml_node *n, const char *rel)
 {
-    static const struct { const char *key; size_t off; } num[] = {
-        {"active_vcpu", offsetof(scn_profile, active_vcpu)},
-        {"active_memory_gb", offsetof(scn_profile, active_memory_gb)},
-        {"idle_memory_gb", offsetof(scn_profile, idle_memory_gb)},
-        {"base_memory_gb", offsetof(scn_profile, base_memory_gb)},
-        {"egress_kb_per_message", offsetof(scn_profile,
-                                           egress_kb_per_message)},
-        {"requests_per_message", offsetof(scn_profile, requests_per_message)},
-        {"cpu_ms_per_request", offsetof(scn_profile, cpu_ms_per_request)},
-    };
     char *path = resolve_relative(L, rel);
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    char buf[65536];
-    size_t len;
-
-    if (!f) {
-        yml_error(L->doc, n, "cannot read profile '%s'; expected a JSON "
-                  "profile written by 'capsim calibrate'", rel);
-        free(path);
+    if (!path)
         return;
-    }
-    len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = '\0';
-    cJSON *root = cJSON_Parse(buf);
-    if (!cJSON_IsObject(root)) {
-        yml_error(L->doc, n, "profile '%s' is not a JSON object", rel);
-        cJSON_Delete(root);
+    int rc = scn_profile_read(path, L->s->workload.transport, 1, L->d,
+                              &L->s->profile);
+    if (rc == SIM_ENOMEM)
+        L->nomem = 1;
+    else if (rc == SIM_EIO)
+        yml_error(L->doc, n, "cannot read profile '%s' (%s); expected a "
+                  "JSON profile written by 'capsim calibrate'", rel,
+                  strerror(errno));
+    if (rc == SIM_OK)
+        L->s->profile.source = path;
+    else
         free(path);
-        return;
-    }
-    for (size_t i = 0; i < sizeof num / sizeof num[0]; i++) {
-        cJSON *v = cJSON_GetObjectItemCaseSensitive(root, num[i].key);
-        if (!v)
-            continue;
-        if (!cJSON_IsNumber(v) || v->valuedouble < 0) {
-            yml_error(L->doc, n, "profile '%s': '%s' must be a number >= 0",
-                      rel, num[i].key);
-            continue;
-        }
-        *(sim_fx *)((char *)&L->s->profile + num[i].off) =
-            sim_fx_from_double(v->valuedouble);
-    }
-    cJSON *hb = cJSON_GetObjectItemCaseSensitive(root, "heartbeat_interval_s");
-    if (cJSON_IsNumber(hb) && hb->valuedouble >= 0)
-        L->s->profile.heartbeat_us = (int64_t)(hb->valuedouble * 1e6 + 0.5);
-    L->s->profile.source = path;
-    cJSON_Delete(root);
 }
 
 /* ---- workload ----------------------------------------------------------- */
@@ -1144,6 +1116,13 @@ static void load_top(loader *L, const yml_node *root)
     if ((n = yml_get(L->doc, root, "rates")))
         load_rates(L, n);
 
+    /* The workload first: a measured profile is read for its transport. */
+    if (!(n = yml_get(L->doc, root, "workload")))
+        yml_error(L->doc, root, "missing 'workload' (tenants, "
+                  "agents_per_tenant and active_fraction or "
+                  "messages_per_agent_month)");
+    else
+        load_workload(L, n);
     profile_defaults(&s->profile);
     if ((n = yml_get(L->doc, root, "profile"))) {
         if (yml_is_scalar(n))
@@ -1151,12 +1130,6 @@ static void load_top(loader *L, const yml_node *root)
         else
             load_profile_map(L, n);
     }
-    if (!(n = yml_get(L->doc, root, "workload")))
-        yml_error(L->doc, root, "missing 'workload' (tenants, "
-                  "agents_per_tenant and active_fraction or "
-                  "messages_per_agent_month)");
-    else
-        load_workload(L, n);
     if (!(n = yml_get(L->doc, root, "deployments")))
         yml_error(L->doc, root, "missing 'deployments' (a list of "
                   "provider/plan/architecture entries)");

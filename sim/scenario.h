@@ -76,6 +76,9 @@ typedef struct scn_profile {
     sim_fx requests_per_message;
     sim_fx cpu_ms_per_request;
     int64_t heartbeat_us;
+    sim_fx idle_kb_per_hour;    /* to a connected, idle client */
+    int64_t runtime_start_us;   /* the runtime's own start, after the
+                                   platform's cold start */
     char *source;       /* the JSON profile's path when loaded from one */
 } scn_profile;
 
