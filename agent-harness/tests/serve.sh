@@ -402,10 +402,13 @@ check "the WAL was checkpointed on the way out" \
     test ! -s "$T/a/agent.db-wal"
 
 # ---- B: slow scripted model: limits, kill -9, restart --------------------
+# The reply takes 5 s (150 tokens at 30 a second) so that, on a loaded
+# machine too, it is still streaming when the limits and the kill are
+# tried.
 
 mkdir -p "$T/b"
 cat >"$T/b/agent.yaml" <<'EOF'
-llm: {provider: scripted, tokens: 60, tokens_per_second: 30}
+llm: {provider: scripted, tokens: 150, tokens_per_second: 30}
 storage: {database: sqlite, path: ./agent.db}
 sessions: {maxSessions: 10, sessionTTL: 1h}
 server: {tenantConcurrency: 1, keepAlive: 1s}
@@ -415,7 +418,7 @@ req POST /v1/sessions >/dev/null
 S=$(jget "$T/body" 'd["id"]')
 req POST /v1/sessions >/dev/null
 S2=$(jget "$T/body" 'd["id"]')
-check "a first message completes (JSON, 2 s)" \
+check "a first message completes (JSON, 5 s)" \
     test "$(req POST /v1/sessions/$S/messages -H 'X-Tenant: acme' -d '{"content":"first"}')" = 200
 
 # A reply in flight for tenant acme; a second one for acme is refused.
