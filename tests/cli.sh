@@ -112,5 +112,21 @@ check "pricing table worker at 100" grep -q '^cloudflare-worker,cloudflare,per-r
 check "pricing table sources" grep -q 'https://fly.io' "$tmp/pt/pricing-table.md"
 expect 2 "bad scales" -- report --pricing-table --scales 10,x
 
+# A region list in an error longer than its buffer: forty 64-character
+# region names in a custom catalog once overflowed the message's stack
+# buffer; now the list is cut and the error is positioned, exit 3.
+{
+    printf 'capsim_catalog: 1\nname: many-regions\nas_of: "2026-11-01"\nproviders:\n  fly:\n    default_region: r00\n    regions:\n'
+    i=10
+    while [ $i -lt 50 ]; do
+        printf '      r%s-a-region-name-long-enough-to-fill-a-message-buffer-quickly: {markup: 1}\n' $i
+        i=$((i + 1))
+    done
+    printf '      r00: {markup: 1}\n    items:\n      m: {rate: 1.94, unit: machine-30d, per: 30d, source: "test"}\n    plans:\n      small: {price: m, vcpu: 1, memory_gb: 0.25}\n'
+} >"$tmp/regions.yaml"
+printf 'capsim: 1\npricing: regions.yaml\nworkload: {tenants: 1, active_fraction: 0.1}\ndeployments:\n  - {name: f, provider: fly, plan: small, region: nowhere, scaling: {instances: 1}}\n' >"$tmp/regions-scn.yaml"
+expect 3 "unknown region among many long ones" -- run "$tmp/regions-scn.yaml"
+check "unknown region positioned" grep -q "regions-scn.yaml:5:51: error: catalog 'many-regions' has no fly prices for region 'nowhere'" "$tmp/err"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
