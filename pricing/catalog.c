@@ -257,6 +257,49 @@ static void load_provider(cl *L, const char *id, yml_node *m,
     }
 }
 
+/*
+ * What a provider's billing model reads from a plan without checking,
+ * and the plan it takes when a deployment names none (railway.c,
+ * cloudflare.c).  A named plan without `subscription` is refused when a
+ * scenario uses it, but the default plan is taken as it is, so a catalog
+ * whose default lacks it would only fail when billed.  Plans with a
+ * subscription need the rest.
+ */
+static const struct plan_rule {
+    const char *provider, *default_plan;
+    const char *needs[4];
+    const char *why;
+} plan_rules[] = {
+    {"railway", "hobby", {"subscription", NULL},
+     "the item of the plan's monthly minimum"},
+    {"cloudflare", "workers-paid", {"subscription", "requests", "cpu", NULL},
+     "the items of the plan's subscription, requests and CPU time"},
+};
+
+static void check_needs(cl *L, const price_provider *p)
+{
+    for (size_t r = 0; r < sizeof plan_rules / sizeof plan_rules[0]; r++) {
+        const struct plan_rule *pr = &plan_rules[r];
+        if (strcmp(p->id, pr->provider) != 0)
+            continue;
+        for (size_t i = 0; i < p->nplans; i++) {
+            const price_plan *pl = &p->plans[i];
+            int dflt = pl->id && strcmp(pl->id, pr->default_plan) == 0;
+            if (!dflt && !price_plan_attr(pl, "subscription"))
+                continue;
+            for (size_t k = 0; pr->needs[k]; k++)
+                if (!price_plan_attr(pl, pr->needs[k]))
+                    sim_diag_add(yml_diag(L->doc), SIM_DIAG_ERROR,
+                                 yml_file(L->doc), yml_text(L->doc),
+                                 pl->line, pl->col, "plan '%s' of provider "
+                                 "'%s' needs '%s' (%s)%s", pl->id, p->id,
+                                 pr->needs[k], pr->why,
+                                 dflt ? "; deployments that name no plan "
+                                        "use it" : "");
+        }
+    }
+}
+
 /* Cross-checks: every item a plan or region names exists. */
 static void check_refs(cl *L, price_provider *p)
 {
@@ -276,6 +319,7 @@ static void check_refs(cl *L, price_provider *p)
                              pl->id, p->id, ref);
         }
     }
+    check_needs(L, p);
     for (size_t i = 0; i < p->nregions; i++)
         if (p->regions[i].egress_item &&
             !price_provider_item(p, p->regions[i].egress_item))

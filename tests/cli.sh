@@ -128,5 +128,21 @@ printf 'capsim: 1\npricing: regions.yaml\nworkload: {tenants: 1, active_fraction
 expect 3 "unknown region among many long ones" -- run "$tmp/regions-scn.yaml"
 check "unknown region positioned" grep -q "regions-scn.yaml:5:51: error: catalog 'many-regions' has no fly prices for region 'nowhere'" "$tmp/err"
 
+# A railway default plan (hobby) without `subscription` passed validate
+# and crashed run; both now stop at the plan in the catalog, exit 3.
+printf 'capsim_catalog: 1\nname: nosub\nas_of: "2026-11-01"\nproviders:\n  railway:\n    items:\n' >"$tmp/nosub.yaml"
+for it in "vcpu_second: {rate: 0.00000772, unit: vCPU-s, per: 1s" \
+          "memory_gb_second: {rate: 0.00000386, unit: GB-s, per: 1s" \
+          "egress_gb: {rate: 0.05, unit: GB, per: 1" \
+          "volume_gb_minute: {rate: 0.000003472222, unit: GB-min, per: 1m"; do
+    printf '      %s, source: "test"}\n' "$it" >>"$tmp/nosub.yaml"
+done
+printf '    plans:\n      hobby: {max_vcpu: 8, max_memory_gb: 8}\n' >>"$tmp/nosub.yaml"
+printf 'capsim: 1\npricing: nosub.yaml\nworkload: {tenants: 1, active_fraction: 0.1}\ndeployments:\n  - {name: r, provider: railway, instance: {vcpu: 1, memory_gb: 1}}\n' >"$tmp/nosub-scn.yaml"
+expect 3 "validate: default plan without subscription" -- validate "$tmp/nosub.yaml"
+check "validate names the plan's line" grep -q "nosub.yaml:12:14: error: plan 'hobby' of provider 'railway' needs 'subscription'" "$tmp/err"
+expect 3 "run: default plan without subscription" -- run "$tmp/nosub-scn.yaml"
+check "run names the plan's line" grep -q "nosub.yaml:12:14: error: plan 'hobby' of provider 'railway' needs 'subscription'" "$tmp/err"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
