@@ -138,6 +138,18 @@ static void add_source(source_ref **v, size_t *n, size_t *cap,
                                 it->as_of};
 }
 
+/* A text field of the table's CSV, quoted and defused as costs.csv's. */
+static void csv_text(rpt_buf *b, const char *s, const char *sep)
+{
+    char *q = rpt_csv_field(s, 1);
+    if (!q) {
+        b->nomem = 1;
+        return;
+    }
+    rpt_printf(b, "%s%s", q, sep);
+    free(q);
+}
+
 static int pricing_table(const char *pricing, const char *scales_arg,
                          const char *scenario, const char *out, int quiet)
 {
@@ -244,10 +256,14 @@ static int pricing_table(const char *pricing, const char *scales_arg,
             for (size_t k = 0; k < ns; k++) {
                 rpt_printf(&md, " %s |", rpt_fx_round(cost[i * ns + k], 4, 0,
                                                       b, sizeof b));
-                rpt_printf(&csv, "%s,%s,%s,%s,%lld,%s,%s,%s\n", names[i],
-                           prov[i], arch[i], plan[i], scales[k],
-                           rpt_num(cost[i * ns + k], b, sizeof b), catalog,
-                           as_of);
+                csv_text(&csv, names[i], ",");
+                csv_text(&csv, prov[i], ",");
+                csv_text(&csv, arch[i], ",");
+                csv_text(&csv, plan[i], ",");
+                rpt_printf(&csv, "%lld,%s,", scales[k],
+                           rpt_num(cost[i * ns + k], b, sizeof b));
+                csv_text(&csv, catalog, ",");
+                csv_text(&csv, as_of, "\n");
             }
             rpt_printf(&md, "\n");
         }

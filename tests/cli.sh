@@ -144,5 +144,13 @@ check "validate names the plan's line" grep -q "nosub.yaml:12:14: error: plan 'h
 expect 3 "run: default plan without subscription" -- run "$tmp/nosub-scn.yaml"
 check "run names the plan's line" grep -q "nosub.yaml:12:14: error: plan 'hobby' of provider 'railway' needs 'subscription'" "$tmp/err"
 
+# The pricing table's CSV quotes a name with a comma and defuses one a
+# spreadsheet would run, as costs.csv does.  Each Worker is Workers Paid's
+# $5 over 100 agents (100,000 requests, inside the included 10 M): 0.05.
+printf 'capsim: 1\nprofile: {requests_per_message: 1, cpu_ms_per_request: 5}\nworkload: {tenants: 100, agents_per_tenant: 1, transport: sse, active_fraction: 0.1, messages_per_agent_month: 1000}\ndeployments:\n  - {name: "worker, paid", provider: cloudflare, plan: workers-paid, architecture: per-request}\n  - {name: "=1+1", provider: cloudflare, plan: workers-paid, architecture: per-request}\n' >"$tmp/pt-names.yaml"
+expect 0 "pricing table of awkward names" -- report --pricing-table --scales 100 --scenario "$tmp/pt-names.yaml" --out "$tmp/pt2" --quiet
+check "pricing table quotes a comma" grep -qx '"worker, paid",cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30' "$tmp/pt2/pricing-table.csv"
+check "pricing table defuses a formula" grep -qx "'=1+1,cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30" "$tmp/pt2/pricing-table.csv"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
