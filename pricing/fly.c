@@ -1,6 +1,7 @@
 /*
  * fly.c -- Fly.io Machines: regional presets per 30 days, billed per
- * second while started; stopped machines pay for their rootfs; volumes,
+ * second while started up to that price a month per machine; stopped
+ * machines pay for their rootfs; volumes,
  * egress by region, dedicated IPv4 per app and support per account.
  */
 #include "pricing/common.h"
@@ -17,6 +18,15 @@ static int fly_resolve(const price_ctx *ctx, price_deploy *pd)
     if (rc != SIM_OK)
         return rc;
     price__plan_capacity(pd);
+    /* A preset's price is for 30 days and it is also the most a machine
+     * costs in a month ("$20.37/month, tops" for three 1 GB machines in
+     * sjc, docs: about/cost-management): per-second billing stops at 30
+     * days, and a machine on for the 730-hour month costs the price, not
+     * 730/720 of it. */
+    const price_item *price = price_need(pd, price_plan_attr(pd->plan,
+                                                             "price"));
+    if (price && price->per_time)
+        pd->bill_cap_s = price->per;
     /* Extra RAM makes each machine hold more agents. */
     pd->cap_memory_gb += pd->dep->extras.extra_memory_gb;
     if (pd->dep->has_instance)
@@ -31,14 +41,16 @@ static int fly_charge(const price_ctx *ctx, const price_deploy *pd,
 {
     const scn_extras *e = &pd->dep->extras;
     int rc;
-    if ((rc = price__bill_instance(b, pd, u->instance_seconds)))
+    /* Started time up to each machine's 30 days (fly_resolve). */
+    sim_fx started = sim_fx_max(0, u->instance_seconds - u->capped_seconds);
+    if ((rc = price__bill_instance(b, pd, started)))
         return rc;
     if (e->extra_memory_gb > 0) {
-        /* Extra RAM bills per second while started, at the preset's
-         * regional markup. */
+        /* Extra RAM is part of the machine's price: per second while
+         * started, at the preset's regional markup, under the same cap. */
         const price_item *it = price_need(pd, "extra_ram_gb");
         sim_fx rate = price_item_rate_in(it, pd->prov, pd->region);
-        sim_fx gbs = price__mul(u->instance_seconds, e->extra_memory_gb, &rc);
+        sim_fx gbs = price__mul(started, e->extra_memory_gb, &rc);
         if (rc || (rc = price_bill_item(b, it, rate, gbs, -1)))
             return rc;
     }

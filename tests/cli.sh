@@ -104,10 +104,10 @@ if command -v gnuplot >/dev/null 2>&1; then
 fi
 
 # The published pricing table: Fly's 512 MB machine is $3.19 per 30 days,
-# $3.2343 per 730 hours, per agent at every scale; a Worker costs Workers
+# which is also the most it costs in a month, per agent at every scale; a Worker costs Workers
 # Paid's $5 over 100 agents (100,000 requests are inside the included 10 M).
 expect 0 "pricing table" -- report --pricing-table --scales 10,100 --out "$tmp/pt" --quiet
-check "pricing table fly row" grep -q '^| fly-per-agent | fly | per-agent | shared-cpu-1x-512mb | 3.2343 | 3.2343 |$' "$tmp/pt/pricing-table.md"
+check "pricing table fly row" grep -q '^| fly-per-agent | fly | per-agent | shared-cpu-1x-512mb | 3.1900 | 3.1900 |$' "$tmp/pt/pricing-table.md"
 check "pricing table worker at 100" grep -q '^cloudflare-worker,cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30$' "$tmp/pt/pricing-table.csv"
 check "pricing table sources" grep -q 'https://fly.io' "$tmp/pt/pricing-table.md"
 expect 2 "bad scales" -- report --pricing-table --scales 10,x
