@@ -6,6 +6,18 @@
  */
 #include "pricing/common.h"
 
+/*
+ * The rootfs a stopped machine keeps when the scenario does not say:
+ * 1 GB.  Fly bills a stopped or suspended machine $0.15 per GB of rootfs
+ * per 30 days, the image plus containerd's overhead (docs: about/billing).
+ * An agent image is a runtime and its dependencies: python:3.12-slim or
+ * node:22-slim unpack to about 0.15-0.4 GB before an LLM SDK, an HTTP
+ * stack and the agent's own code; 1 GB covers a typical one without
+ * inflating a small one much (at most $0.15 a machine a month).  0 was
+ * never right: no machine has an empty rootfs.
+ */
+#define FLY_ROOTFS_GB ((sim_fx)1 * SIM_FX_ONE)
+
 static int fly_resolve(const price_ctx *ctx, price_deploy *pd)
 {
     int rc = price_require_plan(ctx, pd, "price");
@@ -54,8 +66,9 @@ static int fly_charge(const price_ctx *ctx, const price_deploy *pd,
         if (rc || (rc = price_bill_item(b, it, rate, gbs, -1)))
             return rc;
     }
-    if (u->stopped_seconds > 0 && e->rootfs_gb > 0) {
-        sim_fx gbs = price__mul(u->stopped_seconds, e->rootfs_gb, &rc);
+    sim_fx rootfs = e->rootfs_gb >= 0 ? e->rootfs_gb : FLY_ROOTFS_GB;
+    if (u->stopped_seconds > 0 && rootfs > 0) {
+        sim_fx gbs = price__mul(u->stopped_seconds, rootfs, &rc);
         if (rc || (rc = price__bill(b, pd, "stopped_rootfs_gb", gbs)))
             return rc;
     }

@@ -249,7 +249,8 @@ Test(billing_fly, three_1gb_machines_in_sjc_cost_20_37_tops)
 
 static char *write_trace(const char *text)
 {
-    static char path[] = "/tmp/capsim-fly-trace-XXXXXX";
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/capsim-fly-trace-XXXXXX");
     int fd = mkstemp(path);
     cr_assert(fd >= 0);
     FILE *f = fdopen(fd, "w");
@@ -311,5 +312,52 @@ Test(billing_fly, stochastic_pools_are_capped_too)
                "11.40", "fixed pool");
     assert_usd(test_item_usd(test_deploy(&t, "auto"), "shared_cpu_1x_1gb"),
                "5.70", "autoscaled pool at its min");
+    test_run_free(&t);
+}
+
+/* A stopped machine keeps its rootfs: 1 GB unless the scenario says
+ * otherwise, and an explicit 0 is 0.  In the trace above agent a's
+ * machine is stopped 2,628,000 - 864,302 = 1,763,698 s and b's never:
+ *   default 1 GB: 1,763,698 x $0.15 / 2,592,000 = $0.102066;
+ *   rootfs_gb: 2:  twice that, $0.204132;
+ *   rootfs_gb: 0:  no rootfs line. */
+static const rpt_deploy *run_stopped(test_run *t, const char *extras)
+{
+    char *csv = write_trace("time,tenant,agent,busy\n"
+                            "0,t,a,864000\n0,u,b,2700000\n");
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "capsim: 1\nhorizon: 730h\nreplications: 1\n"
+             "workload: {transport: sse, arrivals: {trace: %s}}\n"
+             "deployments:\n"
+             "  - {name: f, provider: fly, plan: shared-cpu-1x-1gb, "
+             "architecture: per-agent, scaling: {mode: scale-to-zero}%s}\n",
+             csv, extras);
+    test_run_yaml(t, yaml);
+    unlink(csv);
+    cr_assert_eq(t->rc, SIM_OK);
+    return test_deploy(t, "f");
+}
+
+Test(billing_fly, stopped_machines_keep_a_1_gb_rootfs_by_default)
+{
+    test_run t;
+    const rpt_deploy *d = run_stopped(&t, "");
+    assert_usd(test_item_usd(d, "stopped_rootfs_gb"), "0.102066",
+               "default rootfs");
+    /* $7.600664 machines + $0.102066 rootfs */
+    assert_usd(d->month_usd, "7.70273", "total");
+    test_run_free(&t);
+    d = run_stopped(&t, ", extras: {rootfs_gb: 2}");
+    assert_usd(test_item_usd(d, "stopped_rootfs_gb"), "0.204132", "2 GB");
+    test_run_free(&t);
+}
+
+Test(billing_fly, an_explicit_zero_rootfs_is_zero)
+{
+    test_run t;
+    const rpt_deploy *d = run_stopped(&t, ", extras: {rootfs_gb: 0}");
+    for (size_t i = 0; i < d->bill.n; i++)
+        cr_assert_str_neq(d->bill.v[i].item, "stopped_rootfs_gb");
+    assert_usd(d->month_usd, "7.600664", "machines only");
     test_run_free(&t);
 }
