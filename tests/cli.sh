@@ -152,5 +152,11 @@ expect 0 "pricing table of awkward names" -- report --pricing-table --scales 100
 check "pricing table quotes a comma" grep -qx '"worker, paid",cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30' "$tmp/pt2/pricing-table.csv"
 check "pricing table defuses a formula" grep -qx "'=1+1,cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30" "$tmp/pt2/pricing-table.csv"
 
+# A granularity capsim would not apply is refused where it is written:
+# "      v: {rate: 0.15, unit: GB-30d, per: 30d, " is 46 characters.
+printf 'capsim_catalog: 1\nname: gran\nas_of: "2026-11-01"\nproviders:\n  fly:\n    items:\n      v: {rate: 0.15, unit: GB-30d, per: 30d, granularity: 1h, source: t}\n' >"$tmp/gran.yaml"
+expect 3 "validate: granularity on an unmetered item" -- validate "$tmp/gran.yaml"
+check "granularity error positioned" grep -q "gran.yaml:7:47: error: item 'v' of provider 'fly' has a granularity or minimum" "$tmp/err"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
