@@ -190,13 +190,13 @@ static int pricing_table(const char *pricing, const char *scales_arg,
     size_t nsrc = 0, capsrc = 0;
     char catalog[128] = "", as_of[32] = "";
     price_catalog *keep = NULL;     /* the sources point into it */
-    int code = CLI_OK;
+    int code = CLI_OK, age_warned = 0;
     for (size_t k = 0; k < ns && code == CLI_OK; k++) {
         char set[64];
         const char *sets[1] = {set};
         snprintf(set, sizeof set, "workload.tenants=%lld", scales[k]);
         cli_run_opts ro = {scenario, RPT_JSON, NULL, pricing, -1, -1, quiet, 0,
-                           sets, 1};
+                           sets, 1, &age_warned};
         scn_scenario *s;
         price_catalog *c;
         rpt_results *r = cli__run_scenario(&ro, &s, &c, &code);

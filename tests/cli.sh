@@ -158,5 +158,23 @@ printf 'capsim_catalog: 1\nname: gran\nas_of: "2026-11-01"\nproviders:\n  fly:\n
 expect 3 "validate: granularity on an unmetered item" -- validate "$tmp/gran.yaml"
 check "granularity error positioned" grep -q "gran.yaml:7:47: error: item 'v' of provider 'fly' has a granularity or minimum" "$tmp/err"
 
+# The stale-catalog warning: once per command, however many scenarios or
+# grid points load the catalog.  A copy of the shipped catalog dated
+# 2000-01-01 is over a year old on any day these tests run.
+sed 's/^as_of: .*/as_of: "2000-01-01"/' "$root/data/pricing/2025-11.yaml" >"$tmp/old.yaml"
+for k in 1 2; do
+    printf 'capsim: 1\nname: old%s\npricing: old.yaml\nworkload: {tenants: %s, active_fraction: 0.1}\ndeployments:\n  - {name: e, provider: aws-ec2, plan: t3.nano, scaling: {instances: 1}}\n' $k $k >"$tmp/old$k.yaml"
+done
+expect 0 "run with an old catalog" -- run "$tmp/old1.yaml"
+check "run warns once" test "$(grep -c "price catalog '2025-11' is from 2000-01-01" "$tmp/err")" = 1
+expect 0 "check two scenarios with an old catalog" -- check "$tmp/old1.yaml" "$tmp/old2.yaml"
+check "check warns once" test "$(grep -c "price catalog '2025-11' is from 2000-01-01" "$tmp/err")" = 1
+expect 0 "sweep over an old catalog" -- sweep "$tmp/old1.yaml" --vary workload.tenants=1,2,3
+check "sweep warns once" test "$(grep -c "price catalog '2025-11' is from 2000-01-01" "$tmp/err")" = 1
+expect 0 "pricing table over an old catalog" -- report --pricing-table --pricing "$tmp/old.yaml" --scales 1,2
+check "pricing table warns once" test "$(grep -c "price catalog '2025-11' is from 2000-01-01" "$tmp/err")" = 1
+expect 0 "quiet check" -- check "$tmp/old1.yaml" "$tmp/old2.yaml" --quiet
+check "quiet check does not warn" test "$(grep -c "is from 2000-01-01" "$tmp/err")" = 0
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
