@@ -293,6 +293,8 @@ int cli_check(int argc, char **argv)
     o.run.format = RPT_JSON;
     o.run.seed = -1;
     o.run.replications = -1;
+    int age_warned = 0;         /* one stale-catalog warning for them all */
+    o.run.age_warned = &age_warned;
     o.tolerance = 1;
     const char **scen = NULL;
     int nscen = 0;

@@ -183,15 +183,20 @@ static void today(char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%d", &tm);
 }
 
-static void warn_age(const price_catalog *c, int quiet)
+static void warn_age(const price_catalog *c, int quiet, int *warned)
 {
     char now[16];
+    if (quiet || (warned && *warned))
+        return;
     today(now, sizeof now);
     long age = price_catalog_age_days(c, now);
-    if (!quiet && age > 365)
+    if (age > 365) {
         fprintf(stderr, "capsim: warning: price catalog '%s' is from %s, "
                 "%ld days ago; prices may have changed\n", c->name,
                 c->as_of, age);
+        if (warned)
+            *warned = 1;
+    }
 }
 
 /* Loads the catalog a scenario (or --pricing) names, with overrides. */
@@ -294,7 +299,7 @@ rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
     print_diag(&d, o->quiet);
     sim_diag_fini(&d);
     if (rc == SIM_OK) {
-        warn_age(*cp, o->quiet);
+        warn_age(*cp, o->quiet, o->age_warned);
         return r;
     }
     *code = rc == SIM_ENOMEM ? CLI_RUNTIME : CLI_BAD_INPUT;
@@ -414,7 +419,8 @@ static int parse_run_args(int argc, char **argv, cli_run_opts *o,
 
 int cli_run(int argc, char **argv)
 {
-    cli_run_opts o = {NULL, RPT_TABLE, NULL, NULL, -1, -1, 0, 0, NULL, 0};
+    cli_run_opts o = {NULL, RPT_TABLE, NULL, NULL, -1, -1, 0, 0, NULL, 0,
+                      NULL};
     const char **sets = calloc((size_t)argc, sizeof *sets);
     if (!sets)
         return CLI_RUNTIME;
@@ -623,7 +629,7 @@ int cli_pricing(int argc, char **argv)
     sim_diag_fini(&d);
     if (rc != SIM_OK)
         return rc == SIM_ENOMEM ? CLI_RUNTIME : CLI_BAD_INPUT;
-    warn_age(c, 0);
+    warn_age(c, 0, NULL);
     int code = CLI_OK;
     if (provider) {
         const price_provider *p = price_catalog_provider(c, provider);

@@ -44,6 +44,10 @@ typedef struct cli_run_opts {
     int charts;                 /* --charts: gnuplot must draw them */
     const char *const *sets;    /* PATH=VALUE overrides (--set, sweeps) */
     size_t nsets;
+    /* The stale-catalog warning is printed while *age_warned is 0, which
+     * it then sets: a command running many scenarios points every run at
+     * one flag and warns once.  NULL: warn on every run. */
+    int *age_warned;
 } cli_run_opts;
 
 /* Loads and runs a scenario; on failure NULL and *code is the exit code. */

@@ -138,6 +138,18 @@ static void add_source(source_ref **v, size_t *n, size_t *cap,
                                 it->as_of};
 }
 
+/* A text field of the table's CSV, quoted and defused as costs.csv's. */
+static void csv_text(rpt_buf *b, const char *s, const char *sep)
+{
+    char *q = rpt_csv_field(s, 1);
+    if (!q) {
+        b->nomem = 1;
+        return;
+    }
+    rpt_printf(b, "%s%s", q, sep);
+    free(q);
+}
+
 static int pricing_table(const char *pricing, const char *scales_arg,
                          const char *scenario, const char *out, int quiet)
 {
@@ -178,13 +190,13 @@ static int pricing_table(const char *pricing, const char *scales_arg,
     size_t nsrc = 0, capsrc = 0;
     char catalog[128] = "", as_of[32] = "";
     price_catalog *keep = NULL;     /* the sources point into it */
-    int code = CLI_OK;
+    int code = CLI_OK, age_warned = 0;
     for (size_t k = 0; k < ns && code == CLI_OK; k++) {
         char set[64];
         const char *sets[1] = {set};
         snprintf(set, sizeof set, "workload.tenants=%lld", scales[k]);
         cli_run_opts ro = {scenario, RPT_JSON, NULL, pricing, -1, -1, quiet, 0,
-                           sets, 1};
+                           sets, 1, &age_warned};
         scn_scenario *s;
         price_catalog *c;
         rpt_results *r = cli__run_scenario(&ro, &s, &c, &code);
@@ -244,10 +256,14 @@ static int pricing_table(const char *pricing, const char *scales_arg,
             for (size_t k = 0; k < ns; k++) {
                 rpt_printf(&md, " %s |", rpt_fx_round(cost[i * ns + k], 4, 0,
                                                       b, sizeof b));
-                rpt_printf(&csv, "%s,%s,%s,%s,%lld,%s,%s,%s\n", names[i],
-                           prov[i], arch[i], plan[i], scales[k],
-                           rpt_num(cost[i * ns + k], b, sizeof b), catalog,
-                           as_of);
+                csv_text(&csv, names[i], ",");
+                csv_text(&csv, prov[i], ",");
+                csv_text(&csv, arch[i], ",");
+                csv_text(&csv, plan[i], ",");
+                rpt_printf(&csv, "%lld,%s,", scales[k],
+                           rpt_num(cost[i * ns + k], b, sizeof b));
+                csv_text(&csv, catalog, ",");
+                csv_text(&csv, as_of, "\n");
             }
             rpt_printf(&md, "\n");
         }

@@ -155,7 +155,9 @@ static const char *fmt_num(double v, char *buf, size_t size)
 
 int cli_sweep(int argc, char **argv)
 {
-    cli_run_opts ro = {NULL, RPT_JSON, NULL, NULL, -1, -1, 0, 0, NULL, 0};
+    int age_warned = 0;         /* one stale-catalog warning per sweep */
+    cli_run_opts ro = {NULL, RPT_JSON, NULL, NULL, -1, -1, 0, 0, NULL, 0,
+                       &age_warned};
     const char *out = NULL;
     vary *vs = calloc((size_t)argc, sizeof *vs);
     size_t nv = 0;

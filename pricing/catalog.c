@@ -61,6 +61,16 @@ static void node_pos(const yml_node *n, int *line, int *col)
     *col = (int)n->start_mark.column + 1;
 }
 
+/* The key node of `key` in mapping `m`, for errors about the key. */
+static const yml_node *key_node(yml_doc *doc, const yml_node *m,
+                                const char *key)
+{
+    for (size_t i = 0; i < yml_map_len(m); i++)
+        if (strcmp(yml_map_key(doc, m, i), key) == 0)
+            return yml_map_key_node(doc, m, i);
+    return m;
+}
+
 static const char *const item_keys[] = {
     "what", "rate", "unit", "per", "included", "round_up", "granularity",
     "minimum", "by_region", "source", "as_of", "note", NULL
@@ -119,10 +129,17 @@ static void load_item(cl *L, const char *id, yml_node *m, price_item *it)
     if ((n = yml_get(doc, m, "round_up")))
         yml_get_fx(doc, n, "round_up", SIM_FX_ONE / 1000000,
                    sim_fx_from_int(1000000000000LL), &it->round_up);
-    if ((n = yml_get(doc, m, "granularity")))
+    if ((n = yml_get(doc, m, "granularity"))) {
         yml_get_duration(doc, n, "granularity", &it->granularity_us);
-    if ((n = yml_get(doc, m, "minimum")))
+        node_pos(key_node(doc, m, "granularity"), &it->meter_line,
+                 &it->meter_col);
+    }
+    if ((n = yml_get(doc, m, "minimum"))) {
         yml_get_duration(doc, n, "minimum", &it->minimum_us);
+        if (!it->meter_line)
+            node_pos(key_node(doc, m, "minimum"), &it->meter_line,
+                     &it->meter_col);
+    }
     if ((n = yml_get(doc, m, "by_region"))) {
         size_t k = yml_map_len(n);
         if (!yml_is_map(n)) {
@@ -257,6 +274,110 @@ static void load_provider(cl *L, const char *id, yml_node *m,
     }
 }
 
+/*
+ * What a provider's billing model reads from a plan without checking,
+ * and the plan it takes when a deployment names none (railway.c,
+ * cloudflare.c).  A named plan without `subscription` is refused when a
+ * scenario uses it, but the default plan is taken as it is, so a catalog
+ * whose default lacks it would only fail when billed.  Plans with a
+ * subscription need the rest.
+ */
+static const struct plan_rule {
+    const char *provider, *default_plan;
+    const char *needs[4];
+    const char *why;
+} plan_rules[] = {
+    {"railway", "hobby", {"subscription", NULL},
+     "the item of the plan's monthly minimum"},
+    {"cloudflare", "workers-paid", {"subscription", "requests", "cpu", NULL},
+     "the items of the plan's subscription, requests and CPU time"},
+};
+
+static void check_needs(cl *L, const price_provider *p)
+{
+    for (size_t r = 0; r < sizeof plan_rules / sizeof plan_rules[0]; r++) {
+        const struct plan_rule *pr = &plan_rules[r];
+        if (strcmp(p->id, pr->provider) != 0)
+            continue;
+        for (size_t i = 0; i < p->nplans; i++) {
+            const price_plan *pl = &p->plans[i];
+            int dflt = pl->id && strcmp(pl->id, pr->default_plan) == 0;
+            if (!dflt && !price_plan_attr(pl, "subscription"))
+                continue;
+            for (size_t k = 0; pr->needs[k]; k++)
+                if (!price_plan_attr(pl, pr->needs[k]))
+                    sim_diag_add(yml_diag(L->doc), SIM_DIAG_ERROR,
+                                 yml_file(L->doc), yml_text(L->doc),
+                                 pl->line, pl->col, "plan '%s' of provider "
+                                 "'%s' needs '%s' (%s)%s", pl->id, p->id,
+                                 pr->needs[k], pr->why,
+                                 dflt ? "; deployments that name no plan "
+                                        "use it" : "");
+        }
+    }
+}
+
+/*
+ * `granularity` and `minimum` shape each awake run of an instance
+ * (sim/stochastic.c metering): they apply to the item that prices the
+ * instance -- a plan's `price`, or `vcpu_price` with `memory_price`
+ * (Fargate), or Railway's vcpu_second with memory_gb_second -- and to
+ * nothing else, which capsim meters continuously.  Written elsewhere they
+ * would be ignored, so they are refused; and the memory item of a pair
+ * must say what the vCPU item says, since a run is rounded once.
+ */
+static int metered(const price_provider *p, const char *id)
+{
+    static const char *const attrs[] = {"price", "vcpu_price",
+                                        "memory_price", NULL};
+    if (!strcmp(p->id, "railway") && (!strcmp(id, "vcpu_second") ||
+                                      !strcmp(id, "memory_gb_second")))
+        return 1;
+    for (size_t i = 0; i < p->nplans; i++)
+        for (size_t k = 0; attrs[k]; k++) {
+            const char *ref = price_plan_attr(&p->plans[i], attrs[k]);
+            if (ref && !strcmp(ref, id))
+                return 1;
+        }
+    return 0;
+}
+
+static void meter_error(cl *L, const price_item *it, const char *fmt,
+                        const char *a, const char *b)
+{
+    sim_diag_add(yml_diag(L->doc), SIM_DIAG_ERROR, yml_file(L->doc),
+                 yml_text(L->doc), it->meter_line, it->meter_col, fmt, a, b);
+}
+
+static void check_metering(cl *L, const price_provider *p)
+{
+    for (size_t i = 0; i < p->nitems; i++) {
+        const price_item *it = &p->items[i];
+        if ((it->granularity_us || it->minimum_us) && !metered(p, it->id))
+            meter_error(L, it, "item '%s' of provider '%s' has a granularity "
+                        "or minimum, which capsim applies only to the item "
+                        "pricing an instance's runs (a plan's price, "
+                        "vcpu_price or memory_price); remove it, or say how "
+                        "it is billed in 'note'", it->id, p->id);
+    }
+    /* Railway's pair, then each plan's (Fargate). */
+    for (size_t i = 0; i <= p->nplans; i++) {
+        const char *c = "vcpu_second", *m = "memory_gb_second";
+        if (i < p->nplans) {
+            c = price_plan_attr(&p->plans[i], "vcpu_price");
+            m = price_plan_attr(&p->plans[i], "memory_price");
+        } else if (strcmp(p->id, "railway") != 0)
+            break;
+        const price_item *cpu = c ? price_provider_item(p, c) : NULL;
+        const price_item *mem = m ? price_provider_item(p, m) : NULL;
+        if (cpu && mem && (cpu->granularity_us != mem->granularity_us ||
+                           cpu->minimum_us != mem->minimum_us))
+            meter_error(L, mem->meter_line ? mem : cpu, "items '%s' and '%s' "
+                        "meter the same runs and need the same granularity "
+                        "and minimum", cpu->id, mem->id);
+    }
+}
+
 /* Cross-checks: every item a plan or region names exists. */
 static void check_refs(cl *L, price_provider *p)
 {
@@ -276,6 +397,8 @@ static void check_refs(cl *L, price_provider *p)
                              pl->id, p->id, ref);
         }
     }
+    check_needs(L, p);
+    check_metering(L, p);
     for (size_t i = 0; i < p->nregions; i++)
         if (p->regions[i].egress_item &&
             !price_provider_item(p, p->regions[i].egress_item))

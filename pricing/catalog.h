@@ -25,7 +25,8 @@ typedef struct price_item {
     int per_time;
     sim_fx included;    /* free units a month; 0 when none */
     sim_fx round_up;    /* bill in whole multiples of this; 0 when not */
-    int64_t granularity_us, minimum_us;
+    int64_t granularity_us, minimum_us;   /* per run of an instance */
+    int meter_line, meter_col;  /* where granularity or minimum is written */
     size_t nregions;
     char **region_ids;
     sim_fx *region_rates;

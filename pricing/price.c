@@ -122,8 +122,8 @@ int price_resolve(const price_ctx *ctx, const scn_deployment *dep,
         size_t k = 0;
         list[0] = '\0';
         for (size_t i = 0; i < pd->prov->nregions; i++)
-            k += (size_t)snprintf(list + k, sizeof list - k, "%s%s",
-                                  i ? ", " : "", pd->prov->regions[i].id);
+            k = sim_appendf(list, sizeof list, k, "%s%s", i ? ", " : "",
+                            pd->prov->regions[i].id);
         return price_reject(ctx, dep->region_pos, "catalog '%s' has no %s "
                             "prices for region '%s'; expected one of %s",
                             ctx->cat->name, dep->provider, dep->region, list);
@@ -322,9 +322,8 @@ int price_support(const price_ctx *ctx, const price_deploy *pd,
         list[0] = '\0';
         for (size_t i = 0; i < pd->prov->nitems; i++)
             if (strncmp(pd->prov->items[i].id, "support_", 8) == 0)
-                k += (size_t)snprintf(list + k, sizeof list - k, "%s%s",
-                                      k ? ", " : "",
-                                      pd->prov->items[i].id + 8);
+                k = sim_appendf(list, sizeof list, k, "%s%s", k ? ", " : "",
+                                pd->prov->items[i].id + 8);
         if (k)
             return price_reject(ctx, e->support_pos, "unknown %s support "
                                 "plan '%s'; expected none, %s",

@@ -36,6 +36,9 @@ typedef struct price_deploy {
     sim_fx cap_memory_gb;
     int measured;               /* bills measured use, not the size */
     sim_fx hour_pool;           /* account hour pool (Eco, free); 0: none */
+    sim_fx bill_cap_s;          /* an instance is billed for at most this
+                                   much time a month (Fly: its preset's 30
+                                   days); 0: no cap */
     int64_t idle_timeout_us;    /* sleep rule, with scenario override */
     int64_t cold_start_us;
     int objects;                /* Cloudflare: Durable Objects / Workers */

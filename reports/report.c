@@ -1240,25 +1240,38 @@ enum { NCSV = 17 };
  * such a cell gets a leading apostrophe, which spreadsheets hide. */
 #define NCSV_TEXT 8
 
+static void csv_cell(rpt__sb *b, const char *s, int text, int last)
+{
+    char *guarded = NULL;
+    if (text && strchr("=+-@", s[0]) && s[0]) {
+        size_t n = strlen(s);
+        guarded = malloc(n + 2);
+        if (!guarded) {
+            b->nomem = 1;
+            return;
+        }
+        guarded[0] = '\'';
+        memcpy(guarded + 1, s, n + 1);
+        s = guarded;
+    }
+    csv_field(b, s, last);
+    free(guarded);
+}
+
 static void csv_row(rpt__sb *b, const char *const *cell)
 {
-    for (int c = 0; c < NCSV; c++) {
-        const char *s = cell[c] ? cell[c] : "";
-        char *guarded = NULL;
-        if (c < NCSV_TEXT && strchr("=+-@", s[0]) && s[0]) {
-            size_t n = strlen(s);
-            guarded = malloc(n + 2);
-            if (!guarded) {
-                b->nomem = 1;
-                return;
-            }
-            guarded[0] = '\'';
-            memcpy(guarded + 1, s, n + 1);
-            s = guarded;
-        }
-        csv_field(b, s, c == NCSV - 1);
-        free(guarded);
-    }
+    for (int c = 0; c < NCSV; c++)
+        csv_cell(b, cell[c] ? cell[c] : "", c < NCSV_TEXT, c == NCSV - 1);
+}
+
+char *rpt_csv_field(const char *s, int text)
+{
+    rpt__sb b = {0};
+    csv_cell(&b, s, text, 0);
+    char *r = rpt__sb_take(&b);
+    if (r)
+        r[strlen(r) - 1] = '\0';       /* the separator */
+    return r;
 }
 
 /* Exact decimal of item, or "" when absent. */

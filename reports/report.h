@@ -44,6 +44,16 @@ char *rpt_md_from_json(const cJSON *res);
 char *rpt_csv_from_json(const cJSON *res);
 
 /*
+ * One CSV field as costs.csv writes it, for other CSV writers: a `text`
+ * field (a name a user chose) starting with = + - or @ gets a leading
+ * apostrophe so a spreadsheet shows it rather than running it as a
+ * formula; then RFC 4180 quoting when the field has a separator, quote,
+ * line break or edge space.  Returns a new string (caller frees), or NULL
+ * when out of memory.
+ */
+char *rpt_csv_field(const char *s, int text);
+
+/*
  * One self-contained HTML page: inline CSS, charts as inline <svg>, no
  * script, no external URL.  `charts` may be NULL (no charts section); a
  * chart without SVG, or charts->problem, shows a note in its place.

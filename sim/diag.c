@@ -149,3 +149,22 @@ const char *sim_suggest(const char *word, const char *const *candidates)
     }
     return best_d <= limit ? best : NULL;
 }
+
+size_t sim_appendf(char *buf, size_t size, size_t at, const char *fmt, ...)
+{
+    va_list ap;
+    if (size == 0)
+        return 0;
+    if (at >= size - 1)
+        return size - 1;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + at, size - at, fmt, ap);
+    va_end(ap);
+    if (w < 0) {
+        buf[at] = '\0';
+        return at;
+    }
+    /* vsnprintf says how long the text would have been; the buffer holds
+     * only what fitted. */
+    return (size_t)w < size - at ? at + (size_t)w : size - 1;
+}

@@ -56,4 +56,15 @@ size_t sim_edit_distance(const char *a, const char *b);
  */
 const char *sim_suggest(const char *word, const char *const *candidates);
 
+/*
+ * Appends printf-style text to `buf` (`size` bytes, size > 0) at offset
+ * `at` and returns the new length, which never exceeds size - 1: text that
+ * does not fit is cut, and an `at` already at the end writes nothing.  For
+ * lists in messages ("expected one of a, b, c"), where a cut list is
+ * better than an overflow; the result can be passed back as `at` however
+ * many appends follow.
+ */
+size_t sim_appendf(char *buf, size_t size, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif

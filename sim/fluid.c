@@ -195,6 +195,9 @@ static int add_groups(const price_ctx *ctx, const price_deploy *pd,
     u->instances_mean += running;
     u->instances_peak += running;
     u->instance_seconds += mul(c, running, MONTH);
+    /* Every one runs all month, so each passes a cap shorter than that. */
+    if (pd->bill_cap_s > 0 && pd->bill_cap_s < MONTH)
+        u->capped_seconds += mul(c, running, MONTH - pd->bill_cap_s);
     u->alloc_vcpu_seconds += mul(c, mul(c, running, pd->cap_vcpu), MONTH);
     u->alloc_memory_gb_seconds +=
         mul(c, mul(c, running, pd->cap_memory_gb), MONTH);

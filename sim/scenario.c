@@ -830,6 +830,7 @@ static void load_deployment(loader *L, const yml_node *m, scn_deployment *dp,
     dp->extras.seats = 1;
     dp->extras.scripts = 1;
     dp->extras.hibernation = 1;
+    dp->extras.rootfs_gb = -1;      /* not given: the provider's default */
     if (yml_check_map(L->doc, m, "deployment", deployment_keys) != SIM_OK)
         return;
 

@@ -135,7 +135,8 @@ typedef struct scn_extras {
     char *workspace;        /* Render workspace plan */
     int64_t seats;          /* Render workspace members (default 1) */
     int64_t scripts;        /* Workers for Platforms scripts (default 1) */
-    sim_fx rootfs_gb;       /* Fly rootfs billed while stopped */
+    sim_fx rootfs_gb;       /* Fly rootfs billed while stopped; < 0 when
+                               not given (fly.c's default applies) */
     sim_fx extra_memory_gb; /* Fly RAM above the preset, per machine */
     sim_fx r2_storage_gb, r2_class_a_millions, r2_class_b_millions;
     int hibernation;        /* Durable Objects use the Hibernation API */

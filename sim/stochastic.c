@@ -421,6 +421,7 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
     if (!st)
         return SIM_ENOMEM;
     double agent_awake = 0;     /* agent-seconds on awake instances */
+    double cap = sim_fx_to_double(pd->bill_cap_s), over = 0;
     uint64_t groups = 0, first, n;
     grouper g;
     grouper_init(&g, m, pd->dep);
@@ -431,7 +432,7 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
             free(st);
             return rc;
         }
-        double before = st->awake_s;
+        double before = st->awake_s, billed_before = st->billed_s;
         sim_instance_run(&p, src_next, src, st);
         rc = sim_source_status(src);
         sim_source_close(src);
@@ -440,6 +441,10 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
             return rc;
         }
         agent_awake += (st->awake_s - before) * (double)n;
+        /* One instance per group: its month's time past the cap. */
+        double billed = (st->billed_s - billed_before) * scale;
+        if (cap > 0 && billed > cap)
+            over += billed - cap;
         groups++;
     }
 
@@ -456,6 +461,7 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
     u->instance_seconds = fxd(awake);
     u->instances_mean = fxd(st->awake_s * keep / H);
     u->stopped_seconds = fxd((double)groups * SIM_MONTH_SECONDS - awake);
+    u->capped_seconds = fxd(over * keep);
     u->alloc_vcpu_seconds = fxd(awake * sim_fx_to_double(pd->cap_vcpu));
     u->alloc_memory_gb_seconds =
         fxd(awake * sim_fx_to_double(pd->cap_memory_gb));
@@ -666,6 +672,29 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
     return SIM_OK;
 }
 
+/*
+ * A pool's time past each instance's billing cap.  A fixed or always-on
+ * pool runs its instances all month (run_pools bills them exactly that);
+ * an autoscaled one keeps its `min` running all month, and the instances
+ * it adds are taken as part-month runs billed in full: the pool does not
+ * say how long each one ran, and one that ran nearly the whole month is
+ * overstated by at most 730/720 of its price.
+ */
+static void pool_capped(const price_deploy *pd, sim_usage *u)
+{
+    sim_fx month = sim_fx_from_int(SIM_MONTH_SECONDS), all;
+    if (pd->bill_cap_s <= 0 || pd->bill_cap_s >= month)
+        return;
+    if (pd->dep->mode != SCN_MODE_AUTOSCALE &&
+        sim_fx_mul(u->provisioned, month, &all) == SIM_OK &&
+        all == u->instance_seconds)
+        sim_fx_mul(u->provisioned, month - pd->bill_cap_s,
+                   &u->capped_seconds);
+    else if (pd->dep->mode == SCN_MODE_AUTOSCALE)
+        sim_fx_mul(sim_fx_from_int(pd->dep->min_instances),
+                   month - pd->bill_cap_s, &u->capped_seconds);
+}
+
 /* Plain Workers (per-request): no instances, only the messages. */
 static int count_messages(const sim_workload_model *m, uint64_t rep,
                           sim_usage *u)
@@ -705,8 +734,11 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
         rc = count_messages(&m, rep, u);
     else if (d->mode == SCN_MODE_SCALE_TO_ZERO || pd->objects)
         rc = run_sleeping(ctx, pd, &m, rep, u, waits);
-    else
+    else {
         rc = run_pools(ctx, pd, &m, rep, u, waits);
+        if (rc == SIM_OK)
+            pool_capped(pd, u);
+    }
     sim_model_free(&m);
     if (rc != SIM_OK)
         return rc;

@@ -19,6 +19,10 @@ typedef struct sim_usage {
     sim_fx provisioned;         /* instances that exist (awake or asleep) */
     sim_fx instance_seconds;    /* instance-time awake (starting or running) */
     sim_fx stopped_seconds;     /* instance-time asleep */
+    sim_fx capped_seconds;      /* awake instance-time past each instance's
+                                   monthly billing cap (price_deploy
+                                   .bill_cap_s): part of instance_seconds
+                                   that is not billed */
     sim_fx vcpu_seconds;        /* measured vCPU use */
     sim_fx memory_gb_seconds;   /* measured memory use, runtime included */
     sim_fx alloc_vcpu_seconds;  /* instance size x time awake */

@@ -104,10 +104,10 @@ if command -v gnuplot >/dev/null 2>&1; then
 fi
 
 # The published pricing table: Fly's 512 MB machine is $3.19 per 30 days,
-# $3.2343 per 730 hours, per agent at every scale; a Worker costs Workers
+# which is also the most it costs in a month, per agent at every scale; a Worker costs Workers
 # Paid's $5 over 100 agents (100,000 requests are inside the included 10 M).
 expect 0 "pricing table" -- report --pricing-table --scales 10,100 --out "$tmp/pt" --quiet
-check "pricing table fly row" grep -q '^| fly-per-agent | fly | per-agent | shared-cpu-1x-512mb | 3.2343 | 3.2343 |$' "$tmp/pt/pricing-table.md"
+check "pricing table fly row" grep -q '^| fly-per-agent | fly | per-agent | shared-cpu-1x-512mb | 3.1900 | 3.1900 |$' "$tmp/pt/pricing-table.md"
 check "pricing table worker at 100" grep -q '^cloudflare-worker,cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30$' "$tmp/pt/pricing-table.csv"
 check "pricing table sources" grep -q 'https://fly.io' "$tmp/pt/pricing-table.md"
 expect 2 "bad scales" -- report --pricing-table --scales 10,x
@@ -139,6 +139,69 @@ check "infeasible in costs.csv" grep -q ',do,cloudflare,per-agent,workers-paid,t
 check "infeasible on the chart" grep -q 'do (infeasible)' "$tmp/bud/charts/per_agent_cost.gp"
 sed 's/max: 1,/max: 5,/' "$tmp/budget.yaml" >"$tmp/budget-ok.yaml"
 expect 0 "run with budgets met" -- run "$tmp/budget-ok.yaml"
+# A region list in an error longer than its buffer: forty 64-character
+# region names in a custom catalog once overflowed the message's stack
+# buffer; now the list is cut and the error is positioned, exit 3.
+{
+    printf 'capsim_catalog: 1\nname: many-regions\nas_of: "2026-11-01"\nproviders:\n  fly:\n    default_region: r00\n    regions:\n'
+    i=10
+    while [ $i -lt 50 ]; do
+        printf '      r%s-a-region-name-long-enough-to-fill-a-message-buffer-quickly: {markup: 1}\n' $i
+        i=$((i + 1))
+    done
+    printf '      r00: {markup: 1}\n    items:\n      m: {rate: 1.94, unit: machine-30d, per: 30d, source: "test"}\n    plans:\n      small: {price: m, vcpu: 1, memory_gb: 0.25}\n'
+} >"$tmp/regions.yaml"
+printf 'capsim: 1\npricing: regions.yaml\nworkload: {tenants: 1, active_fraction: 0.1}\ndeployments:\n  - {name: f, provider: fly, plan: small, region: nowhere, scaling: {instances: 1}}\n' >"$tmp/regions-scn.yaml"
+expect 3 "unknown region among many long ones" -- run "$tmp/regions-scn.yaml"
+check "unknown region positioned" grep -q "regions-scn.yaml:5:51: error: catalog 'many-regions' has no fly prices for region 'nowhere'" "$tmp/err"
+
+# A railway default plan (hobby) without `subscription` passed validate
+# and crashed run; both now stop at the plan in the catalog, exit 3.
+printf 'capsim_catalog: 1\nname: nosub\nas_of: "2026-11-01"\nproviders:\n  railway:\n    items:\n' >"$tmp/nosub.yaml"
+for it in "vcpu_second: {rate: 0.00000772, unit: vCPU-s, per: 1s" \
+          "memory_gb_second: {rate: 0.00000386, unit: GB-s, per: 1s" \
+          "egress_gb: {rate: 0.05, unit: GB, per: 1" \
+          "volume_gb_minute: {rate: 0.000003472222, unit: GB-min, per: 1m"; do
+    printf '      %s, source: "test"}\n' "$it" >>"$tmp/nosub.yaml"
+done
+printf '    plans:\n      hobby: {max_vcpu: 8, max_memory_gb: 8}\n' >>"$tmp/nosub.yaml"
+printf 'capsim: 1\npricing: nosub.yaml\nworkload: {tenants: 1, active_fraction: 0.1}\ndeployments:\n  - {name: r, provider: railway, instance: {vcpu: 1, memory_gb: 1}}\n' >"$tmp/nosub-scn.yaml"
+expect 3 "validate: default plan without subscription" -- validate "$tmp/nosub.yaml"
+check "validate names the plan's line" grep -q "nosub.yaml:12:14: error: plan 'hobby' of provider 'railway' needs 'subscription'" "$tmp/err"
+expect 3 "run: default plan without subscription" -- run "$tmp/nosub-scn.yaml"
+check "run names the plan's line" grep -q "nosub.yaml:12:14: error: plan 'hobby' of provider 'railway' needs 'subscription'" "$tmp/err"
+
+# The pricing table's CSV quotes a name with a comma and defuses one a
+# spreadsheet would run, as costs.csv does.  Each Worker is Workers Paid's
+# $5 over 100 agents (100,000 requests, inside the included 10 M): 0.05.
+printf 'capsim: 1\nprofile: {requests_per_message: 1, cpu_ms_per_request: 5}\nworkload: {tenants: 100, agents_per_tenant: 1, transport: sse, active_fraction: 0.1, messages_per_agent_month: 1000}\ndeployments:\n  - {name: "worker, paid", provider: cloudflare, plan: workers-paid, architecture: per-request}\n  - {name: "=1+1", provider: cloudflare, plan: workers-paid, architecture: per-request}\n' >"$tmp/pt-names.yaml"
+expect 0 "pricing table of awkward names" -- report --pricing-table --scales 100 --scenario "$tmp/pt-names.yaml" --out "$tmp/pt2" --quiet
+check "pricing table quotes a comma" grep -qx '"worker, paid",cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30' "$tmp/pt2/pricing-table.csv"
+check "pricing table defuses a formula" grep -qx "'=1+1,cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30" "$tmp/pt2/pricing-table.csv"
+
+# A granularity capsim would not apply is refused where it is written:
+# "      v: {rate: 0.15, unit: GB-30d, per: 30d, " is 46 characters.
+printf 'capsim_catalog: 1\nname: gran\nas_of: "2026-11-01"\nproviders:\n  fly:\n    items:\n      v: {rate: 0.15, unit: GB-30d, per: 30d, granularity: 1h, source: t}\n' >"$tmp/gran.yaml"
+expect 3 "validate: granularity on an unmetered item" -- validate "$tmp/gran.yaml"
+check "granularity error positioned" grep -q "gran.yaml:7:47: error: item 'v' of provider 'fly' has a granularity or minimum" "$tmp/err"
+
+# The stale-catalog warning: once per command, however many scenarios or
+# grid points load the catalog.  A copy of the shipped catalog dated
+# 2000-01-01 is over a year old on any day these tests run.
+sed 's/^as_of: .*/as_of: "2000-01-01"/' "$root/data/pricing/2025-11.yaml" >"$tmp/old.yaml"
+for k in 1 2; do
+    printf 'capsim: 1\nname: old%s\npricing: old.yaml\nworkload: {tenants: %s, active_fraction: 0.1}\ndeployments:\n  - {name: e, provider: aws-ec2, plan: t3.nano, scaling: {instances: 1}}\n' $k $k >"$tmp/old$k.yaml"
+done
+expect 0 "run with an old catalog" -- run "$tmp/old1.yaml"
+check "run warns once" test "$(grep -c "price catalog '2025-11' is from 2000-01-01" "$tmp/err")" = 1
+expect 0 "check two scenarios with an old catalog" -- check "$tmp/old1.yaml" "$tmp/old2.yaml"
+check "check warns once" test "$(grep -c "price catalog '2025-11' is from 2000-01-01" "$tmp/err")" = 1
+expect 0 "sweep over an old catalog" -- sweep "$tmp/old1.yaml" --vary workload.tenants=1,2,3
+check "sweep warns once" test "$(grep -c "price catalog '2025-11' is from 2000-01-01" "$tmp/err")" = 1
+expect 0 "pricing table over an old catalog" -- report --pricing-table --pricing "$tmp/old.yaml" --scales 1,2
+check "pricing table warns once" test "$(grep -c "price catalog '2025-11' is from 2000-01-01" "$tmp/err")" = 1
+expect 0 "quiet check" -- check "$tmp/old1.yaml" "$tmp/old2.yaml" --quiet
+check "quiet check does not warn" test "$(grep -c "is from 2000-01-01" "$tmp/err")" = 0
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

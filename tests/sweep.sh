@@ -2,9 +2,9 @@
 # `capsim sweep`: the grid, the crossover and the files, against a case
 # worked by hand.  A Cloudflare Worker (Workers Paid) costs its $5
 # subscription at any of these scales; a Fly shared-cpu-1x 256 MB machine
-# per tenant costs $1.94 per 30 days = $1.966944 per 730 hours each.  They
-# cross at 5 / 1.966944 = 2.542014 tenants; two machines bill
-# 2 x 730/720 = 2.027778 machine-30d x $1.94 = $3.933889.
+# per tenant costs $1.94 per 30 days, which is also the most it costs in a
+# 730-hour month (Fly's cap).  They cross at 5 / 1.94 = 2.577320 tenants;
+# two machines bill 2 machine-30d x $1.94 = $3.88.
 capsim=$1
 pass=0 fail=0
 tmp=$(mktemp -d)
@@ -23,14 +23,14 @@ deployments:
 YAML
 "$capsim" sweep "$tmp/s.yaml" --vary workload.tenants=1,2,3,10 --out "$tmp/o" >"$tmp/out" 2>"$tmp/err"
 [ $? = 0 ] && ok || bad "sweep exits 0"
-grep -q "fly-tenant is cheapest below workload.tenants = 2.542014 and worker above it (the costs cross between 2 and 3)." "$tmp/out" && ok || bad "crossover stated"
-grep -q '^3 *5.00 *5.90 *worker$' "$tmp/out" && ok || bad "table row at 3 tenants"
-grep -q '^2,fly-tenant,3.933889,3.933889,3.933889,1.966944,1.966944,yes$' "$tmp/o/sweep.csv" && ok || bad "csv row"
-grep -q '"at":	2.5420138398' "$tmp/o/sweep.json" && ok || bad "json crossover"
+grep -q "fly-tenant is cheapest below workload.tenants = 2.57732 and worker above it (the costs cross between 2 and 3)." "$tmp/out" && ok || bad "crossover stated"
+grep -q '^3 *5.00 *5.82 *worker$' "$tmp/out" && ok || bad "table row at 3 tenants"
+grep -q '^2,fly-tenant,3.88,3.88,3.88,1.94,1.94,yes$' "$tmp/o/sweep.csv" && ok || bad "csv row"
+grep -q '"at":	2.5773195876' "$tmp/o/sweep.json" && ok || bad "json crossover"
 [ "$(grep -c '"cheapest":' "$tmp/o/sweep.json")" = 4 ] && ok || bad "four points"
 if command -v gnuplot >/dev/null 2>&1; then
     [ -s "$tmp/o/charts/sweep.svg" ] && ok || bad "sweep chart drawn"
-    grep -q "set arrow 1 from 2.542014, graph 0" "$tmp/o/charts/sweep.gp" && ok || bad "crossover marked on the chart"
+    grep -q "set arrow 1 from 2.57732, graph 0" "$tmp/o/charts/sweep.gp" && ok || bad "crossover marked on the chart"
 fi
 "$capsim" sweep "$tmp/s.yaml" --vary workload.tenants=1,2,3,10 >"$tmp/again" 2>/dev/null
 cmp -s "$tmp/out" "$tmp/again" && ok || bad "deterministic"
@@ -42,12 +42,12 @@ grep -q "did you mean 'tenants'" "$tmp/err" && ok || bad "unknown path suggests"
 "$capsim" sweep "$tmp/s.yaml" >"$tmp/out" 2>"$tmp/err"
 [ $? = 2 ] && ok || bad "no --vary is a usage error"
 "$capsim" run "$tmp/s.yaml" --set workload.tenants=2 --format csv >"$tmp/out" 2>"$tmp/err"
-grep -q "3.933889" "$tmp/out" && ok || bad "run --set"
+grep -q "3.88" "$tmp/out" && ok || bad "run --set"
 # Rate overrides have dotted names; --set reaches them, and small values
 # keep their digits in sweep.json.
 sed 's/^workload:/rates: {}\nworkload:/' "$tmp/s.yaml" >"$tmp/r.yaml"
 "$capsim" run "$tmp/r.yaml" --set rates.fly.shared_cpu_1x_256mb=3.88 --format csv >"$tmp/out" 2>"$tmp/err"
-grep -q "^sweep-test,fly-tenant,fly,per-tenant,shared-cpu-1x-256mb,shared_cpu_1x_256mb,.*,3.88,0,39.338889," "$tmp/out" && ok || bad "run --set on a rate"
+grep -q "^sweep-test,fly-tenant,fly,per-tenant,shared-cpu-1x-256mb,shared_cpu_1x_256mb,.*,3.88,0,38.8," "$tmp/out" && ok || bad "run --set on a rate"
 "$capsim" sweep "$tmp/s.yaml" --vary workload.active_fraction=0.0000001,0.0000002 --out "$tmp/o2" >"$tmp/out" 2>"$tmp/err"
 grep -q '"workload.active_fraction":	1e-07' "$tmp/o2/sweep.json" && ok || bad "small values keep their digits"
 # Agents of 0.3 GB fit neither a Worker (128 MB) nor a Fly 256 MB machine,
