@@ -186,6 +186,9 @@ static int pricing_table(const char *pricing, const char *scales_arg,
     size_t ndep = 0;
     char **names = NULL, **prov = NULL, **arch = NULL, **plan = NULL;
     sim_fx *cost = NULL;        /* ndep x ns per-agent means */
+    unsigned char *ok = NULL;   /* ndep x ns: feasible there */
+    char **why = NULL;          /* per deployment: its first reason */
+    long long *why_at = NULL;   /* ... and the scale it was found at */
     source_ref *src = NULL;
     size_t nsrc = 0, capsrc = 0;
     char catalog[128] = "", as_of[32] = "";
@@ -209,7 +212,11 @@ static int pricing_table(const char *pricing, const char *scales_arg,
             arch = calloc(ndep, sizeof *arch);
             plan = calloc(ndep, sizeof *plan);
             cost = calloc(ndep * ns, sizeof *cost);
-            if (!names || !prov || !arch || !plan || !cost)
+            ok = calloc(ndep * ns, 1);
+            why = calloc(ndep, sizeof *why);
+            why_at = calloc(ndep, sizeof *why_at);
+            if (!names || !prov || !arch || !plan || !cost || !ok || !why ||
+                !why_at)
                 code = CLI_RUNTIME;
             for (size_t i = 0; code == CLI_OK && i < ndep; i++) {
                 names[i] = strdup(r->d[i].pd.dep->name);
@@ -222,6 +229,11 @@ static int pricing_table(const char *pricing, const char *scales_arg,
         }
         for (size_t i = 0; code == CLI_OK && i < ndep && i < r->n; i++) {
             cost[i * ns + k] = r->d[i].per_agent_usd;
+            ok[i * ns + k] = (unsigned char)r->d[i].feasible;
+            if (!r->d[i].feasible && !why[i] && r->d[i].why.n) {
+                why[i] = strdup(r->d[i].why.v[0]);
+                why_at[i] = scales[k];
+            }
             for (size_t l = 0; l < r->d[i].bill.n; l++)
                 add_source(&src, &nsrc, &capsrc, keep ? keep : c,
                            r->d[i].pd.dep->provider, r->d[i].bill.v[l].item);
@@ -249,13 +261,16 @@ static int pricing_table(const char *pricing, const char *scales_arg,
             rpt_printf(&md, " ---: |");
         rpt_printf(&md, "\n");
         rpt_printf(&csv, "deployment,provider,architecture,plan,tenants,"
-                   "per_agent_month_usd,catalog,as_of\n");
+                   "per_agent_month_usd,catalog,as_of,feasible\n");
         for (size_t i = 0; i < ndep; i++) {
             rpt_printf(&md, "| %s | %s | %s | %s |", names[i], prov[i],
                        arch[i], plan[i]);
             for (size_t k = 0; k < ns; k++) {
-                rpt_printf(&md, " %s |", rpt_fx_round(cost[i * ns + k], 4, 0,
-                                                      b, sizeof b));
+                /* An infeasible figure is shown, marked: it is what the
+                 * work would cost if the provider could carry it. */
+                rpt_printf(&md, " %s%s |", rpt_fx_round(cost[i * ns + k], 4, 0,
+                                                        b, sizeof b),
+                           ok[i * ns + k] ? "" : " (infeasible)");
                 csv_text(&csv, names[i], ",");
                 csv_text(&csv, prov[i], ",");
                 csv_text(&csv, arch[i], ",");
@@ -263,10 +278,23 @@ static int pricing_table(const char *pricing, const char *scales_arg,
                 rpt_printf(&csv, "%lld,%s,", scales[k],
                            rpt_num(cost[i * ns + k], b, sizeof b));
                 csv_text(&csv, catalog, ",");
-                csv_text(&csv, as_of, "\n");
+                csv_text(&csv, as_of, ",");
+                rpt_printf(&csv, "%s\n", ok[i * ns + k] ? "yes" : "no");
             }
             rpt_printf(&md, "\n");
         }
+        int any = 0;
+        for (size_t i = 0; i < ndep; i++)
+            if (why[i]) {
+                if (!any++)
+                    rpt_printf(&md, "\n## Infeasible\n\nA figure marked "
+                               "(infeasible) is what the work would cost, "
+                               "but the deployment cannot carry it "
+                               "(see slo in docs/scenarios.md):"
+                               "\n\n");
+                rpt_printf(&md, "- %s, from %lld tenants: %s.\n", names[i],
+                           why_at[i], why[i]);
+            }
         rpt_printf(&md, "\n## Sources\n\nEvery rate the table uses, as the "
                    "catalog records it:\n\n| provider | item | what | source "
                    "| as of |\n| --- | --- | --- | --- | --- |\n");
@@ -297,6 +325,11 @@ static int pricing_table(const char *pricing, const char *scales_arg,
     free(arch);
     free(plan);
     free(cost);
+    free(ok);
+    for (size_t i = 0; why && i < ndep; i++)
+        free(why[i]);
+    free(why);
+    free(why_at);
     free(src);
     price_catalog_free(keep);
     free(md.s);

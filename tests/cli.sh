@@ -108,7 +108,12 @@ fi
 # Paid's $5 over 100 agents (100,000 requests are inside the included 10 M).
 expect 0 "pricing table" -- report --pricing-table --scales 10,100 --out "$tmp/pt" --quiet
 check "pricing table fly row" grep -q '^| fly-per-agent | fly | per-agent | shared-cpu-1x-512mb | 3.1900 | 3.1900 |$' "$tmp/pt/pricing-table.md"
-check "pricing table worker at 100" grep -q '^cloudflare-worker,cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30$' "$tmp/pt/pricing-table.csv"
+check "pricing table worker at 100" grep -q '^cloudflare-worker,cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30,no$' "$tmp/pt/pricing-table.csv"
+# The table's agents hold 0.5 GB: a Worker (128 MB) cannot run them, and
+# the table says so beside the figure and why below it.
+check "pricing table marks the infeasible" grep -q '^| cloudflare-worker | cloudflare | per-request | workers-paid | 0.5000 (infeasible) | 0.0500 (infeasible) |$' "$tmp/pt/pricing-table.md"
+check "pricing table says why" grep -q '^- cloudflare-worker, from 10 tenants: agents need 512 MB; a Worker has 128 MB.$' "$tmp/pt/pricing-table.md"
+check "pricing table feasible rows" grep -q '^fly-per-agent,fly,per-agent,shared-cpu-1x-512mb,10,3.19,2025-11,2025-11-30,yes$' "$tmp/pt/pricing-table.csv"
 check "pricing table sources" grep -q 'https://fly.io' "$tmp/pt/pricing-table.md"
 expect 2 "bad scales" -- report --pricing-table --scales 10,x
 
@@ -176,8 +181,8 @@ check "run names the plan's line" grep -q "nosub.yaml:12:14: error: plan 'hobby'
 # $5 over 100 agents (100,000 requests, inside the included 10 M): 0.05.
 printf 'capsim: 1\nprofile: {requests_per_message: 1, cpu_ms_per_request: 5}\nworkload: {tenants: 100, agents_per_tenant: 1, transport: sse, active_fraction: 0.1, messages_per_agent_month: 1000}\ndeployments:\n  - {name: "worker, paid", provider: cloudflare, plan: workers-paid, architecture: per-request}\n  - {name: "=1+1", provider: cloudflare, plan: workers-paid, architecture: per-request}\n' >"$tmp/pt-names.yaml"
 expect 0 "pricing table of awkward names" -- report --pricing-table --scales 100 --scenario "$tmp/pt-names.yaml" --out "$tmp/pt2" --quiet
-check "pricing table quotes a comma" grep -qx '"worker, paid",cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30' "$tmp/pt2/pricing-table.csv"
-check "pricing table defuses a formula" grep -qx "'=1+1,cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30" "$tmp/pt2/pricing-table.csv"
+check "pricing table quotes a comma" grep -qx '"worker, paid",cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30,no' "$tmp/pt2/pricing-table.csv"
+check "pricing table defuses a formula" grep -qx "'=1+1,cloudflare,per-request,workers-paid,100,0.05,2025-11,2025-11-30,no" "$tmp/pt2/pricing-table.csv"
 
 # A granularity capsim would not apply is refused where it is written:
 # "      v: {rate: 0.15, unit: GB-30d, per: 30d, " is 46 characters.
