@@ -162,41 +162,60 @@ static int add_groups(const price_ctx *ctx, const price_deploy *pd,
     return SIM_OK;
 }
 
-/* Durable Objects / Workers: no instances; objects bill while active. */
-static void fluid_objects(const price_ctx *ctx, const price_deploy *pd,
-                          sim_usage *u, calc *c)
+/*
+ * Durable Objects / Workers: no instances; an object bills while active,
+ * and while a non-hibernatable WebSocket holds it: all the time with
+ * `connected: always`, `linger` after each message with `{linger}` (the
+ * messages taken as spread out, so no two lingers overlap).  Idle time
+ * it could hibernate through is free.
+ */
+static int fluid_objects(const price_ctx *ctx, const price_deploy *pd,
+                         sim_usage *u, calc *c)
 {
     const scn_workload *w = &ctx->scn->workload;
     const scn_deployment *d = pd->dep;
     int64_t agents = scn_agents(ctx->scn);
     sim_fx a = c->a;
-    sim_fx objects = 0, share = a;
+    sim_fx objects = 0, share = a, per_object = SIM_FX_ONE;
 
     switch (d->arch) {
     case SCN_ARCH_PER_REQUEST:
-        return;
+        return SIM_OK;
     case SCN_ARCH_PER_TENANT: {
         /* A tenant's object is active when any of its agents is. */
         double idle = pow(1 - sim_fx_to_double(a),
                           (double)w->agents_per_tenant);
         objects = ifx(w->tenants);
         share = sim_fx_from_double(1 - idle);
+        per_object = ifx(w->agents_per_tenant);
         break;
     }
     default:        /* per-agent, per-session: one live session per agent */
         objects = ifx(agents);
         break;
     }
-    /* A non-hibernatable WebSocket keeps its object billed while open. */
-    if (w->transport == SCN_WEBSOCKET && !d->extras.hibernation &&
-        w->connected == SCN_CONN_ALWAYS)
+    int held = w->transport == SCN_WEBSOCKET && !d->extras.hibernation;
+    if (held && w->connected == SCN_CONN_ALWAYS)
         share = SIM_FX_ONE;
+    if (held && w->connected == SCN_CONN_LINGER) {
+        if (!w->has_messages)
+            return price_reject(ctx, w->pos, "deployment '%s': a "
+                                "non-hibernatable WebSocket that lingers "
+                                "after each reply is billed per message; "
+                                "give messages_per_agent_month", d->name);
+        sim_fx linger = (sim_fx)w->linger_us * (SIM_FX_ONE / 1000000);
+        share += divf(c, mul(c, mul(c, per_object,
+                                    w->messages_per_agent_month), linger),
+                      MONTH);
+        share = sim_fx_min(share, SIM_FX_ONE);
+    }
     u->groups = objects;
     u->object_seconds = mul(c, mul(c, objects, share), MONTH);
     u->instances_mean = mul(c, objects, share);
     u->instances_peak = objects;
     u->provisioned = objects;
     u->instance_seconds = u->object_seconds;
+    return SIM_OK;
 }
 
 /* Traffic: messages, requests, CPU, egress, connections. */
@@ -262,9 +281,10 @@ int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
                             "instances idle; the fluid form (active_fraction) "
                             "has no arrivals -- give messages_per_agent_month "
                             "and busy_per_message instead", d->name);
-    if (pd->objects)
-        fluid_objects(ctx, pd, u, &c);
-    else {
+    if (pd->objects) {
+        if ((rc = fluid_objects(ctx, pd, u, &c)) != SIM_OK)
+            return rc;
+    } else {
         int64_t A = w->agents_per_tenant, T = w->tenants;
         switch (d->arch) {
         case SCN_ARCH_SHARED:

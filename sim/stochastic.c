@@ -429,7 +429,11 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
     sim_inst_params p = {H, (double)pd->cold_start_us / 1e6,
                          (double)pd->idle_timeout_us / 1e6, 0,
                          connection_keeps_awake(ctx, pd), 0, 0};
-    if (w->connected == SCN_CONN_LINGER && !pd->objects)
+    /* A lingering client keeps a container awake; a Durable Object only
+     * while it holds the socket outside the Hibernation API. */
+    if (w->connected == SCN_CONN_LINGER &&
+        (!pd->objects || (w->transport == SCN_WEBSOCKET &&
+                          !pd->dep->extras.hibernation)))
         p.linger = (double)w->linger_us / 1e6;
     metering(pd, &p.granularity, &p.minimum);
 
@@ -481,8 +485,13 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
         (agent_awake * scale * keep - busy) *
             sim_fx_to_double(pr->idle_memory_gb) +
         awake * sim_fx_to_double(pr->base_memory_gb));
+    /* A Durable Object bills the time it is in use (a lingering
+     * non-hibernatable socket included), or all the time a connected
+     * non-hibernatable socket holds it; idle time it could hibernate
+     * through is free even before it hibernates. */
     if (pd->objects)
-        u->object_seconds = u->instance_seconds;
+        u->object_seconds = p.never_sleeps ? u->instance_seconds
+                                           : fxd(st->used_s * scale * keep);
     u->cold_starts = fxd((double)st->cold_starts * scale * keep);
     u->awake_fraction = groups ? fxd(st->awake_s * keep /
                                      ((double)groups * H))
