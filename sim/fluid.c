@@ -218,6 +218,32 @@ static int fluid_objects(const price_ctx *ctx, const price_deploy *pd,
     return SIM_OK;
 }
 
+/*
+ * WebSocket upgrades a month.  A client that stays connected upgrades
+ * once; one that connects per message (while-active), or after `linger`
+ * has passed since its last reply, upgrades each time it reconnects.
+ * The stochastic form counts those from the messages (sim_stochastic_run
+ * meters ws_connects); the fluid form takes each agent's messages as
+ * evenly spread, so with `linger` every message reconnects unless the
+ * gap between them is shorter than the linger.
+ */
+static sim_fx upgrades(const price_ctx *ctx, const sim_usage *u,
+                       sim_fx connected, calc *c)
+{
+    const scn_workload *w = &ctx->scn->workload;
+    if (w->connected == SCN_CONN_ALWAYS)
+        return ifx(scn_agents(ctx->scn));
+    if (!w->fluid)
+        return u->ws_connects;
+    if (!w->has_messages)
+        return connected;
+    if (w->connected == SCN_CONN_LINGER &&
+        mul(c, w->messages_per_agent_month,
+            (sim_fx)w->linger_us * (SIM_FX_ONE / 1000000)) >= MONTH)
+        return ifx(scn_agents(ctx->scn));
+    return u->messages;
+}
+
 /* Traffic: messages, requests, CPU, egress, connections. */
 static void traffic(const price_ctx *ctx, const price_deploy *pd,
                     sim_usage *u, calc *c)
@@ -234,11 +260,11 @@ static void traffic(const price_ctx *ctx, const price_deploy *pd,
         connected = w->connected == SCN_CONN_ALWAYS
                         ? agents
                         : mul(c, agents, c->a);
-        /* One upgrade per connected client a month in the fluid form; the
-         * messages then travel over the socket. */
-        u->ws_connects = connected;
+        /* Each upgrade is a request; the messages then travel over the
+         * socket. */
+        u->ws_connects = upgrades(ctx, u, connected, c);
         u->ws_messages_in = reqs;
-        u->requests = connected;
+        u->requests = u->ws_connects;
         if (!pd->dep->extras.hibernation && pr->heartbeat_us > 0) {
             sim_fx beats = divf(c, MONTH,
                                 (sim_fx)pr->heartbeat_us *

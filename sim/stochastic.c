@@ -683,9 +683,42 @@ static int count_messages(const sim_workload_model *m, uint64_t rep,
     return SIM_OK;
 }
 
+/*
+ * WebSocket upgrades when clients connect per message: an agent's client
+ * connects for a message that finds it disconnected, i.e. one arriving
+ * after the previous reply plus `linger` (0: while-active).  Replies are
+ * taken at arrival + busy; a cold-start wait can only merge connections.
+ */
+static int count_connects(const sim_workload_model *m, uint64_t rep,
+                          double linger, sim_usage *u)
+{
+    double connects = 0;
+    for (uint64_t a = 0; a < m->agents; a++) {
+        sim_source *src;
+        sim_msg msg;
+        double until = -INFINITY;
+        int rc = sim_source_open(m, rep, a, 1, &src);
+        if (rc != SIM_OK)
+            return rc;
+        while (sim_source_next(src, &msg) && msg.t <= m->horizon) {
+            if (msg.t > until)
+                connects++;
+            if (msg.t + msg.busy + linger > until)
+                until = msg.t + msg.busy + linger;
+        }
+        rc = sim_source_status(src);
+        sim_source_close(src);
+        if (rc != SIM_OK)
+            return rc;
+    }
+    u->ws_connects = fxd(connects * SIM_MONTH_SECONDS / m->horizon);
+    return SIM_OK;
+}
+
 int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
                        uint64_t rep, sim_usage *u, sim_waits *waits)
 {
+    const scn_workload *w = &ctx->scn->workload;
     sim_workload_model m;
     int rc;
 
@@ -702,6 +735,12 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
         rc = run_sleeping(ctx, pd, &m, rep, u, waits);
     else
         rc = run_pools(ctx, pd, &m, rep, u, waits);
+    if (rc == SIM_OK && w->transport == SCN_WEBSOCKET &&
+        w->connected != SCN_CONN_ALWAYS)
+        rc = count_connects(&m, rep, w->connected == SCN_CONN_LINGER
+                                         ? (double)w->linger_us / 1e6
+                                         : 0,
+                            u);
     sim_model_free(&m);
     if (rc != SIM_OK)
         return rc;

@@ -343,6 +343,32 @@ Test(billing_cloudflare, non_hibernatable_socket_while_active_bills_busy)
     test_run_free(&t);
 }
 
+/* Upgrades are requests to the Worker and to the object, in every mode:
+ *   always: each client connects once a month: 2;
+ *   while-active: a connection per message that finds none open --
+ *     a: 3; b: 1,100 s comes after b's reply at 1,000 s: 3; 6 an hour;
+ *   linger 5m: a: 3; b: 1,100 s is within 300 s of 1,000 s: 2; 5 an hour.
+ * Per month: 2, 6 x 730 = 4,380 and 5 x 730 = 3,650. */
+Test(billing_cloudflare, websocket_upgrades_count_in_every_connected_mode)
+{
+    static const struct {
+        const char *connected;
+        double upgrades;
+    } modes[] = {{"always", 2}, {"while-active", 4380}, {"{linger: 5m}", 3650}};
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+        test_run t;
+        run_do_trace(&t, modes[i].connected, "true");
+        const rpt_deploy *d = test_deploy(&t, "do");
+        double up = sim_fx_to_double(d->usage.ws_connects);
+        double req = sim_fx_to_double(d->usage.requests);
+        cr_assert(fabs(up - modes[i].upgrades) < 1e-6, "%s: %.6f upgrades",
+                  modes[i].connected, up);
+        cr_assert(fabs(req - modes[i].upgrades) < 1e-6, "%s: %.6f requests",
+                  modes[i].connected, req);
+        test_run_free(&t);
+    }
+}
+
 /* The fluid form: 1,000 objects, a = 0.1, 100 messages an agent-month. */
 #define DO_FLUID(connected, msgs) "workload: {tenants: 100, " \
     "agents_per_tenant: 10, active_fraction: 0.1, transport: websocket, " \
@@ -367,7 +393,42 @@ Test(billing_cloudflare, fluid_non_hibernatable_linger_bills_per_message)
      * = 32,450,000 x $12.50/M = $405.625 */
     assert_usd(test_item_usd(test_deploy(&t, "hib"), "do_gb_seconds"),
                "405.625", "hibernatable");
+    /* 100 messages a month are 26,280 s apart, more than 600 s: each
+     * reconnects, 100,000 upgrades */
+    cr_assert(test_deploy(&t, "do")->usage.ws_connects == fx("100000"));
     test_run_free(&t);
+}
+
+Test(billing_cloudflare, fluid_upgrades_follow_the_connected_mode)
+{
+    static const struct {
+        const char *yaml;
+        const char *upgrades;
+    } cases[] = {
+        /* one connection a client a month */
+        {DO_FLUID("always", "100"), "1000"},
+        /* one per message: 1,000 x 100 */
+        {DO_FLUID("while-active", "100"), "100000"},
+        /* 5,000 messages x 600 s = 3,000,000 s >= 2,628,000 s: the
+         * socket never closes, one connection a client */
+        {DO_FLUID("{linger: 10m}", "5000"), "1000"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        test_run t;
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml, HEAD "%s"
+                 "deployments:\n"
+                 "  - {name: do, provider: cloudflare, plan: workers-paid, "
+                 "architecture: per-session}\n", cases[i].yaml);
+        test_run_yaml(&t, yaml);
+        cr_assert_eq(t.rc, SIM_OK);
+        const rpt_deploy *d = test_deploy(&t, "do");
+        cr_assert(d->usage.ws_connects == fx(cases[i].upgrades),
+                  "case %zu: %.6f upgrades", i,
+                  sim_fx_to_double(d->usage.ws_connects));
+        cr_assert(d->usage.requests == fx(cases[i].upgrades));
+        test_run_free(&t);
+    }
 }
 
 Test(billing_cloudflare, fluid_linger_without_messages_is_rejected)
