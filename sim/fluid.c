@@ -347,13 +347,18 @@ int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
                                    mul(&c, u->provisioned, MONTH))
                             : 0;
     /* An hour pool (Heroku Eco, Render free) puts every instance to sleep
-     * once the account's hours are spent. */
+     * once the account's hours are spent; a usage credit (Railway Free)
+     * once its dollars are, which at a constant draw is the same. */
     if (pd->hour_pool > 0 && !pd->objects) {
         sim_fx hours = divf(&c, u->instance_seconds, ifx(3600));
-        if (hours > pd->hour_pool) {
-            sim_fx keep = divf(&c, pd->hour_pool, hours);
-            u->refused_seconds = MONTH - mul(&c, MONTH, keep);
-            u->instance_seconds = mul(&c, pd->hour_pool, ifx(3600));
+        sim_fx pool = pd->credit_pool > 0 ? sim_credit_hours(pd, u)
+                                          : pd->hour_pool;
+        if (hours > pool) {
+            sim_fx keep = divf(&c, pool, hours);
+            u->pool_dry_at = mul(&c, MONTH, keep);
+            u->refused_seconds = MONTH - u->pool_dry_at;
+            u->refused_messages = u->messages - mul(&c, u->messages, keep);
+            u->instance_seconds = mul(&c, pool, ifx(3600));
             u->stopped_seconds =
                 mul(&c, u->provisioned, MONTH) - u->instance_seconds;
             u->instances_mean = mul(&c, u->instances_mean, keep);
@@ -370,6 +375,19 @@ int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
         return price_reject(ctx, d->pos, "deployment '%s': the numbers are "
                             "too large to bill exactly", d->name);
     return SIM_OK;
+}
+
+sim_fx sim_credit_hours(const price_deploy *pd, const sim_usage *u)
+{
+    calc c = {0, 0};
+    sim_fx v = pd->measured ? u->vcpu_seconds : u->alloc_vcpu_seconds;
+    sim_fx g = pd->measured ? u->memory_gb_seconds
+                            : u->alloc_memory_gb_seconds;
+    sim_fx cost = mul(&c, v, pd->credit_vcpu_s) + mul(&c, g, pd->credit_gb_s);
+    sim_fx hours = mul(&c, u->instances_mean, ifx(730));
+    if (c.err || cost <= pd->credit_pool)
+        return hours;
+    return divf(&c, mul(&c, pd->credit_pool, hours), cost);
 }
 
 int sim_traffic(const price_ctx *ctx, const price_deploy *pd, sim_usage *u)

@@ -683,6 +683,18 @@ static int count_messages(const sim_workload_model *m, uint64_t rep,
     return SIM_OK;
 }
 
+static int run_instances(const price_ctx *ctx, const price_deploy *pd,
+                         const sim_workload_model *m, uint64_t rep,
+                         sim_usage *u, sim_waits *waits)
+{
+    const scn_deployment *d = pd->dep;
+    if (d->arch == SCN_ARCH_PER_REQUEST)
+        return count_messages(m, rep, u);
+    if (d->mode == SCN_MODE_SCALE_TO_ZERO || pd->objects)
+        return run_sleeping(ctx, pd, m, rep, u, waits);
+    return run_pools(ctx, pd, m, rep, u, waits);
+}
+
 /*
  * WebSocket upgrades when clients connect per message: an agent's client
  * connects for a message that finds it disconnected, i.e. one arriving
@@ -728,13 +740,20 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
         return rc;
     if ((rc = sim_model_build(ctx->scn, &m)) != SIM_OK)
         return rc;
-    const scn_deployment *d = pd->dep;
-    if (d->arch == SCN_ARCH_PER_REQUEST)
-        rc = count_messages(&m, rep, u);
-    else if (d->mode == SCN_MODE_SCALE_TO_ZERO || pd->objects)
-        rc = run_sleeping(ctx, pd, &m, rep, u, waits);
-    else
-        rc = run_pools(ctx, pd, &m, rep, u, waits);
+    /* A usage credit (Railway Free) runs dry where its dollars do: the
+     * month is metered without it, the credit becomes the awake hours it
+     * buys at that draw, and the month is run again against that pool --
+     * the same messages, as every stream is replayed from its seed. */
+    price_deploy lp = *pd;
+    if (pd->credit_pool > 0) {
+        lp.hour_pool = 0;
+        rc = run_instances(ctx, &lp, &m, rep, u, waits);
+        lp.hour_pool = sim_credit_hours(pd, u);
+        memset(u, 0, sizeof *u);
+        memset(waits, 0, sizeof *waits);
+    }
+    if (rc == SIM_OK)
+        rc = run_instances(ctx, &lp, &m, rep, u, waits);
     if (rc == SIM_OK && w->transport == SCN_WEBSOCKET &&
         w->connected != SCN_CONN_ALWAYS)
         rc = count_connects(&m, rep, w->connected == SCN_CONN_LINGER
