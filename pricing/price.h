@@ -39,6 +39,14 @@ typedef struct price_deploy {
     sim_fx bill_cap_s;          /* an instance is billed for at most this
                                    much time a month (Fly: its preset's 30
                                    days); 0: no cap */
+    /* A usage credit past which the provider suspends every instance to
+     * the month's end instead of invoicing (Railway Free): its dollars,
+     * and what it pays per vCPU-second and per GB-second (measured or
+     * allocated, as `measured` says).  The engine turns it into the hours
+     * of awake instance time it buys at the metered draw; hour_pool then
+     * holds those hours at the instance's full size.  0: none. */
+    sim_fx credit_pool;
+    sim_fx credit_vcpu_s, credit_gb_s;
     int64_t idle_timeout_us;    /* sleep rule, with scenario override */
     int64_t cold_start_us;
     int objects;                /* Cloudflare: Durable Objects / Workers */

@@ -16,6 +16,47 @@ static const char *const items[] = {
     NULL
 };
 
+/* USD per one unit of item `id`. */
+static sim_fx unit_rate(const price_deploy *pd, const char *id)
+{
+    const price_item *it = price_need(pd, id);
+    sim_fx r = 0;
+    if (it->per > 0 && sim_fx_div(it->rate, it->per, &r) != SIM_OK)
+        return 0;
+    return r;
+}
+
+/*
+ * A plan without a subscription (Free) has nothing to invoice: usage past
+ * its credit suspends the service for the rest of the month instead.
+ * The credit pays for vCPU and memory; the hour pool it stands for is
+ * the awake time it buys at the instance's full size, which is exact for
+ * allocated billing and which the engine re-sizes from the metered draw
+ * for measured billing.
+ */
+static int suspending_credit(price_deploy *pd)
+{
+    const char *credit_id = price_plan_attr(pd->plan, "credit");
+    const price_item *sub = price_need(pd, price_plan_attr(pd->plan,
+                                                           "subscription"));
+    if (!credit_id || sub->rate != 0)
+        return SIM_OK;
+    pd->credit_pool = price_need(pd, credit_id)->rate;
+    pd->credit_vcpu_s = unit_rate(pd, "vcpu_second");
+    pd->credit_gb_s = unit_rate(pd, "memory_gb_second");
+    sim_fx burn = 0, hours = 0;
+    if (sim_fx_mul(pd->cap_vcpu, pd->credit_vcpu_s, &burn) != SIM_OK)
+        return SIM_ERANGE;
+    sim_fx mem = 0;
+    if (sim_fx_mul(pd->cap_memory_gb, pd->credit_gb_s, &mem) != SIM_OK)
+        return SIM_ERANGE;
+    burn += mem;
+    if (pd->credit_pool > 0 && burn > 0 &&
+        sim_fx_div(pd->credit_pool, burn * 3600, &hours) == SIM_OK)
+        pd->hour_pool = hours;
+    return SIM_OK;
+}
+
 static int railway_resolve(const price_ctx *ctx, price_deploy *pd)
 {
     const scn_deployment *d = pd->dep;
@@ -58,7 +99,7 @@ static int railway_resolve(const price_ctx *ctx, price_deploy *pd)
                                 "bill while running)");
     }
     pd->measured = d->basis != SCN_BASIS_ALLOCATED;
-    return SIM_OK;
+    return suspending_credit(pd);
 }
 
 static int railway_charge(const price_ctx *ctx, const price_deploy *pd,
@@ -94,6 +135,10 @@ static int railway_charge(const price_ctx *ctx, const price_deploy *pd,
     if (credit_id) {
         const price_item *cr = price_need(pd, credit_id);
         sim_fx used = sim_fx_min(usage, cr->rate);
+        /* Suspended when the credit ran out: what ran is what the credit
+         * paid for, with no invoice beyond it. */
+        if (pd->credit_pool > 0 && u->refused_seconds > 0)
+            used = usage;
         if ((rc = price_bill_fixed(b, cr, SIM_FX_ONE, -used)))
             return rc;
     }

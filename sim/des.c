@@ -70,7 +70,8 @@ void sim_instance_run(const sim_inst_params *p,
     double wake = 0;            /* when the current awake period began */
     double ready = 0;           /* end of the current cold start */
     double busy_end = 0;        /* last departure of the awake period */
-    int awake = 0;
+    double use_start = 0, use_end = 0;  /* the current span in use */
+    int awake = 0, in_use = 0;
     sim_msg m;
 
     for (;;) {
@@ -106,11 +107,26 @@ void sim_instance_run(const sim_inst_params *p,
             st->departures++;
         if (end > busy_end)
             busy_end = end;
+        /* Arrivals come in time order, so the spans in use are merged as
+         * they come: a span closes when an arrival finds it over. */
+        if (in_use && t > use_end) {
+            st->used_s += (use_end < H ? use_end : H) - use_start;
+            in_use = 0;
+        }
+        if (!in_use) {
+            in_use = 1;
+            use_start = t;
+            use_end = t;
+        }
+        if (end + p->linger > use_end)
+            use_end = end + p->linger;
         if (busy_end < ready)
             busy_end = ready;
     }
     if (awake)
         sleep_at(p, st, wake, H);
+    if (in_use)
+        st->used_s += (use_end < H ? use_end : H) - use_start;
 }
 
 double sim_wait_quantile(const sim_inst_stats *st, double cold_start,

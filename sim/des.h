@@ -54,6 +54,9 @@ typedef struct sim_inst_stats {
     double awake_s;         /* starting or running */
     double billed_s;        /* awake runs after granularity and minimum */
     double busy_s;          /* message-seconds in service before H */
+    double used_s;          /* time in use before H: from an arrival to its
+                             * reply plus `linger`, overlaps counted once
+                             * (what a Durable Object bills) */
     double wait_s;          /* total cold-start wait of messages */
     uint64_t waited;        /* messages that waited on a cold start */
     uint64_t wait_hist[SIM_WAIT_BINS];  /* waits over [0, C] */

@@ -213,41 +213,86 @@ static int add_groups(const price_ctx *ctx, const price_deploy *pd,
     return SIM_OK;
 }
 
-/* Durable Objects / Workers: no instances; objects bill while active. */
-static void fluid_objects(const price_ctx *ctx, const price_deploy *pd,
-                          sim_usage *u, calc *c)
+/*
+ * Durable Objects / Workers: no instances; an object bills while active,
+ * and while a non-hibernatable WebSocket holds it: all the time with
+ * `connected: always`, `linger` after each message with `{linger}` (the
+ * messages taken as spread out, so no two lingers overlap).  Idle time
+ * it could hibernate through is free.
+ */
+static int fluid_objects(const price_ctx *ctx, const price_deploy *pd,
+                         sim_usage *u, calc *c)
 {
     const scn_workload *w = &ctx->scn->workload;
     const scn_deployment *d = pd->dep;
     int64_t agents = scn_agents(ctx->scn);
     sim_fx a = c->a;
-    sim_fx objects = 0, share = a;
+    sim_fx objects = 0, share = a, per_object = SIM_FX_ONE;
 
     switch (d->arch) {
     case SCN_ARCH_PER_REQUEST:
-        return;
+        return SIM_OK;
     case SCN_ARCH_PER_TENANT: {
         /* A tenant's object is active when any of its agents is. */
         double idle = pow(1 - sim_fx_to_double(a),
                           (double)w->agents_per_tenant);
         objects = ifx(w->tenants);
         share = sim_fx_from_double(1 - idle);
+        per_object = ifx(w->agents_per_tenant);
         break;
     }
     default:        /* per-agent, per-session: one live session per agent */
         objects = ifx(agents);
         break;
     }
-    /* A non-hibernatable WebSocket keeps its object billed while open. */
-    if (w->transport == SCN_WEBSOCKET && !d->extras.hibernation &&
-        w->connected == SCN_CONN_ALWAYS)
+    int held = w->transport == SCN_WEBSOCKET && !d->extras.hibernation;
+    if (held && w->connected == SCN_CONN_ALWAYS)
         share = SIM_FX_ONE;
+    if (held && w->connected == SCN_CONN_LINGER) {
+        if (!w->has_messages)
+            return price_reject(ctx, w->pos, "deployment '%s': a "
+                                "non-hibernatable WebSocket that lingers "
+                                "after each reply is billed per message; "
+                                "give messages_per_agent_month", d->name);
+        sim_fx linger = (sim_fx)w->linger_us * (SIM_FX_ONE / 1000000);
+        share += divf(c, mul(c, mul(c, per_object,
+                                    w->messages_per_agent_month), linger),
+                      MONTH);
+        share = sim_fx_min(share, SIM_FX_ONE);
+    }
     u->groups = objects;
     u->object_seconds = mul(c, mul(c, objects, share), MONTH);
     u->instances_mean = mul(c, objects, share);
     u->instances_peak = objects;
     u->provisioned = objects;
     u->instance_seconds = u->object_seconds;
+    return SIM_OK;
+}
+
+/*
+ * WebSocket upgrades a month.  A client that stays connected upgrades
+ * once; one that connects per message (while-active), or after `linger`
+ * has passed since its last reply, upgrades each time it reconnects.
+ * The stochastic form counts those from the messages (sim_stochastic_run
+ * meters ws_connects); the fluid form takes each agent's messages as
+ * evenly spread, so with `linger` every message reconnects unless the
+ * gap between them is shorter than the linger.
+ */
+static sim_fx upgrades(const price_ctx *ctx, const sim_usage *u,
+                       sim_fx connected, calc *c)
+{
+    const scn_workload *w = &ctx->scn->workload;
+    if (w->connected == SCN_CONN_ALWAYS)
+        return ifx(scn_agents(ctx->scn));
+    if (!w->fluid)
+        return u->ws_connects;
+    if (!w->has_messages)
+        return connected;
+    if (w->connected == SCN_CONN_LINGER &&
+        mul(c, w->messages_per_agent_month,
+            (sim_fx)w->linger_us * (SIM_FX_ONE / 1000000)) >= MONTH)
+        return ifx(scn_agents(ctx->scn));
+    return u->messages;
 }
 
 /* Traffic: messages, requests, CPU, egress, connections. */
@@ -266,11 +311,11 @@ static void traffic(const price_ctx *ctx, const price_deploy *pd,
         connected = w->connected == SCN_CONN_ALWAYS
                         ? agents
                         : mul(c, agents, c->a);
-        /* One upgrade per connected client a month in the fluid form; the
-         * messages then travel over the socket. */
-        u->ws_connects = connected;
+        /* Each upgrade is a request; the messages then travel over the
+         * socket. */
+        u->ws_connects = upgrades(ctx, u, connected, c);
         u->ws_messages_in = reqs;
-        u->requests = connected;
+        u->requests = u->ws_connects;
         if (!pd->dep->extras.hibernation && pr->heartbeat_us > 0) {
             sim_fx beats = divf(c, MONTH,
                                 (sim_fx)pr->heartbeat_us *
@@ -313,9 +358,10 @@ int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
                             "instances idle; the fluid form (active_fraction) "
                             "has no arrivals -- give messages_per_agent_month "
                             "and busy_per_message instead", d->name);
-    if (pd->objects)
-        fluid_objects(ctx, pd, u, &c);
-    else {
+    if (pd->objects) {
+        if ((rc = fluid_objects(ctx, pd, u, &c)) != SIM_OK)
+            return rc;
+    } else {
         int64_t A = w->agents_per_tenant, T = w->tenants;
         switch (d->arch) {
         case SCN_ARCH_SHARED:
@@ -352,13 +398,18 @@ int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
                                    mul(&c, u->provisioned, MONTH))
                             : 0;
     /* An hour pool (Heroku Eco, Render free) puts every instance to sleep
-     * once the account's hours are spent. */
+     * once the account's hours are spent; a usage credit (Railway Free)
+     * once its dollars are, which at a constant draw is the same. */
     if (pd->hour_pool > 0 && !pd->objects) {
         sim_fx hours = divf(&c, u->instance_seconds, ifx(3600));
-        if (hours > pd->hour_pool) {
-            sim_fx keep = divf(&c, pd->hour_pool, hours);
-            u->refused_seconds = MONTH - mul(&c, MONTH, keep);
-            u->instance_seconds = mul(&c, pd->hour_pool, ifx(3600));
+        sim_fx pool = pd->credit_pool > 0 ? sim_credit_hours(pd, u)
+                                          : pd->hour_pool;
+        if (hours > pool) {
+            sim_fx keep = divf(&c, pool, hours);
+            u->pool_dry_at = mul(&c, MONTH, keep);
+            u->refused_seconds = MONTH - u->pool_dry_at;
+            u->refused_messages = u->messages - mul(&c, u->messages, keep);
+            u->instance_seconds = mul(&c, pool, ifx(3600));
             u->stopped_seconds =
                 mul(&c, u->provisioned, MONTH) - u->instance_seconds;
             u->instances_mean = mul(&c, u->instances_mean, keep);
@@ -375,6 +426,19 @@ int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
         return price_reject(ctx, d->pos, "deployment '%s': the numbers are "
                             "too large to bill exactly", d->name);
     return SIM_OK;
+}
+
+sim_fx sim_credit_hours(const price_deploy *pd, const sim_usage *u)
+{
+    calc c = {0, 0};
+    sim_fx v = pd->measured ? u->vcpu_seconds : u->alloc_vcpu_seconds;
+    sim_fx g = pd->measured ? u->memory_gb_seconds
+                            : u->alloc_memory_gb_seconds;
+    sim_fx cost = mul(&c, v, pd->credit_vcpu_s) + mul(&c, g, pd->credit_gb_s);
+    sim_fx hours = mul(&c, u->instances_mean, ifx(730));
+    if (c.err || cost <= pd->credit_pool)
+        return hours;
+    return divf(&c, mul(&c, pd->credit_pool, hours), cost);
 }
 
 int sim_traffic(const price_ctx *ctx, const price_deploy *pd, sim_usage *u)

@@ -27,6 +27,14 @@ int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
                      sim_fx active_fraction, sim_usage *u /* OUT */);
 
 /*
+ * The awake instance-hours a month that a usage credit (pd->credit_pool)
+ * buys at the vCPU and memory draw metered in `u`: the month's awake
+ * hours times the share of its dollars the credit covers.  At least the
+ * month's awake hours when the credit covers them all.
+ */
+sim_fx sim_credit_hours(const price_deploy *pd, const sim_usage *u);
+
+/*
  * Fills the traffic meters (requests, CPU, egress, WebSocket messages,
  * load-balancer dimensions) from u->messages, which the caller has set.
  */

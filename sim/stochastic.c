@@ -413,7 +413,11 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
     sim_inst_params p = {H, (double)pd->cold_start_us / 1e6,
                          (double)pd->idle_timeout_us / 1e6, 0,
                          connection_keeps_awake(ctx, pd), 0, 0};
-    if (w->connected == SCN_CONN_LINGER && !pd->objects)
+    /* A lingering client keeps a container awake; a Durable Object only
+     * while it holds the socket outside the Hibernation API. */
+    if (w->connected == SCN_CONN_LINGER &&
+        (!pd->objects || (w->transport == SCN_WEBSOCKET &&
+                          !pd->dep->extras.hibernation)))
         p.linger = (double)w->linger_us / 1e6;
     metering(pd, &p.granularity, &p.minimum);
 
@@ -471,8 +475,13 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
         (agent_awake * scale * keep - busy) *
             sim_fx_to_double(pr->idle_memory_gb) +
         awake * sim_fx_to_double(pr->base_memory_gb));
+    /* A Durable Object bills the time it is in use (a lingering
+     * non-hibernatable socket included), or all the time a connected
+     * non-hibernatable socket holds it; idle time it could hibernate
+     * through is free even before it hibernates. */
     if (pd->objects)
-        u->object_seconds = u->instance_seconds;
+        u->object_seconds = p.never_sleeps ? u->instance_seconds
+                                           : fxd(st->used_s * scale * keep);
     u->cold_starts = fxd((double)st->cold_starts * scale * keep);
     u->awake_fraction = groups ? fxd(st->awake_s * keep /
                                      ((double)groups * H))
@@ -717,9 +726,57 @@ static int count_messages(const sim_workload_model *m, uint64_t rep,
     return SIM_OK;
 }
 
+static int run_instances(const price_ctx *ctx, const price_deploy *pd,
+                         const sim_workload_model *m, uint64_t rep,
+                         sim_usage *u, sim_waits *waits)
+{
+    const scn_deployment *d = pd->dep;
+    if (d->arch == SCN_ARCH_PER_REQUEST)
+        return count_messages(m, rep, u);
+    if (d->mode == SCN_MODE_SCALE_TO_ZERO || pd->objects)
+        return run_sleeping(ctx, pd, m, rep, u, waits);
+    int rc = run_pools(ctx, pd, m, rep, u, waits);
+    if (rc == SIM_OK)
+        pool_capped(pd, u);
+    return rc;
+}
+
+/*
+ * WebSocket upgrades when clients connect per message: an agent's client
+ * connects for a message that finds it disconnected, i.e. one arriving
+ * after the previous reply plus `linger` (0: while-active).  Replies are
+ * taken at arrival + busy; a cold-start wait can only merge connections.
+ */
+static int count_connects(const sim_workload_model *m, uint64_t rep,
+                          double linger, sim_usage *u)
+{
+    double connects = 0;
+    for (uint64_t a = 0; a < m->agents; a++) {
+        sim_source *src;
+        sim_msg msg;
+        double until = -INFINITY;
+        int rc = sim_source_open(m, rep, a, 1, &src);
+        if (rc != SIM_OK)
+            return rc;
+        while (sim_source_next(src, &msg) && msg.t <= m->horizon) {
+            if (msg.t > until)
+                connects++;
+            if (msg.t + msg.busy + linger > until)
+                until = msg.t + msg.busy + linger;
+        }
+        rc = sim_source_status(src);
+        sim_source_close(src);
+        if (rc != SIM_OK)
+            return rc;
+    }
+    u->ws_connects = fxd(connects * SIM_MONTH_SECONDS / m->horizon);
+    return SIM_OK;
+}
+
 int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
                        uint64_t rep, sim_usage *u, sim_waits *waits)
 {
+    const scn_workload *w = &ctx->scn->workload;
     sim_workload_model m;
     int rc;
 
@@ -729,16 +786,26 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
         return rc;
     if ((rc = sim_model_build(ctx->scn, &m)) != SIM_OK)
         return rc;
-    const scn_deployment *d = pd->dep;
-    if (d->arch == SCN_ARCH_PER_REQUEST)
-        rc = count_messages(&m, rep, u);
-    else if (d->mode == SCN_MODE_SCALE_TO_ZERO || pd->objects)
-        rc = run_sleeping(ctx, pd, &m, rep, u, waits);
-    else {
-        rc = run_pools(ctx, pd, &m, rep, u, waits);
-        if (rc == SIM_OK)
-            pool_capped(pd, u);
+    /* A usage credit (Railway Free) runs dry where its dollars do: the
+     * month is metered without it, the credit becomes the awake hours it
+     * buys at that draw, and the month is run again against that pool --
+     * the same messages, as every stream is replayed from its seed. */
+    price_deploy lp = *pd;
+    if (pd->credit_pool > 0) {
+        lp.hour_pool = 0;
+        rc = run_instances(ctx, &lp, &m, rep, u, waits);
+        lp.hour_pool = sim_credit_hours(pd, u);
+        memset(u, 0, sizeof *u);
+        memset(waits, 0, sizeof *waits);
     }
+    if (rc == SIM_OK)
+        rc = run_instances(ctx, &lp, &m, rep, u, waits);
+    if (rc == SIM_OK && w->transport == SCN_WEBSOCKET &&
+        w->connected != SCN_CONN_ALWAYS)
+        rc = count_connects(&m, rep, w->connected == SCN_CONN_LINGER
+                                         ? (double)w->linger_us / 1e6
+                                         : 0,
+                            u);
     sim_model_free(&m);
     if (rc != SIM_OK)
         return rc;

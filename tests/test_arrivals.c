@@ -122,6 +122,45 @@ Test(arrivals, a_trace_replays_exactly)
     free(csv);
 }
 
+/*
+ * A client that lingers keeps a scale-to-zero container awake: the idle
+ * timer starts `linger` after the last reply.  The trace above, over a
+ * WebSocket with `connected: {linger: 5m}`: agent a's instance holds
+ * 5 + 10 = 15 minutes after each reply, so it is awake over [0, 1,010)
+ * (the 100 s message's reply at 110 s + 900 s) and [2,000, 2,910): 1,920 s.
+ * Agent b: [3,000, 3,600), 600 s.  Without the linger it would be the
+ * 1,320 s + 600 s above.
+ */
+Test(arrivals, a_lingering_client_keeps_a_container_awake)
+{
+    char *csv = write_file("linger.csv", "time,tenant,agent,busy\n"
+                           "0,t,a,10\n100,t,a,10\n3000,u,b,10\n"
+                           "2000,t,a,10\n");
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "capsim: 1\nhorizon: 1h\nworkload: "
+             "{transport: websocket, connected: {linger: 5m}, "
+             "arrivals: {trace: %s}}\n"
+             "deployments:\n"
+             "  - {name: f, provider: aws-fargate, architecture: per-agent, "
+             "instance: {vcpu: 0.25, memory_gb: 0.5}, scaling: {mode: "
+             "scale-to-zero, idle_timeout: 10m, cold_start: 0s}}\n", csv);
+    test_run t;
+    test_run_yaml(&t, yaml);
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "f");
+    /* (1,920 + 600) s awake of 2 x 3,600 s */
+    double want = (1920.0 + 600) / 7200;
+    cr_assert(fabs(sim_fx_to_double(d->usage.awake_fraction) - want) < 1e-9,
+              "awake %.15f, want %.15f",
+              sim_fx_to_double(d->usage.awake_fraction), want);
+    /* (1,920 + 600) s an hour x 730 = 1,839,600 instance-seconds */
+    cr_assert(fabs(sim_fx_to_double(d->usage.instance_seconds) - 1839600) <
+                  1e-3, "instance-seconds %.6f",
+              sim_fx_to_double(d->usage.instance_seconds));
+    test_run_free(&t);
+    free(csv);
+}
+
 Test(arrivals, a_bad_trace_row_names_its_line_and_column)
 {
     char *csv = write_file("bad.csv", "0,t,a\n12,t,a\nsoon,t,b\n");

@@ -5,6 +5,11 @@
  * the rates in reference/pricing-2025.md (month = 730 h = 2,628,000 s).
  */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -130,22 +135,6 @@ Test(billing_railway, pro_minimum_and_credit)
     test_run_free(&t);
 }
 
-Test(billing_railway, free_plan_includes_one_dollar)
-{
-    test_run t;
-    test_run_yaml(&t, HEAD SMALL
-                  "deployments:\n"
-                  "  - {name: f, provider: railway, plan: free, "
-                  "architecture: shared, instance: {vcpu: 1, memory_gb: 0.5}}\n");
-    cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
-    /* usage $2.028816, free subscription $0, credit $1:
-     * $0 + $2.028816 - $1 = $1.028816 */
-    assert_usd(test_item_usd(d, "free_credit"), "-1", "credit");
-    assert_usd(d->month_usd, "1.028816", "total");
-    test_run_free(&t);
-}
-
 Test(billing_railway, egress_and_volume)
 {
     test_run t;
@@ -203,5 +192,138 @@ Test(billing_railway, allocated_without_instance_is_rejected)
                   "architecture: shared, billing_basis: allocated}\n");
     cr_assert_neq(t.rc, SIM_OK);
     cr_assert(test_diag_has(&t, "billing_basis: allocated needs 'instance'"));
+    test_run_free(&t);
+}
+
+/* ---------------------------------------------------------------------
+ * The Free plan: $0 and $1 of usage a month, no overage invoice; usage
+ * past the credit suspends the service to the month's end.
+ * ------------------------------------------------------------------ */
+
+static void assert_near(sim_fx got, double want, double tol, const char *what)
+{
+    double g = sim_fx_to_double(got);
+    cr_assert(fabs(g - want) <= tol, "%s: got %.6f, want %.6f", what, g,
+              want);
+}
+
+/* One always-on instance of 1 vCPU and 0.5 GB, billed by size, draws
+ * 1 x $0.00000772 + 0.5 x $0.00000386 = $0.00000965 a second: $1 lasts
+ * 1 / 0.00000965 = 103,626.943005 s (28.785 h); the other 2,524,373.056995
+ * s of the month are refused. */
+#define FREE_ALLOC "  - {name: free, provider: railway, plan: free, " \
+    "architecture: shared, instance: {vcpu: 1, memory_gb: 0.5}, " \
+    "billing_basis: allocated, scaling: {mode: fixed, instances: 1}}\n"
+#define FREE_DRY 103626.943005
+
+static void assert_suspended(const rpt_deploy *d, double dry,
+                             const char *credit)
+{
+    assert_near(d->usage.pool_dry_at, dry, 1e-3, "dry at");
+    assert_near(d->usage.refused_seconds, 2628000 - dry, 1e-3, "refused");
+    /* the credit pays for what ran: no invoice */
+    assert_usd(test_item_usd(d, "free_credit"), credit, "credit");
+    cr_assert(d->month_usd == 0, "total %.12f",
+              sim_fx_to_double(d->month_usd));
+}
+
+Test(billing_railway, free_plan_suspends_when_its_dollar_runs_out)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD SMALL "deployments:\n" FREE_ALLOC);
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "free");
+    assert_suspended(d, FREE_DRY, "-1");
+    /* 103,626.943005 s x $0.00000772 = $0.80; x 0.5 GB x $0.00000386
+     * = $0.20 */
+    assert_usd(test_item_usd(d, "vcpu_second"), "0.8", "vcpu");
+    assert_usd(test_item_usd(d, "memory_gb_second"), "0.2", "memory");
+    test_run_free(&t);
+}
+
+Test(billing_railway, free_plan_has_no_overage_invoice)
+{
+    test_run t;
+    test_run_yaml(&t, HEAD SMALL
+                  "deployments:\n"
+                  "  - {name: free, provider: railway, plan: free, "
+                  "architecture: shared, instance: {vcpu: 1, memory_gb: 0.5}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    /* Measured: 2 agents at a = 0.1 use $1.014408 of vCPU and $1.014408
+     * of memory a month (as on Hobby above), $2.028816 at a constant
+     * rate: $1 lasts 2,628,000 / 2.028816 = 1,295,336.787564 s, and the
+     * bill is $0 instead of $1.028816 of overage. */
+    assert_suspended(test_deploy(&t, "free"), 1295336.787564, "-1");
+    test_run_free(&t);
+}
+
+static char *write_trace(const char *rows)
+{
+    char *path = malloc(64);
+    cr_assert_not_null(path);
+    snprintf(path, 64, "/tmp/capsim-railway-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, rows, strlen(rows)), (ssize_t)strlen(rows));
+    close(fd);
+    return path;
+}
+
+/* The same instance in the stochastic form: one hour replayed, four
+ * messages.  Scaled to the month the credit still runs dry at
+ * 103,626.943005 s, 141.955 s into the hour; an always-on pool takes its
+ * messages as even over the horizon, so 4 x 730 x (1 - 103,626.943005 /
+ * 2,628,000) = 2,804.859 messages are refused.  Egress (1 MB a message)
+ * is not cut at the dry time, and Free sends no invoice for it either:
+ * the credit line covers it. */
+Test(billing_railway, free_plan_suspends_in_the_stochastic_form)
+{
+    char *csv = write_trace("time,tenant,agent,busy\n"
+                            "100,t,a,10\n1000,t,a,10\n2000,t,a,10\n"
+                            "3000,t,a,10\n");
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, HEAD "horizon: 1h\n"
+             "profile: {egress_kb_per_message: 1024}\n"
+             "workload: {transport: sse, arrivals: {trace: %s}}\n"
+             "deployments:\n" FREE_ALLOC, csv);
+    test_run t;
+    test_run_yaml(&t, yaml);
+    unlink(csv);
+    free(csv);
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "free");
+    /* $1 of compute and 2,920 x 1,024 KB = 2.8515625 GB of egress x
+     * $0.05 = $0.142578125 */
+    assert_suspended(d, FREE_DRY, "-1.142578125");
+    assert_near(d->usage.refused_messages,
+                2920 * (1 - FREE_DRY / 2628000), 1e-3, "refused messages");
+    test_run_free(&t);
+}
+
+/* Measured, stochastic: the engine meters the month, then spreads its
+ * dollars over the awake time.  Base memory 0.5 GB all the hour
+ * (3,600 x 0.5 x $0.00000386 = $0.006948) and 1 vCPU for 1,110 busy
+ * seconds (x $0.00000772 = $0.0085692): $0.0155172 an hour, $11.327556
+ * a month.  $1 is 1 / 11.327556 of it, so the credit runs dry that share
+ * into the month: 2,628,000 / 11.327556 = 232,000.618668 s. */
+Test(billing_railway, free_plan_measured_in_the_stochastic_form)
+{
+    char *csv = write_trace("time,tenant,agent,busy\n"
+                            "100,t,a,1000\n2000,t,a,100\n3000,t,a,10\n");
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, HEAD "horizon: 1h\n"
+             "profile: {active_vcpu: 1, active_memory_gb: 0, "
+             "base_memory_gb: 0.5}\n"
+             "workload: {transport: sse, arrivals: {trace: %s}}\n"
+             "deployments:\n"
+             "  - {name: free, provider: railway, plan: free, "
+             "architecture: shared, instance: {vcpu: 1, memory_gb: 0.5}, "
+             "scaling: {mode: fixed, instances: 1}}\n", csv);
+    test_run t;
+    test_run_yaml(&t, yaml);
+    unlink(csv);
+    free(csv);
+    cr_assert_eq(t.rc, SIM_OK);
+    assert_suspended(test_deploy(&t, "free"), 232000.618668, "-1");
     test_run_free(&t);
 }
