@@ -588,64 +588,147 @@ static void parse_sources(loader *L, const yml_node *m)
 /* ---- systemPrompt ---- */
 
 static const char *const part_keys[] = {"name", "type", "priority",
-                                        "content", "file", "uri",
+                                        "content", "file", "uri", "files",
                                         "dataSource", NULL};
 
-/* Checks a file contributor's URI and resolves its data source. */
+/*
+ * Checks a file contributor's URI and resolves its data source.  `path`
+ * (or NULL) prefixes the errors about the URI: a `files` entry's seeds/001
+ * path, since one flow list can put several entries on a line.  An
+ * unknown dataSource is the dataSource's fault and is reported there, once
+ * per contributor (*named_bad remembers it), not once per file.
+ */
 static void link_part(loader *L, ag_prompt_part *p, const yml_node *un,
-                      const yml_node *dn)
+                      const yml_node *dn, const char *path, int *named_bad)
 {
     char err[700];
     const ag_source *s;
+    const char *sep = path ? ": " : "";
     int rc;
+    path = path ? path : "";
     if (ag_res_check_uri(p->uri, "System prompt file", err, sizeof err)) {
-        yml_error(L->doc, un, "%s", err);
+        yml_error(L->doc, un, "%s%s%s", path, sep, err);
         return;
     }
     rc = ag_res_pick(L->c, p->uri, p->source, &s, err, sizeof err);
     if (rc == SIM_ENOMEM) {
         L->nomem = 1;
     } else if (rc != SIM_OK) {
-        /* An unknown name is the dataSource's fault; anything else is
-         * about where the URI points. */
         int at_name = dn && strncmp(err, "Unknown dataSource", 18) == 0;
-        yml_error(L->doc, at_name ? dn : un, "%s", err);
+        if (at_name && !*named_bad)
+            yml_error(L->doc, dn, "%s", err);
+        else if (!at_name)
+            yml_error(L->doc, un, "%s%s%s", path, sep, err);
+        *named_bad |= at_name;
     } else if (!p->source) {
         p->source = xdup(L, s->name);
     }
 }
 
-static void parse_file_part(loader *L, const yml_node *m, ag_prompt_part *p)
+/* Where seeds/001 reports a `files` entry's errors:
+ * systemPrompt.contributors[i].files[j] (the list itself when j < 0). */
+static void files_path(char *buf, size_t size, size_t i, long j)
+{
+    if (j < 0)
+        snprintf(buf, size, "systemPrompt.contributors[%zu].files", i);
+    else
+        snprintf(buf, size, "systemPrompt.contributors[%zu].files[%ld]", i,
+                 j);
+}
+
+/*
+ * seeds/001's `files:` list: one part per entry, in list order, from p
+ * on (the caller made room for every entry).  p already has the name and
+ * priority; the others get copies, so each part stands alone.  Each entry
+ * is expanded and checked as `file:` is.  Returns the parts used.
+ */
+static size_t parse_files(loader *L, const yml_node *m, size_t ci,
+                          const yml_node *sn, ag_prompt_part *p)
+{
+    char path[96], *given = NULL;
+    size_t k = yml_is_seq(sn) ? yml_seq_len(sn) : 0;
+    int named_bad = 0;
+    if (k == 0) {
+        files_path(path, sizeof path, ci, -1);
+        yml_error(L->doc, sn, "%s: expected files as a list of at least one "
+                  "absolute URI (e.g. [${{dexto.agent_dir}}/prompts/base.md"
+                  "]), found %s", path, yml_is_seq(sn) ? "an empty list"
+                  : yml_is_map(sn) ? "a mapping" : "a single value");
+        return 1;
+    }
+    yml_node *dn = get_text(L, m, "dataSource", "dataSource", TEXT_PLAIN,
+                            &given);
+    for (size_t j = 0; j < k; j++) {
+        ag_prompt_part *q = &p[j];
+        yml_node *en = yml_seq_item(L->doc, sn, j);
+        files_path(path, sizeof path, ci, (long)j);
+        if (j > 0) {
+            q->name = xdup(L, p->name);
+            q->priority = p->priority;
+        }
+        q->source = xdup(L, given);
+        if (!yml_is_scalar(en)) {
+            yml_error(L->doc, en, "%s: expected an absolute URI as a string, "
+                      "found %s", path, yml_is_map(en) ? "a mapping"
+                      : "a list");
+            continue;
+        }
+        if (expand(L, en, path, TEXT_PLAIN, &q->uri) != SIM_OK || !q->uri ||
+            (dn && !given))
+            continue;
+        link_part(L, q, en, dn, path, &named_bad);
+    }
+    free(given);
+    return k;
+}
+
+/* Reads a file contributor into p (and, for `files:`, the parts after
+ * it); returns the parts used. */
+static size_t parse_file_part(loader *L, const yml_node *m, size_t ci,
+                              ag_prompt_part *p)
 {
     yml_node *fn = yml_get(L->doc, m, "file"), *un = yml_get(L->doc, m, "uri");
+    yml_node *sn = yml_get(L->doc, m, "files");
     yml_node *dn;
+    int named_bad = 0, keys = !!fn + !!un + !!sn;
     if (yml_get(L->doc, m, "content"))
         yml_error(L->doc, yml_get(L->doc, m, "content"), "a file "
-                  "contributor takes 'file' (or 'uri'), not 'content'");
-    if (!fn == !un) {
-        yml_error(L->doc, fn && un ? un : m, "a file contributor needs "
-                  "exactly one of 'file' and 'uri' (an absolute URI, e.g. "
-                  "${{dexto.agent_dir}}/prompts/base.md)");
-        return;
+                  "contributor takes 'file', 'uri' or 'files', not "
+                  "'content'");
+    /* seeds/001 has only `files`; `file` is the single form most configs
+     * use.  Taking both would leave their order a guess, so it is an
+     * error like `file` with `uri`. */
+    if (keys != 1) {
+        yml_error(L->doc, keys == 0 ? m : sn ? sn : un, "a file contributor "
+                  "needs exactly one of 'file', 'uri' and 'files' (an "
+                  "absolute URI, e.g. ${{dexto.agent_dir}}/prompts/base.md, "
+                  "or a list of them)");
+        return 1;
     }
+    if (sn)
+        return parse_files(L, m, ci, sn, p);
     un = fn ? fn : un;
     if (!get_text(L, m, fn ? "file" : "uri", fn ? "file" : "uri", TEXT_PLAIN,
                   &p->uri) || !p->uri)
-        return;
+        return 1;
     dn = get_text(L, m, "dataSource", "dataSource", TEXT_PLAIN, &p->source);
     if (dn && !p->source)
-        return;
-    link_part(L, p, un, dn);
+        return 1;
+    link_part(L, p, un, dn, NULL, &named_bad);
+    return 1;
 }
 
-static void parse_part(loader *L, const yml_node *m, ag_prompt_part *p)
+/* Reads contributor ci into p (and the parts after it for a `files:`
+ * list); returns the parts used, at least 1. */
+static size_t parse_part(loader *L, const yml_node *m, size_t ci,
+                         ag_prompt_part *p)
 {
     static const char *const types[] = {"static", "file", NULL};
     int64_t prio = 0;
     int type = 0;
     if (yml_check_map(L->doc, m, "contributor", part_keys) != SIM_OK &&
         !yml_is_map(m))
-        return;
+        return 1;
     if (!get_text(L, m, "name", "name", TEXT_PLAIN, &p->name))
         yml_error(L->doc, m, "contributor needs 'name'");
     get_int(L, m, "priority", "priority", -1000000, 1000000, &prio);
@@ -653,16 +736,15 @@ static void parse_part(loader *L, const yml_node *m, ag_prompt_part *p)
     yml_node *tn = yml_get(L->doc, m, "type");
     if (!tn) {
         yml_error(L->doc, m, "contributor needs 'type' (static or file)");
-        return;
+        return 1;
     }
     if (yml_get_enum(L->doc, tn, "contributor type", types, &type) != SIM_OK)
-        return;
-    if (type == 1) {
-        parse_file_part(L, m, p);
-        return;
-    }
-    static const char *const not_static[] = {"file", "uri", "dataSource"};
-    for (int i = 0; i < 3; i++) {
+        return 1;
+    if (type == 1)
+        return parse_file_part(L, m, ci, p);
+    static const char *const not_static[] = {"file", "uri", "files",
+                                             "dataSource"};
+    for (int i = 0; i < 4; i++) {
         yml_node *x = yml_get(L->doc, m, not_static[i]);
         if (x)
             yml_error(L->doc, x, "a static contributor takes 'content', not "
@@ -670,6 +752,7 @@ static void parse_part(loader *L, const yml_node *m, ag_prompt_part *p)
     }
     if (!get_text(L, m, "content", "content", TEXT_PLAIN, &p->text))
         yml_error(L->doc, m, "a static contributor needs 'content'");
+    return 1;
 }
 
 /* Stable: parts of equal priority keep their order in the file. */
@@ -705,19 +788,32 @@ static void parse_prompt(loader *L, const yml_node *n)
     size_t k = yml_seq_len(seq);
     if (!seq || !yml_is_seq(seq)) {
         yml_error(L->doc, seq ? seq : n, "expected contributors as a list "
-                  "of {name, type: static|file, priority, content | file}");
+                  "of {name, type: static|file, priority, "
+                  "content | file | files}");
         return;
     }
-    c->prompt = xcalloc(L, k, sizeof *c->prompt);
+    /* A `files:` list becomes one part per entry. */
+    size_t nparts = 0;
+    for (size_t i = 0; i < k; i++) {
+        yml_node *m = yml_seq_item(L->doc, seq, i);
+        yml_node *sn = yml_is_map(m) ? yml_get(L->doc, m, "files") : NULL;
+        size_t nf = yml_is_seq(sn) ? yml_seq_len(sn) : 0;
+        nparts += nf ? nf : 1;
+    }
+    c->prompt = xcalloc(L, nparts, sizeof *c->prompt);
     for (size_t i = 0; i < k && c->prompt; i++) {
         yml_node *m = yml_seq_item(L->doc, seq, i);
-        parse_part(L, m, &c->prompt[i]);
-        c->nprompt++;
-        for (size_t j = 0; j < i && c->prompt[i].name; j++)
+        size_t first = c->nprompt;
+        c->nprompt += parse_part(L, m, i, &c->prompt[first]);
+        /* Earlier contributors may have several parts of one name, so
+         * stop at the first match to report a duplicate once. */
+        for (size_t j = 0; j < first && c->prompt[first].name; j++)
             if (c->prompt[j].name &&
-                strcmp(c->prompt[j].name, c->prompt[i].name) == 0)
+                strcmp(c->prompt[j].name, c->prompt[first].name) == 0) {
                 yml_error(L->doc, yml_get(L->doc, m, "name"), "duplicate "
-                          "contributor name '%s'", c->prompt[i].name);
+                          "contributor name '%s'", c->prompt[first].name);
+                break;
+            }
     }
     sort_parts(c->prompt, c->nprompt);
 }

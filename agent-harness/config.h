@@ -58,9 +58,14 @@ typedef struct ag_source {
 } ag_source;
 
 /*
- * A system-prompt contributor: static text or a resource.  ag_config.prompt
- * is sorted by priority, lowest first; equal priorities keep file order.
- * A plain-string systemPrompt becomes one static part named "system".
+ * A piece of the system prompt: static text or a resource.  A contributor
+ * gives one part, except that a file contributor's `files:` list (seeds/
+ * 001's form; `file:` or `uri:` give one URI) gives one part per entry, in
+ * list order, each with the contributor's name and priority and its own
+ * resolved source.  ag_config.prompt is sorted by priority, lowest first;
+ * equal priorities keep file order, so a list's parts stay together and
+ * in order.  A plain-string systemPrompt becomes one static part named
+ * "system".
  */
 typedef struct ag_prompt_part {
     char *name;

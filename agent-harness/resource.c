@@ -1340,3 +1340,43 @@ int ag_res_load(const ag_config *c, const char *uri, const char *source_name,
         say(err, errlen, "out of memory");
     return rc;
 }
+
+/* Kept here rather than in serve.c so the assembled prompt can be tested
+ * without a server; resources go through the same rules as the
+ * readResource tool. */
+int ag_res_system_prompt(const ag_config *c, char **out, char *err,
+                         size_t errlen)
+{
+    *out = NULL;
+    char *text = strdup("");
+    int rc = text ? SIM_OK : SIM_ENOMEM;
+    for (size_t i = 0; rc == SIM_OK && i < c->nprompt; i++) {
+        const ag_prompt_part *p = &c->prompt[i];
+        ag_buf b;
+        ag_buf_init(&b);
+        const char *piece = p->text;
+        if (!piece && p->uri) {
+            rc = ag_res_load(c, p->uri, p->source, &b, err, errlen);
+            piece = b.data;
+        }
+        if (rc == SIM_OK && piece && *piece) {
+            size_t n = strlen(text), k = strlen(piece);
+            char *grown = realloc(text, n + k + 3);
+            if (!grown) {
+                rc = SIM_ENOMEM;
+            } else {
+                text = grown;
+                snprintf(text + n, k + 3, "%s%s", n ? "\n\n" : "", piece);
+            }
+        }
+        ag_buf_fini(&b);
+    }
+    if (rc != SIM_OK) {
+        free(text);
+        if (rc == SIM_ENOMEM)
+            say(err, errlen, "out of memory");
+        return rc;
+    }
+    *out = text;
+    return SIM_OK;
+}

@@ -107,6 +107,17 @@ int ag_res_pick(const ag_config *c, const char *uri, const char *source_name,
 int ag_res_load(const ag_config *c, const char *uri, const char *source_name,
                 ag_buf *out /* OUT */, char *err, size_t errlen);
 
+/*
+ * The system prompt `c` describes, as a new string in *out (free with
+ * free): the parts in the config's order (already by priority, lowest
+ * first), static text as it is and resources read through ag_res_load,
+ * joined by blank lines; empty parts add nothing.  Returns 0 or
+ * ag_res_load's status with its message in err (or SIM_ENOMEM), leaving
+ * *out NULL.
+ */
+int ag_res_system_prompt(const ag_config *c, char **out /* OUT */, char *err,
+                         size_t errlen);
+
 /* ---- AWS credentials and Signature Version 4 (exposed for tests) ---- */
 
 typedef struct ag_aws_creds {

@@ -1053,44 +1053,6 @@ static int read_resource(void *ud, const char *uri, const char *source,
     return SIM_OK;
 }
 
-/* The system prompt: the contributors in the config's order (already by
- * priority, lowest first), joined by blank lines; resources are read
- * through the loader, under the same rules as the readResource tool. */
-static int build_prompt(const ag_config *cfg, char **out, char *err,
-                        size_t errlen)
-{
-    *out = NULL;
-    char *text = strdup("");
-    int rc = text ? SIM_OK : SIM_ENOMEM;
-    for (size_t i = 0; rc == SIM_OK && i < cfg->nprompt; i++) {
-        const ag_prompt_part *p = &cfg->prompt[i];
-        ag_buf b;
-        ag_buf_init(&b);
-        const char *piece = p->text;
-        if (!piece && p->uri) {
-            rc = ag_res_load(cfg, p->uri, p->source, &b, err, errlen);
-            piece = b.data;
-        }
-        if (rc == SIM_OK && piece && *piece) {
-            size_t n = strlen(text), k = strlen(piece);
-            char *grown = realloc(text, n + k + 3);
-            if (!grown) {
-                rc = SIM_ENOMEM;
-            } else {
-                text = grown;
-                snprintf(text + n, k + 3, "%s%s", n ? "\n\n" : "", piece);
-            }
-        }
-        ag_buf_fini(&b);
-    }
-    if (rc != SIM_OK) {
-        free(text);
-        return rc;
-    }
-    *out = text;
-    return SIM_OK;
-}
-
 /* The database path: relative paths are relative to the agent's
  * directory, not to wherever the server was started. */
 static char *db_path(const ag_config *cfg)
@@ -1193,7 +1155,7 @@ static int build_runtime(ag_server *s, char *err, size_t errlen)
         return rc;
     }
     char *prompt = NULL;
-    rc = build_prompt(cfg, &prompt, msg, sizeof msg);
+    rc = ag_res_system_prompt(cfg, &prompt, msg, sizeof msg);
     if (rc != SIM_OK) {
         set_err(err, errlen, "system prompt: %s",
                 msg[0] ? msg : sim_strerror(rc));

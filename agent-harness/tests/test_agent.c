@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent-harness/agent.h"
+#include "agent-harness/resource.h"
 #include "sim/fixed.h"
 
 /* ---- fixture --------------------------------------------------------- */
@@ -40,6 +41,7 @@ typedef struct fx {
     ag_bus_sub *sub;
     ev_log log;
     char dir[64], db[128];
+    const char *system;     /* system prompt; NULL: "Be brief." */
 } fx;
 
 static fx F;
@@ -114,8 +116,8 @@ static void build(void)
     ag_builtin_env env = {fixed_clock, NULL, fake_read, NULL};
     cr_assert_eq(ag_tools_add_builtins(F.tools_reg, c->tools, c->ntools,
                                        &env, err, sizeof err), SIM_OK);
-    ag_agent_opts o = {c, F.store, F.model, F.tools_reg, F.bus, "Be brief.",
-                       fixed_clock, NULL};
+    ag_agent_opts o = {c, F.store, F.model, F.tools_reg, F.bus,
+                       F.system ? F.system : "Be brief.", fixed_clock, NULL};
     cr_assert_eq(ag_agent_new(&o, &F.agent), SIM_OK);
     cr_assert_eq(ag_bus_subscribe(F.bus, NULL, record, &F.log, &F.sub),
                  SIM_OK);
@@ -242,6 +244,36 @@ Test(agent, usage_and_cost_are_exact, .init = setup, .fini = teardown)
     ag_store_get(F.store, id, fixed_clock(NULL), &info);
     cr_assert(info.usage.cost == r.usage.cost);
     ag_reply_result_fini(&r);
+}
+
+Test(agent, every_file_of_a_files_list_counts_toward_prompt_tokens,
+     .init = setup, .fini = teardown)
+{
+    sim_diag d;
+    ag_config *loaded = NULL;
+    char err[512] = "", *prompt = NULL;
+    sim_diag_init(&d);
+    cr_assert_eq(ag_config_load(AGENT_TEST_DIR "/fixtures/files_list.yaml",
+                                &d, &loaded), SIM_OK, "%s",
+                 d.n ? d.v[0].message : "");
+    cr_assert_eq(ag_res_system_prompt(loaded, &prompt, err, sizeof err),
+                 SIM_OK, "%s", err);
+    /* 24 + 2 + 29 + 2 + 20 + 2 + 39 + 2 + 20 chars: all three files. */
+    cr_assert_eq(strlen(prompt), 140);
+    F.system = prompt;
+    F.cfg.ntools = 0;       /* tool schemas would count as input */
+    build();
+    char id[AG_ID_SIZE];
+    new_session(id);
+    ag_reply_result r;
+    cr_assert_eq(ag_agent_reply(F.agent, id, "default", "hello", &r), SIM_OK);
+    /* (140 + "hello" 5) chars -> 37 tokens */
+    cr_assert_eq(r.usage.input_tokens, 37);
+    cr_assert(r.usage_estimated);
+    ag_reply_result_fini(&r);
+    free(prompt);
+    ag_config_free(loaded);
+    sim_diag_fini(&d);
 }
 
 Test(agent, the_tool_loop_runs_the_tool_and_records_the_exchange,

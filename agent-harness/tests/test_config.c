@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent-harness/config.h"
+#include "agent-harness/resource.h"
 #include "sim/fixed.h"
 
 #define FIXTURES AGENT_TEST_DIR "/fixtures"
@@ -258,6 +259,102 @@ Test(config, agent_dir_template_becomes_a_file_uri)
     unload(&t);
 }
 
+Test(config, files_list_gives_one_part_per_file_in_list_order)
+{
+    loaded t = {0};
+    char dir[PATH_MAX], uri[PATH_MAX + 64], err[512] = "", *prompt = NULL;
+    static const char *const files[] = {"base.md", "tone.md", "limits.md"};
+    fixtures_dir(dir);
+    load_file(&t, FIXTURES "/files_list.yaml");
+    cr_assert_eq(t.rc, SIM_OK, "%s", t.d.n ? t.d.v[0].message : "");
+    const ag_config *c = t.c;
+    cr_assert_eq(c->nprompt, 5);
+    cr_assert_str_eq(c->prompt[0].name, "persona");
+    for (size_t i = 0; i < 3; i++) {
+        const ag_prompt_part *p = &c->prompt[1 + i];
+        snprintf(uri, sizeof uri, "file://%s/prompts/%s", dir, files[i]);
+        cr_assert_str_eq(p->name, "house-rules");
+        cr_assert_eq(p->priority, 10);
+        cr_assert_null(p->text);
+        cr_assert_str_eq(p->uri, uri);
+        cr_assert_str_eq(p->source, "fs");
+    }
+    cr_assert_str_eq(c->prompt[4].name, "closing");
+    /* Each file is a piece of its own, joined as a single `file:` is. */
+    cr_assert_eq(ag_res_system_prompt(c, &prompt, err, sizeof err), SIM_OK,
+                 "%s", err);
+    cr_assert_str_eq(prompt, "You price agent hosting.\n\n"
+                     "You are a careful assistant.\n\n\n"
+                     "Keep answers short.\n\n\n"
+                     "Never quote prices older than a month.\n\n\n"
+                     "End of instructions.");
+    free(prompt);
+    unload(&t);
+}
+
+Test(config, files_entries_resolve_their_own_data_sources)
+{
+    loaded t = {0};
+    char real[PATH_MAX], want[PATH_MAX + 64];
+    load_yaml(&t, "llm: {provider: scripted}\n"
+              "dataSources:\n"
+              "  cdn: {type: http, baseUrl: https://cdn.example.com}\n"
+              "systemPrompt:\n"
+              "  contributors:\n"
+              "    - name: mixed\n"
+              "      type: file\n"
+              "      files:\n"
+              "        - https://cdn.example.com/a.md\n"
+              "        - ${{dexto.agent_dir}}/b.md\n"
+              "    - name: pinned\n"
+              "      type: file\n"
+              "      dataSource: cdn\n"
+              "      files: [https://cdn.example.com/c.md, "
+              "\"https://cdn.example.com/d.md\"]\n");
+    cr_assert_eq(t.rc, SIM_OK, "%s", t.d.n ? t.d.v[0].message : "");
+    cr_assert_not_null(realpath(t.dir, real));
+    cr_assert_eq(t.c->nprompt, 4);
+    cr_assert_str_eq(t.c->prompt[0].uri, "https://cdn.example.com/a.md");
+    cr_assert_str_eq(t.c->prompt[0].source, "cdn");
+    snprintf(want, sizeof want, "file://%s/b.md", real);
+    cr_assert_str_eq(t.c->prompt[1].uri, want);
+    cr_assert_str_eq(t.c->prompt[1].source, "fs");
+    cr_assert_str_eq(t.c->prompt[2].name, "pinned");
+    cr_assert_str_eq(t.c->prompt[2].source, "cdn");
+    cr_assert_str_eq(t.c->prompt[3].uri, "https://cdn.example.com/d.md");
+    cr_assert_str_eq(t.c->prompt[3].source, "cdn");
+    unload(&t);
+}
+
+Test(config, a_missing_files_entry_fails_the_prompt_naming_it)
+{
+    loaded t = {0};
+    char err[512] = "", *prompt = NULL, want[PATH_MAX + 200], real[PATH_MAX];
+    char here[PATH_MAX + 16];
+    load_yaml(&t, "llm: {provider: scripted}\n"
+              "systemPrompt:\n  contributors:\n"
+              "    - {name: a, type: file, files: "
+              "[\"${{dexto.agent_dir}}/here.md\", "
+              "\"${{dexto.agent_dir}}/gone.md\"]}\n");
+    cr_assert_eq(t.rc, SIM_OK, "%s", t.d.n ? t.d.v[0].message : "");
+    cr_assert_not_null(realpath(t.dir, real));
+    snprintf(here, sizeof here, "%s/here.md", t.dir);
+    FILE *f = fopen(here, "w");
+    cr_assert_not_null(f);
+    fputs("here", f);
+    fclose(f);
+    /* The loader only resolves sources, as for `file:`; files are read
+     * when the prompt is built, and the error names the one missing. */
+    cr_assert_eq(ag_res_system_prompt(t.c, &prompt, err, sizeof err),
+                 SIM_ENOTFOUND);
+    cr_assert_null(prompt);
+    snprintf(want, sizeof want, "Failed to load resource from "
+             "\"file://%s/gone.md\" using dataSource \"fs\"", real);
+    cr_assert(strncmp(err, want, strlen(want)) == 0, "%s", err);
+    remove(here);
+    unload(&t);
+}
+
 Test(config, env_expansion_in_values)
 {
     loaded t = {0};
@@ -476,11 +573,63 @@ static const bad_case bad_cases[] = {
      "static}"), 4, 7, "a static contributor needs 'content'"),
     BAD("file contributor with both", CONTRIB("{name: a, type: file, file: "
      "\"file:///x\", uri: \"file:///y\"}"), 4, 53, "a file contributor "
-     "needs exactly one of 'file' and 'uri' (an absolute URI, e.g. "
-     "${{dexto.agent_dir}}/prompts/base.md)"),
-    BADN("Dexto's files list", CONTRIB("{name: a, type: file, files: "
-     "[\"file:///x\"]}"), 4, 29, "unknown key 'files' in contributor; did "
-     "you mean 'file'?", 2),
+     "needs exactly one of 'file', 'uri' and 'files' (an absolute URI, e.g. "
+     "${{dexto.agent_dir}}/prompts/base.md, or a list of them)"),
+    BAD("file and files together", CONTRIB("{name: a, type: file, file: "
+     "\"file:///x\", files: [\"file:///y\"]}"), 4, 55, "a file contributor "
+     "needs exactly one of 'file', 'uri' and 'files' (an absolute URI, e.g. "
+     "${{dexto.agent_dir}}/prompts/base.md, or a list of them)"),
+    BAD("files entry outside every root", CONTRIB("{name: a, type: file, "
+     "files: [\"file:///x\"]}"), 4, 37, "systemPrompt.contributors[0]."
+     "files[0]: No dataSource covers \"file:///x\": it needs one of type fs "
+     "with a root that contains the file"),
+    BAD("relative files entry", CONTRIB("{name: a, type: file, files: "
+     "[\"${{dexto.agent_dir}}/a.md\", prompts/b.md]}"), 4, 66,
+     "systemPrompt.contributors[0].files[1]: System prompt file must be an "
+     "absolute URI (file://, s3://, http://, https://). Use "
+     "${{dexto.agent_dir}} template for local files."),
+    BAD("empty files entry", CONTRIB("{name: a, type: file, files: "
+     "[\"${{dexto.agent_dir}}/a.md\", \"\"]}"), 4, 66,
+     "systemPrompt.contributors[0].files[1]: System prompt file must be an "
+     "absolute URI (file://, s3://, http://, https://). Use "
+     "${{dexto.agent_dir}} template for local files."),
+    BAD("files entry not a string", CONTRIB("{name: a, type: file, files: "
+     "[{uri: \"file:///x\"}]}"), 4, 37, "systemPrompt.contributors[0]."
+     "files[0]: expected an absolute URI as a string, found a mapping"),
+    BAD("files entry a list", LLM SP "{name: s, type: static, content: x}\n"
+     "    - name: a\n      type: file\n      files:\n        - "
+     "${{dexto.agent_dir}}/a.md\n        - [\"file:///x\"]\n", 9, 11,
+     "systemPrompt.contributors[1].files[1]: expected an absolute URI as a "
+     "string, found a list"),
+    BAD("empty files list", CONTRIB("{name: a, type: file, files: []}"), 4,
+     36, "systemPrompt.contributors[0].files: expected files as a list of "
+     "at least one absolute URI (e.g. [${{dexto.agent_dir}}/prompts/base.md"
+     "]), found an empty list"),
+    BAD("files as one string", CONTRIB("{name: a, type: file, files: "
+     "\"file:///x\"}"), 4, 36, "systemPrompt.contributors[0].files: "
+     "expected files as a list of at least one absolute URI (e.g. "
+     "[${{dexto.agent_dir}}/prompts/base.md]), found a single value"),
+    BAD("files entry scheme against its dataSource", CDN SP "{name: a, type: "
+     "file, dataSource: fs, files: [\"${{dexto.agent_dir}}/a.md\", "
+     "\"https://cdn.example.com/b.md\"]}\n", 6, 82,
+     "systemPrompt.contributors[0].files[1]: URI scheme \"https://\" "
+     "doesn't match dataSource type \"fs\". Expected: file"),
+    BAD("unknown dataSource once for all files", CDN SP "{name: a, type: "
+     "file, dataSource: cdnn, files: [\"https://cdn.example.com/a.md\", "
+     "\"https://cdn.example.com/b.md\"]}\n", 6, 41, "Unknown dataSource "
+     "\"cdnn\". Available: cdn, fs"),
+    BAD("unknown template variable in a files entry", CONTRIB("{name: a, "
+     "type: file, files: [\"${{dexto.agent_path}}/a.md\"]}"), 4, 38,
+     "unknown template variable '${{dexto.agent_path}}' in "
+     "systemPrompt.contributors[0].files[0]; the only one is "
+     "${{dexto.agent_dir}}"),
+    BAD("static contributor with files", CONTRIB("{name: a, type: static, "
+     "content: hi, files: [\"file:///x\"]}"), 4, 51,
+     "a static contributor takes 'content', not 'files'"),
+    BAD("duplicate of a files contributor", LLM SP "{name: a, type: file, "
+     "files: [\"${{dexto.agent_dir}}/a.md\", \"${{dexto.agent_dir}}/b.md\"]}"
+     "\n    - {name: a, type: static, content: y}\n", 5, 14,
+     "duplicate contributor name 'a'"),
     BAD("duplicate contributor", LLM "systemPrompt:\n  contributors:\n"
      "    - {name: a, type: static, content: x}\n"
      "    - {name: a, type: static, content: y}\n", 5, 14,
@@ -633,5 +782,29 @@ Test(config, several_errors_are_all_reported)
               "sessions: {maxSessions: -1}\n");
     cr_assert_eq(t.rc, SIM_EPARSE);
     cr_assert_eq(t.d.errors, 3);
+    unload(&t);
+}
+
+Test(config, each_bad_files_entry_is_reported_at_its_own_path)
+{
+    loaded t = {0};
+    load_yaml(&t, LLM SP "{name: a, type: file, files: [a.md, "
+              "\"${{dexto.agent_dir}}/ok.md\", {x: 1}, \"ftp://h/p\"]}\n");
+    cr_assert_eq(t.rc, SIM_EPARSE);
+    cr_assert_eq(t.d.errors, 3);
+    cr_assert_str_eq(t.d.v[0].message, "systemPrompt.contributors[0]."
+                     "files[0]: System prompt file must be an absolute URI "
+                     "(file://, s3://, http://, https://). Use "
+                     "${{dexto.agent_dir}} template for local files.");
+    cr_assert_eq(t.d.v[0].line, 4);
+    cr_assert_eq(t.d.v[0].col, 37);
+    cr_assert_str_eq(t.d.v[1].message, "systemPrompt.contributors[0]."
+                     "files[2]: expected an absolute URI as a string, found "
+                     "a mapping");
+    cr_assert_eq(t.d.v[1].col, 73);
+    cr_assert_str_eq(t.d.v[2].message, "systemPrompt.contributors[0]."
+                     "files[3]: Invalid System prompt file scheme \"ftp\". "
+                     "Must be one of: file, s3, http, https");
+    cr_assert_eq(t.d.v[2].col, 81);
     unload(&t);
 }
