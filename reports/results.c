@@ -551,6 +551,9 @@ static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
         add_num(o, "refused_hours",
                 d->usage.refused_seconds / 3600);
         add_num(o, "hour_pool_dry_at_hours", d->usage.pool_dry_at / 3600);
+        if (!d->stochastic)     /* stochastic runs say it below */
+            add_num(o, "refused_messages_per_month",
+                    d->usage.refused_messages);
     }
     if (d->stochastic) {
         const scn_deployment *dp = d->pd.dep;
