@@ -333,6 +333,20 @@ static void traffic(const price_ctx *ctx, const price_deploy *pd,
                                                      : u->requests,
                     pr->cpu_ms_per_request);
     u->lb_active_conns = connected;
+    /* A connected client that waits receives keep-alives (SSE comments,
+     * WebSocket pings): idle_kb_per_hour for as long as `connected` keeps
+     * it there -- all month, or `linger` after each message. */
+    if (pr->idle_kb_per_hour > 0 && w->connected != SCN_CONN_WHILE_ACTIVE) {
+        sim_fx secs = mul(c, agents, MONTH);
+        if (w->connected == SCN_CONN_LINGER) {
+            sim_fx ling = mul(c, u->messages, (sim_fx)w->linger_us *
+                                                  (SIM_FX_ONE / 1000000));
+            secs = sim_fx_min(secs, ling);
+        }
+        u->egress_gb += divf(c, mul(c, divf(c, secs, ifx(3600)),
+                                    pr->idle_kb_per_hour),
+                             KB_PER_GB);
+    }
     u->lb_gb_per_hour = divf(c, u->egress_gb, ifx(730));
     u->lb_hours = ifx(730);
 }

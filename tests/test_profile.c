@@ -175,3 +175,42 @@ Test(profile, a_missing_file_is_named_in_the_scenario)
     cr_assert_eq(t.diag.v[0].col, 10);
     test_run_free(&t);
 }
+
+/*
+ * Keep-alives to connected, idle clients: 1,024 KiB an hour.  Two agents
+ * connected all month: 2 x 730 h x 1,024 KiB = 1,495,040 KiB = 1.42578125
+ * GB.  Lingering 60 s after each of 2 x 100 messages: 12,000 s = 3.3333 h
+ * x 1,024 KiB = 3,413.33 KiB = 0.0032552 GB.  Connected only while active:
+ * none.
+ */
+#define IDLE(connected)                                                    \
+    "capsim: 1\n"                                                          \
+    "profile: {idle_kb_per_hour: 1024}\n"                                  \
+    "workload: {tenants: 2, transport: websocket, active_fraction: 0.1, "  \
+    "messages_per_agent_month: 100, connected: " connected "}\n"           \
+    "deployments:\n"                                                       \
+    "  - {name: r, provider: railway, plan: hobby, architecture: "         \
+    "per-agent, instance: {vcpu: 0.25, memory_gb: 0.5}}\n"
+
+Test(profile, idle_keepalives_are_egress_while_connected)
+{
+    static const struct {
+        const char *yaml;
+        const char *gb;
+    } cases[] = {
+        {IDLE("always"), "1.42578125"},
+        {IDLE("{linger: 60s}"), "0.003255208"},
+        {IDLE("while-active"), "0"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        test_run t;
+        test_run_yaml(&t, cases[i].yaml);
+        cr_assert_eq(t.rc, SIM_OK);
+        sim_fx got = test_deploy(&t, "r")->usage.egress_gb;
+        sim_fx want = fx(cases[i].gb);
+        sim_fx off = got > want ? got - want : want - got;
+        cr_assert(off < SIM_FX_ONE / 1000000,
+                  "case %zu: %f GB", i, sim_fx_to_double(got));
+        test_run_free(&t);
+    }
+}
