@@ -391,6 +391,17 @@ static int parse_run_args(int argc, char **argv, cli_run_opts *o,
             o->out = argv[++i];
         } else if (strcmp(a, "--charts") == 0) {
             o->charts = 1;
+        } else if (strcmp(a, "--live") == 0) {
+            o->live = 1;
+        } else if (strcmp(a, "--agent") == 0 && has_val) {
+            o->agent = argv[++i];
+        } else if (strcmp(a, "--speedup") == 0 && has_val) {
+            char *end;
+            o->speedup = strtod(argv[++i], &end);
+            if (*end || !(o->speedup >= 1))
+                return cli__usage_error("run", "--speedup takes a number "
+                                        ">= 1 (simulated seconds a second), "
+                                        "not '%s'", argv[i]);
         } else if (strcmp(a, "--pricing") == 0 && has_val) {
             o->pricing = argv[++i];
         } else if (strcmp(a, "--seed") == 0 && has_val) {
@@ -417,10 +428,9 @@ static int parse_run_args(int argc, char **argv, cli_run_opts *o,
     return CLI_OK;
 }
 
-int cli_run(int argc, char **argv)
+int cli_run(int argc, char **argv, const cli_live *live)
 {
-    cli_run_opts o = {NULL, RPT_TABLE, NULL, NULL, -1, -1, 0, 0, NULL, 0,
-                      NULL};
+    cli_run_opts o = {.format = RPT_TABLE, .seed = -1, .replications = -1};
     const char **sets = calloc((size_t)argc, sizeof *sets);
     if (!sets)
         return CLI_RUNTIME;
@@ -431,9 +441,30 @@ int cli_run(int argc, char **argv)
         return code < 0 ? CLI_OK : code;
     }
 
+    if ((o.agent || o.speedup > 0) && !o.live) {
+        free(sets);
+        return cli__usage_error("run", "%s", "--agent and --speedup go "
+                                "with --live");
+    }
+    if (o.live && !(live && live->run)) {
+        free(sets);
+        return cli__usage_error("run", "%s", "--live needs the agent "
+                                "runtime, which this build leaves out");
+    }
     scn_scenario *s;
     price_catalog *c;
     rpt_results *r = cli__run_scenario(&o, &s, &c, &code);
+    if (r && o.live) {
+        char err[512] = "";
+        int rc = live->run(r, o.agent, o.speedup, err, sizeof err);
+        if (rc != SIM_OK) {
+            fprintf(stderr, "capsim run --live: %s\n", err[0] ? err
+                                                         : sim_strerror(rc));
+            code = rc == SIM_EINVAL ? CLI_BAD_INPUT : CLI_RUNTIME;
+            rpt_results_free(r);
+            r = NULL;
+        }
+    }
     if (r) {
         /* Markdown, CSV and the files of --out all render the results
          * document, so `capsim report` reproduces them from results.json. */

@@ -17,7 +17,20 @@ enum cli_exit {
     CLI_RUNTIME = 4
 };
 
-int cli_run(int argc, char **argv);
+/*
+ * `run --live`: the agent runtime's part, which main() hands in when the
+ * build has the runtime (the library knows nothing of agent-harness).
+ * `run` sends the scenario's messages through the core and fills each
+ * deployment's `live`; SIM_EINVAL (the scenario cannot run live, said in
+ * err), SIM_EIO (the core failed) or SIM_ENOMEM otherwise.
+ */
+struct rpt_results;
+typedef struct cli_live {
+    int (*run)(struct rpt_results *r, const char *agent, double speedup,
+               char *err, size_t errlen);
+} cli_live;
+
+int cli_run(int argc, char **argv, const cli_live *live);
 int cli_check(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_report(int argc, char **argv);
@@ -48,6 +61,9 @@ typedef struct cli_run_opts {
      * it then sets: a command running many scenarios points every run at
      * one flag and warns once.  NULL: warn on every run. */
     int *age_warned;
+    int live;                   /* run --live */
+    const char *agent;          /* its agent config (NULL: the default) */
+    double speedup;             /* its speed-up (<= 0: fit ~20 s) */
 } cli_run_opts;
 
 /* Loads and runs a scenario; on failure NULL and *code is the exit code. */

@@ -42,8 +42,10 @@ static int cli_agent(int argc, char **argv)
             "[--port N]' (see 'capsim help agent')\n");
     return CLI_USAGE;
 }
+#define LIVE_RUNNER NULL
 #else
 #define AGENT_VALIDATOR NULL
+#define LIVE_RUNNER NULL
 #endif
 
 int main(int argc, char **argv)
@@ -62,7 +64,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "help") == 0)
         return cli_help(argc > 2 ? argv[2] : NULL);
     if (strcmp(cmd, "run") == 0)
-        return cli_run(argc - 1, argv + 1);
+        return cli_run(argc - 1, argv + 1, LIVE_RUNNER);
     if (strcmp(cmd, "report") == 0)
         return cli_report(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0)

@@ -198,8 +198,10 @@ static int pricing_table(const char *pricing, const char *scales_arg,
         char set[64];
         const char *sets[1] = {set};
         snprintf(set, sizeof set, "workload.tenants=%lld", scales[k]);
-        cli_run_opts ro = {scenario, RPT_JSON, NULL, pricing, -1, -1, quiet, 0,
-                           sets, 1, &age_warned};
+        cli_run_opts ro = {.scenario = scenario, .format = RPT_JSON,
+                           .pricing = pricing, .seed = -1,
+                           .replications = -1, .quiet = quiet, .sets = sets,
+                           .nsets = 1, .age_warned = &age_warned};
         scn_scenario *s;
         price_catalog *c;
         rpt_results *r = cli__run_scenario(&ro, &s, &c, &code);

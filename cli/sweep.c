@@ -156,8 +156,8 @@ static const char *fmt_num(double v, char *buf, size_t size)
 int cli_sweep(int argc, char **argv)
 {
     int age_warned = 0;         /* one stale-catalog warning per sweep */
-    cli_run_opts ro = {NULL, RPT_JSON, NULL, NULL, -1, -1, 0, 0, NULL, 0,
-                       &age_warned};
+    cli_run_opts ro = {.format = RPT_JSON, .seed = -1, .replications = -1,
+                       .age_warned = &age_warned};
     const char *out = NULL;
     vary *vs = calloc((size_t)argc, sizeof *vs);
     size_t nv = 0;

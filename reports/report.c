@@ -684,6 +684,75 @@ static void cost_table(doc *d, const cJSON *res)
     d_table_end(d);
 }
 
+/* `run --live`: the real agent core beside the model, per deployment. */
+static void live(doc *d, const cJSON *res)
+{
+    static const char *const head[] = {
+        "deployment", "figure", "measured", "modelled", "difference"
+    };
+    static const char *const keys[][2] = {
+        {"busy_s", "busy seconds, all messages"},
+        {"awake_fraction", "awake fraction"},
+        {"kib_per_message", "KiB to the client per message"},
+        {"memory_gb", "peak memory of the core (GB)"},
+    };
+    const cJSON *dep, *first = NULL;
+    cJSON_ArrayForEach(dep, deployments(res))
+        if (!first && rpt__get(dep, "live"))
+            first = rpt__get(dep, "live");
+    if (!first)
+        return;
+    char a[CELL], b[CELL], c[CELL];
+    sim_fx v;
+    rpt__sb s = {0};
+    rpt__sb_printf(&s, "Live run: the scenario's messages were sent through "
+                   "the agent core over %s",
+                   or_dash(rpt__str(first, "transport")));
+    if (num(first, "speedup", &v))
+        rpt__sb_printf(&s, ", %s times faster than simulated time",
+                       fx_trim(v, 1, 0, a, CELL));
+    if (num(first, "messages_sent", &v))
+        rpt__sb_printf(&s, ": %s sent", fx_trim(v, 0, 0, a, CELL));
+    if (num(first, "replies_completed", &v))
+        rpt__sb_printf(&s, ", %s replies completed", fx_trim(v, 0, 0, a,
+                                                             CELL));
+    if (num(first, "errors", &v))
+        rpt__sb_printf(&s, ", %s errors", fx_trim(v, 0, 0, a, CELL));
+    if (rpt__str(first, "first_error"))
+        rpt__sb_printf(&s, " (first: %s)", rpt__str(first, "first_error"));
+    rpt__sb_printf(&s, ". Awake fractions replay the same messages through "
+                   "each deployment's instances with the measured and with "
+                   "the modelled reply times.");
+    char *text = rpt__sb_take(&s);
+    if (!text) {
+        d->b.nomem = 1;
+        return;
+    }
+    d_heading(d, 2, "live", "Live run against the model");
+    d_para(d, "live", text);
+    free(text);
+    d_table(d, "live", head, "llrrr");
+    cJSON_ArrayForEach(dep, deployments(res)) {
+        const cJSON *l = rpt__get(dep, "live");
+        for (size_t k = 0; l && k < sizeof keys / sizeof keys[0]; k++) {
+            const cJSON *p = rpt__get(l, keys[k][0]);
+            sim_fx m, o, r;
+            if (!p || !num(p, "measured", &m) || !num(p, "modelled", &o))
+                continue;
+            if (num(p, "relative_difference", &r))
+                snprintf(c, CELL, "%s%%", fx_trim(r * 100, 1, 0, a, CELL));
+            else
+                snprintf(c, CELL, "-");
+            char mm[CELL];
+            const char *cell[] = {or_dash(rpt__str(dep, "name")), keys[k][1],
+                                  fx_trim(m, 4, d->html, mm, CELL),
+                                  fx_trim(o, 4, d->html, b, CELL), c};
+            d_row(d, cell, 0);
+        }
+    }
+    d_table_end(d);
+}
+
 /* The service level, and why each deployment that misses it does. */
 static void feasibility(doc *d, const cJSON *res)
 {
@@ -1079,6 +1148,7 @@ char *rpt_md_from_json(const cJSON *res)
     summary(&d, res);
     cost_table(&d, res);
     feasibility(&d, res);
+    live(&d, res);
     details(&d, res);
     budgets(&d, res);
     pricing(&d, res);
@@ -1196,6 +1266,7 @@ char *rpt_html_from_json(const cJSON *res, const rpt_charts *charts)
     d_heading(&d, 2, "costs", "Monthly cost by deployment (USD)");
     cost_table(&d, res);
     feasibility(&d, res);
+    live(&d, res);
     html_charts(&d, charts);
     d_heading(&d, 2, "deployments", "Deployments");
     details(&d, res);

@@ -483,6 +483,40 @@ static cJSON *stat_block(const rpt_stat *st, int full)
     return o;
 }
 
+/* measured, modelled and (measured - modelled) / modelled (null when
+ * nothing was modelled). */
+static void live_pair(cJSON *o, const char *key, const rpt_live_pair *p)
+{
+    cJSON *x = cJSON_AddObjectToObject(o, key);
+    add_num(x, "measured", sim_fx_from_double(p->measured));
+    add_num(x, "modelled", sim_fx_from_double(p->modelled));
+    if (p->modelled != 0)
+        add_num(x, "relative_difference",
+                sim_fx_from_double((p->measured - p->modelled) /
+                                   p->modelled));
+    else
+        cJSON_AddNullToObject(x, "relative_difference");
+}
+
+static void live_json(const rpt_results *r, const rpt_deploy *d, cJSON *o)
+{
+    const rpt_live *l = &d->live;
+    cJSON *x = cJSON_AddObjectToObject(o, "live");
+    add_num(x, "speedup", sim_fx_from_double(l->speedup));
+    cJSON_AddStringToObject(x, "transport",
+                            scn_transport_names[r->scn->workload.transport]);
+    add_num(x, "messages_sent", sim_fx_from_int((int64_t)l->sent));
+    add_num(x, "replies_completed", sim_fx_from_int((int64_t)l->completed));
+    add_num(x, "errors", sim_fx_from_int((int64_t)l->errors));
+    if (l->first_error[0])
+        cJSON_AddStringToObject(x, "first_error", l->first_error);
+    live_pair(x, "busy_s", &l->busy_s);
+    if (l->sleeps)
+        live_pair(x, "awake_fraction", &l->awake_fraction);
+    live_pair(x, "kib_per_message", &l->kib_per_message);
+    live_pair(x, "memory_gb", &l->memory_gb);
+}
+
 static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
 {
     const scn_deployment *dep = d->pd.dep;
@@ -579,6 +613,8 @@ static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
             cJSON_AddItemToArray(pts, cJSON_CreateRaw(buf));
         }
     }
+    if (d->live.present)
+        live_json(r, d, o);
     cJSON *rec = cJSON_AddArrayToObject(o,
                                         "recommended_price_per_agent_month_usd");
     for (size_t i = 0; i < r->scn->nmarkups; i++) {

@@ -25,6 +25,21 @@ typedef struct rpt_stat {
     sim_fx mean, lo, hi, p5, p50, p95;
 } rpt_stat;
 
+/* `run --live`: one figure measured on the real agent core and as the
+ * model has it (agent-harness/live.h fills these). */
+typedef struct rpt_live_pair {
+    double measured, modelled;
+} rpt_live_pair;
+
+typedef struct rpt_live {
+    int present;
+    double speedup;             /* simulated seconds per wall second */
+    size_t sent, completed, errors;
+    char first_error[256];
+    int sleeps;                 /* the awake fraction is a comparison */
+    rpt_live_pair busy_s, awake_fraction, kib_per_message, memory_gb;
+} rpt_live;
+
 typedef struct rpt_deploy {
     price_deploy pd;
     sim_usage usage;            /* mean over replications */
@@ -43,6 +58,7 @@ typedef struct rpt_deploy {
      * or the scenario is that small already). */
     sim_fx small_month_usd;
     int64_t small_tenants;
+    rpt_live live;              /* run --live */
     int feasible;               /* meets the SLO within its limits */
     price_reasons why;          /* otherwise: one sentence per reason */
 } rpt_deploy;
