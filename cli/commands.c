@@ -39,10 +39,23 @@ static const char *const help_text[][2] = {
      "  --set PATH=VALUE  change one scenario value for this run, e.g.\n"
      "                    workload.tenants=500 or "
      "deployments.fly-shared.plan=shared-cpu-1x-1gb\n"
-     "  --quiet           no warnings on stderr\n"},
+     "  --quiet           no warnings on stderr\n"
+     "  --live            also send the scenario's messages (replication "
+     "0) through\n"
+     "                    the real agent core and compare it with the model "
+     "per\n"
+     "                    deployment (small scenarios: <= 50 agents, 500 "
+     "messages)\n"
+     "  --agent FILE      the agent config --live runs (default: the "
+     "scripted one)\n"
+     "  --speedup X       simulated seconds per real second (default: the "
+     "horizon\n"
+     "                    in about 20 s)\n"
+     "Exits 1 when a budget fails (the outputs are still written).\n"},
     {"validate",
      "usage: capsim validate FILE...\n\n"
-     "Checks scenario, price catalog and agent config files without "
+     "Checks scenario, price catalog, profile and agent config files "
+     "without "
      "simulating.\nPrints\n"
      "FILE: ok for each good file; exits 3 if any file is invalid.\n"},
     {"pricing",
