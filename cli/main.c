@@ -12,6 +12,7 @@
 #ifdef CAPSIM_HAS_AGENT
 #include <curl/curl.h>
 
+#include "agent-harness/calibrate.h"
 #include "agent-harness/config.h"
 #include "agent-harness/serve.h"
 
@@ -41,6 +42,12 @@ static int cli_agent(int argc, char **argv)
     fprintf(stderr, "capsim agent: expected 'serve --config AGENT.yaml "
             "[--port N]' (see 'capsim help agent')\n");
     return CLI_USAGE;
+}
+
+/* capsim calibrate: the server it measures is this very binary. */
+static int cli_calibrate(int argc, char **argv)
+{
+    return ag_cal_main(argc, argv, "/proc/self/exe", AG_CAL_DEFAULT_AGENT);
 }
 #else
 #define AGENT_VALIDATOR NULL
@@ -74,6 +81,8 @@ int main(int argc, char **argv)
 #ifdef CAPSIM_HAS_AGENT
     if (strcmp(cmd, "agent") == 0)
         return cli_agent(argc - 1, argv + 1);
+    if (strcmp(cmd, "calibrate") == 0)
+        return cli_calibrate(argc - 1, argv + 1);
 #endif
     if (strcmp(cmd, "pricing") == 0)
         return cli_pricing(argc - 1, argv + 1);
