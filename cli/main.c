@@ -66,8 +66,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
         return cli_help(NULL);
-    if (strcmp(cmd, "help") == 0)
+    if (strcmp(cmd, "help") == 0) {
+#ifdef CAPSIM_HAS_AGENT
+        /* calibrate's text lives with its options, in the agent layer. */
+        char *help_argv[] = {"calibrate", "--help", NULL};
+        if (argc > 2 && strcmp(argv[2], "calibrate") == 0)
+            return cli_calibrate(2, help_argv);
+#endif
         return cli_help(argc > 2 ? argv[2] : NULL);
+    }
     if (strcmp(cmd, "run") == 0)
         return cli_run(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
