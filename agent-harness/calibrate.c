@@ -406,19 +406,34 @@ static int create_sessions(rep *r, int from, int to, char *err,
     return SIM_OK;
 }
 
+/*
+ * The server sends a reply's `done` a moment before it lets the session
+ * take the next message, so a message sent the instant its predecessor
+ * is done may be refused with 409.  That is a wait for the session, not
+ * part of the reply: the message is sent again 1 ms later, and its reply
+ * time counts from the send that was taken.
+ */
+#define BUSY_RETRY_MS 1.0
+
 /* Sends message m over SSE and waits for its `done`. */
 static void send_sse(rep *r, cal_msg *m, double deadline)
 {
     const sess *s = &r->s[m->session];
-    double t = ag_cal__now_ms(), done = 0;
-    m->rc = ag_cal__sse_message(r->ch.port, s->id, "calibrate", api_key(r),
-                                s->tenant, deadline, &done, &m->bytes,
-                                &m->data_bytes, &m->status);
-    m->reply_ms = done - t;
+    for (;;) {
+        double t = ag_cal__now_ms(), done = 0;
+        m->rc = ag_cal__sse_message(r->ch.port, s->id, "calibrate",
+                                    api_key(r), s->tenant, deadline, &done,
+                                    &m->bytes, &m->data_bytes, &m->status);
+        m->reply_ms = done - t;
+        if (m->rc != AG_CAL_EHTTP || m->status != 409 ||
+            ag_cal__now_ms() + BUSY_RETRY_MS >= deadline)
+            return;
+        sleep_ms(BUSY_RETRY_MS);
+    }
 }
 
 /* Whether a frame's JSON starts {"type":"TYPE" (the server writes type
- * first: serve.c, ws_forward). */
+ * first: serve.c, ws_forward, ws_error). */
 static int frame_is(const char *p, size_t n, const char *type)
 {
     char want[48];
@@ -426,34 +441,59 @@ static int frame_is(const char *p, size_t n, const char *type)
     return k > 0 && n >= (size_t)k && memcmp(p, want, (size_t)k) == 0;
 }
 
+/* Whether p[0..n) holds `needle`. */
+static int holds(const char *p, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(p + i, needle, k) == 0)
+            return 1;
+    return 0;
+}
+
+/* Sends the message frame and reads frames until its `done`: SIM_OK,
+ * AG_CAL_EHTTP for a 409 (busy: send again), else a failure. */
+static int ws_exchange(ag_cal_conn *c, const char *frame, cal_msg *m,
+                       double deadline)
+{
+    double t = ag_cal__now_ms();
+    int rc = ag_cal__ws_send(c, frame, deadline);
+    while (rc == SIM_OK) {
+        int op = 0;
+        const char *p;
+        size_t n = 0, wire = 0;
+        rc = ag_cal__ws_read(c, deadline, &op, &p, &n, &wire);
+        if (rc != SIM_OK)
+            break;
+        m->bytes += wire;
+        if (op == 0x8)
+            return SIM_EIO;         /* closed by the server */
+        if (op == 0x1 && frame_is(p, n, "error"))
+            return holds(p, n, "\"status\":409") ? AG_CAL_EHTTP : SIM_EIO;
+        if (op == 0x1 && frame_is(p, n, "done")) {
+            m->reply_ms = ag_cal__now_ms() - t;
+            return SIM_OK;
+        }
+    }
+    return rc;
+}
+
 /* Sends message m on its session's WebSocket; every byte read until its
  * `done` frame is the reply's. */
 static void send_ws(rep *r, cal_msg *m, double deadline)
 {
     const sess *s = &r->s[m->session];
-    ag_cal_conn *c = &r->ws[m->session];
     char frame[160];
     snprintf(frame, sizeof frame,
              "{\"type\":\"message\",\"session\":\"%s\",\"content\":"
              "\"calibrate\"}", s->id);
-    double t = ag_cal__now_ms();
-    m->rc = ag_cal__ws_send(c, frame, deadline);
-    while (m->rc == SIM_OK) {
-        int op = 0;
-        const char *p;
-        size_t n = 0, wire = 0;
-        m->rc = ag_cal__ws_read(c, deadline, &op, &p, &n, &wire);
-        if (m->rc != SIM_OK)
-            break;
-        m->bytes += wire;
-        if (op == 0x8) {
-            m->rc = SIM_EIO;        /* closed by the server */
-        } else if (op == 0x1 && frame_is(p, n, "error")) {
-            m->rc = SIM_EIO;
-        } else if (op == 0x1 && frame_is(p, n, "done")) {
-            m->reply_ms = ag_cal__now_ms() - t;
-            break;
-        }
+    for (;;) {
+        m->bytes = 0;
+        m->rc = ws_exchange(&r->ws[m->session], frame, m, deadline);
+        if (m->rc != AG_CAL_EHTTP ||
+            ag_cal__now_ms() + BUSY_RETRY_MS >= deadline)
+            return;
+        sleep_ms(BUSY_RETRY_MS);
     }
 }
 
@@ -557,9 +597,12 @@ static int run_phase(rep *r, cal_msg *v, size_t n, int websocket,
     }
     for (size_t i = 0; rc == SIM_OK && i < n; i++)
         if (v[i].rc != SIM_OK) {
-            rc = fail(err, errlen, SIM_EIO, "a %s reply failed: %s "
-                      "(HTTP %d)", websocket ? "WebSocket" : "SSE",
-                      net_error(v[i].rc), v[i].status);
+            char status[32] = "";
+            if (v[i].status > 0 && v[i].status != 200)
+                snprintf(status, sizeof status, " (HTTP %d)", v[i].status);
+            rc = fail(err, errlen, SIM_EIO, "a %s reply failed: %s%s",
+                      websocket ? "WebSocket" : "SSE", net_error(v[i].rc),
+                      status);
         }
 done:
     free(count);
