@@ -284,8 +284,7 @@ static void child_free(child *ch)
 }
 
 /* Polls /healthz every 2 ms until 200. */
-static int wait_healthy(const ag_cal_opts *o, const child *ch,
-                        double deadline)
+static int wait_healthy(const child *ch, double deadline)
 {
     for (;;) {
         int status = 0;
@@ -295,7 +294,6 @@ static int wait_healthy(const ag_cal_opts *o, const child *ch,
             return SIM_OK;
         if (rc == SIM_ENOMEM || ag_cal__now_ms() >= deadline)
             return rc == SIM_OK ? AG_CAL_ETIMEOUT : rc;
-        (void)o;
         sleep_ms(2);
     }
 }
@@ -327,7 +325,7 @@ static int child_start(const ag_cal_opts *o, child *ch, double *cold_s,
     double deadline = t0 + o->timeout_s * 1e3;
     int rc = read_port(ch, deadline);
     if (rc == SIM_OK)
-        rc = wait_healthy(o, ch, deadline);
+        rc = wait_healthy(ch, deadline);
     if (rc != SIM_OK) {
         int st = child_stop(ch);
         copy_child_err(ch, o->child_err);
