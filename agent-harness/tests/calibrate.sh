@@ -244,6 +244,23 @@ check "... says so" grep -q "did not start" "$T/nodb.err"
 check "... and leaves no profile" \
     sh -c "! ls '$T' | grep -q nodb.json"
 
+# Replies refused mid-run (a token budget spent by the third message):
+# run-time failure, at once rather than after the idle span, no profile.
+cat >"$T/budget.yaml" <<EOF
+llm: {provider: scripted}
+storage: {database: memory}
+server: {keepAlive: 250ms, pingInterval: 250ms, tenantTokenBudget: 100}
+EOF
+START=$(date +%s)
+"$CAPSIM" calibrate --agent "$T/budget.yaml" --sessions 3 --messages 30 \
+    --idle-span 60 --out "$T/budget.json" 2>"$T/budget.err"
+check "replies refused mid-run exit 4" [ $? -eq 4 ]
+check "... naming the status" grep -q "HTTP 429" "$T/budget.err"
+check "... without waiting out the idle span" \
+    [ $(($(date +%s) - START)) -lt 30 ]
+check "... and leave no profile" \
+    sh -c "! ls '$T' | grep -q budget.json"
+
 "$CAPSIM" calibrate --help | grep -q -- "--transport"
 check "calibrate --help lists its options" [ $? -eq 0 ]
 "$CAPSIM" help calibrate | grep -q -- "--idle-span"
