@@ -32,7 +32,6 @@
 #include <fcntl.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
-#include <inttypes.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <poll.h>
