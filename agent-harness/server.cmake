@@ -6,7 +6,11 @@ list(APPEND AGENT_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/model.c
   ${CMAKE_CURRENT_SOURCE_DIR}/tools.c
   ${CMAKE_CURRENT_SOURCE_DIR}/agent.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/serve.c)
+  ${CMAKE_CURRENT_SOURCE_DIR}/serve.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/net.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/proc.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/live.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/calibrate.c)
 
 list(APPEND AGENT_TESTS
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/test_bus.c
@@ -21,4 +25,11 @@ if(SIM_TESTS)
   add_test(NAME agent_serve
     COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/serve.sh
             $<TARGET_FILE:capsim> ${CMAKE_CURRENT_SOURCE_DIR}/tests)
+  # capsim calibrate against the scripted core: figures within the bounds
+  # the scripted model sets, and its exit codes.
+  add_test(NAME agent_calibrate
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/calibrate.sh
+            $<TARGET_FILE:capsim> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(agent_calibrate PROPERTIES TIMEOUT 120
+    FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
 endif()

@@ -123,6 +123,8 @@ static const char *const overview =
     "prices\n"
     "  validate FILE...       check scenario, catalog and agent config files\n"
     "  agent serve --config F serve the agent runtime over HTTP\n"
+    "  calibrate              measure the agent core, write a profile "
+    "(JSON)\n"
     "  pricing [list|show P]  show a price catalog\n"
     "  help [COMMAND]         this text, or a command's\n\n"
     "options: --help on every command, --version\n"

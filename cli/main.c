@@ -8,11 +8,14 @@
 
 #include "capsim_version.h"
 #include "cli/commands.h"
+#include "reports/results.h"
 
 #ifdef CAPSIM_HAS_AGENT
 #include <curl/curl.h>
 
+#include "agent-harness/calibrate.h"
 #include "agent-harness/config.h"
+#include "agent-harness/live.h"
 #include "agent-harness/serve.h"
 
 static int agent_check(const char *path, sim_diag *d)
@@ -42,7 +45,69 @@ static int cli_agent(int argc, char **argv)
             "[--port N]' (see 'capsim help agent')\n");
     return CLI_USAGE;
 }
-#define LIVE_RUNNER NULL
+
+/* capsim calibrate: the server it measures is this very binary. */
+static int cli_calibrate(int argc, char **argv)
+{
+    return ag_cal_main(argc, argv, "/proc/self/exe", AG_CAL_DEFAULT_AGENT);
+}
+
+static void live_pair(rpt_live_pair *to, const harness_live_pair *from)
+{
+    to->measured = from->measured;
+    to->modelled = from->modelled;
+}
+
+/* run --live: the scenario's messages through the agent core, which runs
+ * as this very binary; each deployment gets the comparison. */
+static int run_live(struct rpt_results *r, const char *agent, double speedup,
+                    char *err, size_t errlen)
+{
+    harness_live_opts o;
+    harness_live l;
+    sim_diag d;
+    ag_config *cfg = NULL;
+    harness_live_opts_init(&o);
+    o.exe = "/proc/self/exe";
+    o.agent_path = agent ? agent : AG_CAL_DEFAULT_AGENT;
+    o.speedup = speedup;
+    o.child_err = stderr;
+    /* A bad config is the user's input: say where, before starting it. */
+    sim_diag_init(&d);
+    int rc = ag_config_load(o.agent_path, &d, &cfg);
+    sim_diag_print(&d, stderr);
+    sim_diag_fini(&d);
+    ag_config_free(cfg);
+    if (rc != SIM_OK) {
+        snprintf(err, errlen, "the agent config %s is not valid",
+                 o.agent_path);
+        return rc == SIM_ENOMEM ? rc : SIM_EINVAL;
+    }
+    if ((rc = harness_live_run(r->scn, &o, &l, err, errlen)) != SIM_OK)
+        return rc;
+    for (size_t i = 0; i < r->n; i++) {
+        rpt_live *to = &r->d[i].live;
+        harness_live_view v;
+        harness_live_compare(&l, r->scn, &r->d[i].pd, &v);
+        to->present = 1;
+        to->speedup = l.speedup;
+        to->sent = l.n;
+        to->completed = l.completed;
+        to->errors = l.errors;
+        snprintf(to->first_error, sizeof to->first_error, "%s",
+                 l.first_error);
+        to->sleeps = v.sleeps;
+        live_pair(&to->busy_s, &v.busy_s);
+        live_pair(&to->awake_fraction, &v.awake_fraction);
+        live_pair(&to->kib_per_message, &v.kib_per_message);
+        live_pair(&to->memory_gb, &v.memory_gb);
+    }
+    harness_live_fini(&l);
+    return SIM_OK;
+}
+
+static const cli_live live_runner = {run_live};
+#define LIVE_RUNNER (&live_runner)
 #else
 #define AGENT_VALIDATOR NULL
 #define LIVE_RUNNER NULL
@@ -61,8 +126,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
         return cli_help(NULL);
-    if (strcmp(cmd, "help") == 0)
+    if (strcmp(cmd, "help") == 0) {
+#ifdef CAPSIM_HAS_AGENT
+        /* calibrate's text lives with its options, in the agent layer. */
+        char *help_argv[] = {"calibrate", "--help", NULL};
+        if (argc > 2 && strcmp(argv[2], "calibrate") == 0)
+            return cli_calibrate(2, help_argv);
+#endif
         return cli_help(argc > 2 ? argv[2] : NULL);
+    }
     if (strcmp(cmd, "run") == 0)
         return cli_run(argc - 1, argv + 1, LIVE_RUNNER);
     if (strcmp(cmd, "report") == 0)
@@ -76,6 +148,8 @@ int main(int argc, char **argv)
 #ifdef CAPSIM_HAS_AGENT
     if (strcmp(cmd, "agent") == 0)
         return cli_agent(argc - 1, argv + 1);
+    if (strcmp(cmd, "calibrate") == 0)
+        return cli_calibrate(argc - 1, argv + 1);
 #endif
     if (strcmp(cmd, "pricing") == 0)
         return cli_pricing(argc - 1, argv + 1);
