@@ -42,6 +42,7 @@ typedef struct job {
     char *content;
     ag_stream *ring;        /* a reference of the job's own */
     atomic_int cancel;
+    int released;           /* session and tenant slot given back */
     ag_reply_result res;
     /* the conversation sent to the model: history, then this reply's
      * tool exchange, which is also what gets stored */
@@ -557,6 +558,8 @@ static const char *cancel_text(int why)
                                  : "cancelled: the server is shutting down";
 }
 
+static void release(job *j);
+
 /* Steps 2-5 of agent.h's list.  Returns the reply's status. */
 static int run(job *j)
 {
@@ -592,6 +595,7 @@ static int run(job *j)
         goto fail;
     }
     j->res.seq = j->msgs[j->nmsgs - 1].seq;
+    release(j);
     emit_done(j);
     return SIM_OK;
 fail:;
@@ -602,6 +606,7 @@ fail:;
         code = "cancelled";
     }
     snprintf(j->res.code, sizeof j->res.code, "%s", code);
+    release(j);
     emit_error(j, code);
     return rc;
 }
@@ -705,19 +710,39 @@ static int job_new(ag_agent *a, const char *session, const char *tenant_name,
     return SIM_OK;
 }
 
-static void finish(job *j)
+/*
+ * Frees the reply's session and its tenant's slot.  Runs before the final
+ * event goes out: a client that sends its next message the moment it
+ * reads `done` must find the session free (not 409) and its tenant's
+ * concurrency back (not 429).
+ */
+static void release(job *j)
 {
     ag_agent *a = j->a;
+    if (j->released)
+        return;
+    j->released = 1;
     pthread_mutex_lock(&a->mu);
     j->t->in_flight--;
     j->t->output_tokens += j->res.usage.output_tokens;
     j->rt->job = NULL;
     if (j->rt->deleted)
         rt_remove(a, j->rt);
+    j->rt = NULL;
+    pthread_mutex_unlock(&a->mu);
+    ag_store_unpin(a->store, j->session, ag_agent_now(a));
+}
+
+/* The count shutdown waits on drops only after the final event is out,
+ * so a stopping server never closes a stream before its `done`. */
+static void finish(job *j)
+{
+    ag_agent *a = j->a;
+    release(j);
+    pthread_mutex_lock(&a->mu);
     a->in_flight--;
     pthread_cond_broadcast(&a->idle);
     pthread_mutex_unlock(&a->mu);
-    ag_store_unpin(a->store, j->session, ag_agent_now(a));
 }
 
 static int admit(ag_agent *a, const char *session, const char *tenant_name,
@@ -787,6 +812,7 @@ int ag_agent_reply_start(ag_agent *a, const char *session,
     if (!ok) {
         snprintf(j->res.error, sizeof j->res.error,
                  "could not start the reply: out of threads");
+        release(j);
         emit_error(j, "resources");
         finish(j);
         job_free(j);

@@ -30,6 +30,11 @@ if(SIM_TESTS)
   add_test(NAME agent_calibrate
     COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/calibrate.sh
             $<TARGET_FILE:capsim> ${CMAKE_SOURCE_DIR})
+  add_test(NAME agent_live
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/live.sh
+            $<TARGET_FILE:capsim>)
+  set_tests_properties(agent_live PROPERTIES TIMEOUT 120
+    FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
   set_tests_properties(agent_calibrate PROPERTIES TIMEOUT 120
     FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
 endif()

@@ -393,6 +393,30 @@ Test(agent, a_busy_session_refuses_a_second_reply, .init = setup,
     ag_stream_free(ring);
 }
 
+/* The moment a client reads `done` it may send again: the session and the
+ * tenant's slot are free before the event goes out (they were freed just
+ * after it, and a fast client got 409 or 429 now and then). */
+Test(agent, a_session_is_free_when_done_is_read, .init = setup,
+     .fini = teardown)
+{
+    F.cfg.llm.tokens = 5;
+    F.cfg.llm.tokens_per_second = 1000;
+    F.cfg.tenant_concurrency = 1;
+    build();
+    char id[AG_ID_SIZE], err[256], types[4096];
+    new_session(id);
+    for (int i = 0; i < 50; i++) {
+        ag_stream *ring;
+        uint64_t after;
+        cr_assert_eq(ag_agent_reply_start(F.agent, id, "acme", "again",
+                                          &ring, &after, err, sizeof err),
+                     SIM_OK, "reply %d: %s", i, err);
+        follow(ring, after, types, sizeof types);
+        cr_assert(strstr(types, "done;"), "%s", types);
+        ag_stream_free(ring);
+    }
+}
+
 Test(agent, the_tenant_concurrency_limit_refuses_with_a_clear_error,
      .init = setup, .fini = teardown)
 {
