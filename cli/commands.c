@@ -40,6 +40,8 @@ static const char *const help_text[][2] = {
      "                    workload.tenants=500 or "
      "deployments.fly-shared.plan=shared-cpu-1x-1gb\n"
      "  --quiet           no warnings on stderr\n"
+     "  --profile FILE    a profile from 'capsim calibrate' in place of the "
+     "scenario's\n"
      "  --live            also send the scenario's messages (replication "
      "0) through\n"
      "                    the real agent core and compare it with the model "
@@ -293,6 +295,24 @@ int cli__write_atomic(const char *dir, const char *name, const char *text)
 
 
 /* Loads, runs and returns results; *code gets an exit code on failure. */
+/* --profile: a measured profile's figures replace the scenario's own,
+ * read for its transport; errors are positioned in the profile. */
+static int use_profile(scn_scenario *s, const char *path, sim_diag *d)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return SIM_ENOMEM;
+    int rc = scn_profile_read(path, s->workload.transport, 0, d,
+                              &s->profile);
+    if (rc != SIM_OK) {
+        free(copy);
+        return rc == SIM_EIO ? SIM_EPARSE : rc;
+    }
+    free(s->profile.source);
+    s->profile.source = copy;
+    return SIM_OK;
+}
+
 rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
                                  price_catalog **cp, int *code)
 {
@@ -307,7 +327,10 @@ rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
             (*sp)->seed = (uint64_t)o->seed;
         if (o->replications > 0)
             (*sp)->replications = o->replications;
-        rc = load_catalog(*sp, o->pricing, &d, cp);
+        if (o->profile)
+            rc = use_profile(*sp, o->profile, &d);
+        if (rc == SIM_OK)
+            rc = load_catalog(*sp, o->pricing, &d, cp);
     }
     if (rc == SIM_OK)
         rc = rpt_results_compute(*sp, *cp, &d, &r);
@@ -406,6 +429,8 @@ static int parse_run_args(int argc, char **argv, cli_run_opts *o,
             o->out = argv[++i];
         } else if (strcmp(a, "--charts") == 0) {
             o->charts = 1;
+        } else if (strcmp(a, "--profile") == 0 && has_val) {
+            o->profile = argv[++i];
         } else if (strcmp(a, "--live") == 0) {
             o->live = 1;
         } else if (strcmp(a, "--agent") == 0 && has_val) {

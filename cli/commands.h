@@ -61,6 +61,7 @@ typedef struct cli_run_opts {
      * it then sets: a command running many scenarios points every run at
      * one flag and warns once.  NULL: warn on every run. */
     int *age_warned;
+    const char *profile;        /* --profile: a measured profile */
     int live;                   /* run --live */
     const char *agent;          /* its agent config (NULL: the default) */
     double speedup;             /* its speed-up (<= 0: fit ~20 s) */

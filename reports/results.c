@@ -626,6 +626,23 @@ static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
     return o;
 }
 
+/* The resource envelope every figure rests on, and where it came from:
+ * a measured profile's path, or "inline". */
+static void profile_json(const scn_profile *p, cJSON *root)
+{
+    cJSON *o = cJSON_AddObjectToObject(root, "profile");
+    cJSON_AddStringToObject(o, "source", p->source ? p->source : "inline");
+    add_num(o, "active_vcpu", p->active_vcpu);
+    add_num(o, "active_memory_gb", p->active_memory_gb);
+    add_num(o, "idle_memory_gb", p->idle_memory_gb);
+    add_num(o, "base_memory_gb", p->base_memory_gb);
+    add_num(o, "egress_kb_per_message", p->egress_kb_per_message);
+    add_num(o, "cpu_ms_per_request", p->cpu_ms_per_request);
+    add_num(o, "idle_kb_per_hour", p->idle_kb_per_hour);
+    add_num(o, "runtime_start_s",
+            (sim_fx)p->runtime_start_us * (SIM_FX_ONE / 1000000));
+}
+
 /* The service level every deployment was judged by; a limit not set is
  * null. */
 static void slo_json(const scn_scenario *s, cJSON *root)
@@ -671,6 +688,7 @@ static char *render_json(const rpt_results *r, const char *version)
     cJSON *pr = cJSON_AddObjectToObject(root, "pricing");
     cJSON_AddStringToObject(pr, "catalog", r->cat->name ? r->cat->name : "");
     cJSON_AddStringToObject(pr, "as_of", r->cat->as_of ? r->cat->as_of : "");
+    profile_json(&s->profile, root);
     slo_json(s, root);
     cJSON *deps = cJSON_AddArrayToObject(root, "deployments");
     for (size_t i = 0; i < r->n; i++)

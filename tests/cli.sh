@@ -208,5 +208,14 @@ check "pricing table warns once" test "$(grep -c "price catalog '2025-11' is fro
 expect 0 "quiet check" -- check "$tmp/old1.yaml" "$tmp/old2.yaml" --quiet
 check "quiet check does not warn" test "$(grep -c "is from 2000-01-01" "$tmp/err")" = 0
 
+# --profile: a measured profile in place of the scenario's, and a bad one
+# named at its line and column.
+expect 0 "run --profile" -- run "$scn" --profile "$root/data/profiles/agent-core.json" --format json
+check "results name the profile" grep -q '"source":	"'"$root"'/data/profiles/agent-core.json"' "$tmp/out"
+check "results carry its figures" grep -q '"active_vcpu":	0.02679,' "$tmp/out"
+printf '{"capsim_profile": 1,\n "active_vcpu": "x"}\n' >"$tmp/bad-profile.json"
+expect 3 "run --profile with a bad profile" -- run "$scn" --profile "$tmp/bad-profile.json"
+check "bad profile position" grep -q "bad-profile.json:2:17: error: expected 'active_vcpu' as a number" "$tmp/err"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
