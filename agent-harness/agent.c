@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 /* Why a reply was cancelled (the value of job.cancel). */
 enum { CANCEL_NONE, CANCEL_SHUTDOWN, CANCEL_DELETED };

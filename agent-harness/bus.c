@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 struct ag_bus_sub {
     ag_bus *bus;

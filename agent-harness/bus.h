@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 /* One event.  `data` is a JSON object as text: what SSE sends after
  * `data:` and what a WebSocket frame merges with type, session and id. */

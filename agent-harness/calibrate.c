@@ -52,9 +52,9 @@
 #include "agent-harness/net.h"
 #include "agent-harness/proc.h"
 #include "agent-harness/serve.h"
-#include "sim/diag.h"
-#include "sim/file.h"
-#include "sim/fixed.h"
+#include "base/diag.h"
+#include "base/file.h"
+#include "base/fixed.h"
 #include "sim/workload.h"
 
 #define STOP_WAIT_MS (AG_SERVE_GRACE_MS + 3000)  /* SIGTERM, then SIGKILL */

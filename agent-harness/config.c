@@ -29,8 +29,8 @@
 #include <curl/curl.h>
 
 #include "agent-harness/resource.h"
-#include "sim/fixed.h"
-#include "sim/yml.h"
+#include "base/fixed.h"
+#include "base/yml.h"
 
 typedef struct loader {
     yml_doc *doc;

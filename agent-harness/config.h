@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/diag.h"
+#include "base/diag.h"
 
 enum ag_source_type { AG_SOURCE_FS, AG_SOURCE_HTTP, AG_SOURCE_S3 };
 
@@ -131,7 +131,7 @@ typedef struct ag_config {
 /*
  * Loads and checks `path`.  On success *out is a new config (free with
  * ag_config_free) and 0 is returned; otherwise every problem is in `d`
- * and SIM_EPARSE, SIM_EIO or SIM_ENOMEM (sim/fixed.h) is returned.
+ * and SIM_EPARSE, SIM_EIO or SIM_ENOMEM (base/fixed.h) is returned.
  */
 int ag_config_load(const char *path, sim_diag *d, ag_config **out);
 void ag_config_free(ag_config *c);

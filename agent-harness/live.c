@@ -19,7 +19,7 @@
 #include "agent-harness/net.h"
 #include "agent-harness/proc.h"
 #include "sim/des.h"
-#include "sim/stochastic.h"
+#include "run/stochastic.h"
 #include "sim/workload.h"
 
 void harness_live_opts_init(harness_live_opts *o)

@@ -30,7 +30,7 @@
 #include <stdio.h>
 
 #include "pricing/price.h"
-#include "sim/scenario.h"
+#include "scenario/scenario.h"
 
 typedef struct harness_live_opts {
     const char *exe;            /* the capsim binary: `exe agent serve` */

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "agent-harness/bus.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 struct ag_model {
     const ag_llm *llm;

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 /* Module status codes: next to agent.h's 50-53, never renumbered. */
 enum { AG_NET_ETIMEOUT = 60, AG_NET_EHTTP = 61 };

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "agent-harness/net.h"
-#include "sim/diag.h"
+#include "base/diag.h"
 
 /* How long a stopping server has to finish its replies and checkpoint:
  * civetweb's own shutdown takes 1.5-3 s. */

@@ -29,7 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 const char *const ag_res_schemes[] = {"file", "s3", "http", "https", NULL};
 

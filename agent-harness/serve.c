@@ -40,8 +40,8 @@
 #include "agent-harness/store.h"
 #include "agent-harness/stream.h"
 #include "agent-harness/tools.h"
-#include "sim/diag.h"
-#include "sim/fixed.h"
+#include "base/diag.h"
+#include "base/fixed.h"
 
 #define WS_MAX_SESSIONS 64      /* sessions one WebSocket may follow */
 #define DRAIN_MS 2000           /* for the last events, at a stop */

@@ -38,7 +38,7 @@
 #include <stdint.h>
 
 #include "agent-harness/config.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 #define AG_ID_SIZE 33           /* a session id: 32 hex digits and a NUL */
 #define AG_TENANT_SIZE 65       /* a tenant name: up to 64 bytes */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 typedef struct entry {
     char *type;             /* owned; data follows the type's NUL */

@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Read results besides SIM_OK (sim/fixed.h); never renumber. */
+/* Read results besides SIM_OK (base/fixed.h); never renumber. */
 enum {
     AG_STREAM_TIMEOUT = 20,     /* nothing new within the timeout */
     AG_STREAM_CLOSED = 21       /* closed, and nothing new is left */

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "agent-harness/bus.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 typedef struct entry {
     char *name, *description, *parameters;

@@ -28,7 +28,7 @@
 #include <time.h>
 
 #include "sim/evq.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 #include "sim/pool.h"
 
 static double now(void)

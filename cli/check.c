@@ -22,9 +22,9 @@
 
 #include "capsim_version.h"
 #include "cli/commands.h"
-#include "sim/file.h"
+#include "base/file.h"
 #include "reports/table.h"
-#include "sim/scenario.h"
+#include "scenario/scenario.h"
 
 typedef struct check_opts {
     cli_run_opts run;

@@ -15,9 +15,9 @@
 #include "pricing/catalog.h"
 #include "reports/report.h"
 #include "reports/results.h"
-#include "sim/profile.h"
-#include "sim/scenario.h"
-#include "sim/yml.h"
+#include "scenario/profile.h"
+#include "scenario/scenario.h"
+#include "base/yml.h"
 
 static const char *const help_text[][2] = {
     {"run",

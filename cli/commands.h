@@ -7,7 +7,7 @@
 
 #include "pricing/catalog.h"
 #include "reports/results.h"
-#include "sim/diag.h"
+#include "base/diag.h"
 
 enum cli_exit {
     CLI_OK = 0,

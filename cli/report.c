@@ -21,7 +21,7 @@
 
 #include "capsim_version.h"
 #include "cli/commands.h"
-#include "sim/file.h"
+#include "base/file.h"
 #include "pricing/catalog.h"
 #include "reports/report.h"
 #include "reports/results.h"

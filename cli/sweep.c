@@ -25,7 +25,7 @@
 #include "reports/report.h"
 #include "reports/results.h"
 #include "reports/table.h"
-#include "sim/yml.h"
+#include "base/yml.h"
 
 typedef struct vary {
     char *path;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/yml.h"
+#include "base/yml.h"
 
 const char *const price_shipped_catalogs[] = {"2025-11", "seed-docs", NULL};
 
@@ -319,7 +319,7 @@ static void check_needs(cl *L, const price_provider *p)
 
 /*
  * `granularity` and `minimum` shape each awake run of an instance
- * (sim/stochastic.c metering): they apply to the item that prices the
+ * (run/stochastic.c metering): they apply to the item that prices the
  * instance -- a plan's `price`, or `vcpu_price` with `memory_price`
  * (Fargate), or Railway's vcpu_second with memory_gb_second -- and to
  * nothing else, which capsim meters continuously.  Written elsewhere they

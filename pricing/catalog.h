@@ -15,8 +15,8 @@
 
 #include <stdint.h>
 
-#include "sim/diag.h"
-#include "sim/fixed.h"
+#include "base/diag.h"
+#include "base/fixed.h"
 
 typedef struct price_item {
     char *id, *what, *unit, *source, *as_of, *note;

@@ -14,9 +14,9 @@
 #define PRICE_PRICE_H
 
 #include "pricing/catalog.h"
-#include "sim/diag.h"
-#include "sim/fixed.h"
-#include "sim/scenario.h"
+#include "base/diag.h"
+#include "base/fixed.h"
+#include "scenario/scenario.h"
 #include "sim/usage.h"
 
 typedef struct price_ctx {
@@ -50,6 +50,9 @@ typedef struct price_deploy {
     int64_t idle_timeout_us;    /* sleep rule, with scenario override */
     int64_t cold_start_us;
     int objects;                /* Cloudflare: Durable Objects / Workers */
+    const char *run_meter;      /* the item whose granularity and minimum
+                                   bill each awake run, when the plan has
+                                   no `price` (Railway: vcpu_second) */
     const char *noun;           /* "a Durable Object"; NULL: built from
                                    the plan or size ("a t3.small instance") */
 } price_deploy;

@@ -99,6 +99,9 @@ static int railway_resolve(const price_ctx *ctx, price_deploy *pd)
                                 "bill while running)");
     }
     pd->measured = d->basis != SCN_BASIS_ALLOCATED;
+    /* Usage is metered per minute of vCPU and memory: each awake run is
+     * billed in whole units of the vCPU item's granularity. */
+    pd->run_meter = "vcpu_second";
     return suspending_credit(pd);
 }
 

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "reports/report.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 /* Distinct, print-safe colours (Tableau 10 and more, greys left out);
  * series past the end reuse them in order. */

@@ -26,7 +26,7 @@
 #include <cJSON.h>
 #include <stddef.h>
 
-#include "sim/diag.h"
+#include "base/diag.h"
 
 typedef struct rpt_chart {
     char *name;       /* file stem in DIR/charts, e.g. "line_items" */

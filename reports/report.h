@@ -29,8 +29,8 @@
 #include <stddef.h>
 
 #include "reports/charts.h"
-#include "sim/diag.h"
-#include "sim/fixed.h"
+#include "base/diag.h"
+#include "base/fixed.h"
 
 /* Markdown: summary, cost table, per-deployment details, budgets,
  * pricing. */

@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 #define ARITY 4
 

@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "sim/evq.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 #define TICKS 1e6
 

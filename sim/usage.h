@@ -8,7 +8,7 @@
 #ifndef SIM_USAGE_H
 #define SIM_USAGE_H
 
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 #define SIM_MONTH_SECONDS 2628000   /* 730 h */
 

@@ -6,8 +6,8 @@
 
 #include "pricing/catalog.h"
 #include "reports/results.h"
-#include "sim/diag.h"
-#include "sim/scenario.h"
+#include "base/diag.h"
+#include "scenario/scenario.h"
 
 typedef struct test_run {
     scn_scenario *scn;

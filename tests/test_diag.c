@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "sim/diag.h"
+#include "base/diag.h"
 
 Test(sim_appendf, appends_while_there_is_room)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "sim/evq.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 #include "sim/rng.h"
 
 static int key_cmp(const void *a, const void *b)

@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "sim/fixed.h"
+#include "base/fixed.h"
 #include "support.h"
 
 Test(fixed, parses_decimals_exactly)

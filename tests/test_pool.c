@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/fixed.h"
+#include "base/fixed.h"
 #include "sim/pool.h"
 
 /* ---- message sources ---------------------------------------------------- */

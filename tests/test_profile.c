@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/profile.h"
+#include "scenario/profile.h"
 #include "support.h"
 
 #define MEASURED TEST_DIR "/fixtures/profiles/measured.json"

@@ -11,27 +11,27 @@
  *       pricing/railway.c: the credit taken from usage before the egress
  *       and volume lines are added (usage = b->total moved up).
  *   upper95_budget_checks_the_upper_bound
- *       reports/results.c check_budgets: per_tenant with bound upper95
+ *       run/results.c check_budgets: per_tenant with bound upper95
  *       reads per_tenant.mean instead of per_tenant.hi.
  *   fly_rootfs_bills_stopped_time
  *       pricing/fly.c: rootfs billed on u->instance_seconds instead of
  *       u->stopped_seconds.
  *   fluid_p95_sizing_takes_the_binomial_95th_percentile
- *       sim/fluid.c size_group: q[] = {0, 0.90, 0.99, 1}.
+ *       run/fluid.c size_group: q[] = {0, 0.90, 0.99, 1}.
  *   stochastic_p95_sizing_takes_the_time_weighted_95th_percentile
- *       sim/stochastic.c run_pools: q[] = {0, 0.90, 0.99, 1}.
+ *       run/stochastic.c run_pools: q[] = {0, 0.90, 0.99, 1}.
  *   cold_start_budget_reads_the_p95_wait
- *       reports/results.c check_budgets: cold_start_p95_s reads
+ *       run/results.c check_budgets: cold_start_p95_s reads
  *       d->wait_p50.
  *   while_active_clients_let_the_instance_sleep
- *       sim/stochastic.c connection_keeps_awake: the while-active test
+ *       run/stochastic.c connection_keeps_awake: the while-active test
  *       dropped (any WebSocket keeps the instance awake).
  *   pooled_fluid_packs_tenants_per_instance
- *       sim/fluid.c: the remainder group (T % K tenants) dropped.
+ *       run/fluid.c: the remainder group (T % K tenants) dropped.
  *   pooled_stochastic_packs_tenants_per_instance
- *       sim/stochastic.c grouper_init: pooled packs one tenant per group.
+ *       run/stochastic.c grouper_init: pooled packs one tenant per group.
  *   target_utilization_divides_demand
- *       sim/fluid.c instances_for: need = max(by_cpu, by_mem), without
+ *       run/fluid.c instances_for: need = max(by_cpu, by_mem), without
  *       the division by target_utilization.
  */
 #include <criterion/criterion.h>

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/fixed.h"
+#include "base/fixed.h"
 #include "sim/workload.h"
 
 #define WEEK 604800.0

@@ -18,7 +18,7 @@
 
 #include "agent-harness/agent.h"
 #include "agent-harness/resource.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 /* ---- fixture --------------------------------------------------------- */
 

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "agent-harness/bus.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 typedef struct rec {
     char log[256];

@@ -15,7 +15,7 @@
 
 #include "agent-harness/config.h"
 #include "agent-harness/resource.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 #define FIXTURES AGENT_TEST_DIR "/fixtures"
 

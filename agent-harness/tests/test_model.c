@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "agent-harness/model.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 typedef struct sink_rec {
     char text[4096];

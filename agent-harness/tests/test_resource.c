@@ -27,7 +27,7 @@
 
 #include "agent-harness/config.h"
 #include "agent-harness/resource.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 #define S3_SCRIPT AGENT_TEST_DIR "/s3_server.sh"
 #define S3_SEED AGENT_TEST_DIR "/fixtures/s3"

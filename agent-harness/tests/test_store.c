@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "agent-harness/store.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 static char dir[64], db[128];
 

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "agent-harness/stream.h"
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 static void push_n(ag_stream *s, int n)
 {

@@ -4,9 +4,9 @@
  * The loader keeps going after an error so that one run reports every
  * problem in the file; it returns failure if any was recorded.
  */
-#include "sim/scenario.h"
+#include "scenario/scenario.h"
 
-#include "sim/profile.h"
+#include "scenario/profile.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/workload.h"
-#include "sim/yml.h"
+#include "scenario/trace.h"
+#include "base/yml.h"
 
 const char *const scn_arch_names[] = {
     "shared", "per-tenant", "per-agent", "per-session", "per-request",

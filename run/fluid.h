@@ -11,7 +11,7 @@
 #define SIM_FLUID_H
 
 #include "pricing/price.h"
-#include "sim/scenario.h"
+#include "scenario/scenario.h"
 #include "sim/usage.h"
 
 /*

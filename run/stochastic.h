@@ -15,7 +15,7 @@
 
 #include "pricing/price.h"
 #include "sim/des.h"
-#include "sim/fluid.h"
+#include "run/fluid.h"
 #include "sim/usage.h"
 
 typedef struct sim_waits {

@@ -1,7 +1,7 @@
 /*
  * fixed.c -- exact decimal arithmetic on 128-bit integers.
  */
-#include "sim/fixed.h"
+#include "base/fixed.h"
 
 #include <ctype.h>
 #include <math.h>

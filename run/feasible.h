@@ -19,7 +19,7 @@
 #define RPT_FEASIBLE_H
 
 #include "pricing/price.h"
-#include "reports/results.h"
+#include "run/results.h"
 
 /* Judges `rd`, computed under `ctx`: sets rd->feasible and fills rd->why.
  * Returns SIM_OK or SIM_ENOMEM. */

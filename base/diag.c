@@ -1,7 +1,7 @@
 /*
  * diag.c -- collecting and printing input diagnostics.
  */
-#include "sim/diag.h"
+#include "base/diag.h"
 
 #include <stdarg.h>
 #include <stdio.h>

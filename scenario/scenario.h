@@ -14,8 +14,8 @@
 
 #include <stdint.h>
 
-#include "sim/diag.h"
-#include "sim/fixed.h"
+#include "base/diag.h"
+#include "base/fixed.h"
 
 /* A position in the scenario file, for errors found after loading. */
 typedef struct scn_pos {

@@ -1,13 +1,13 @@
 /*
  * stochastic.c -- replications of stochastic workloads.
  */
-#include "sim/stochastic.h"
+#include "run/stochastic.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/fluid.h"
+#include "run/fluid.h"
 #include "sim/pool.h"
 
 _Static_assert(SIM_POOL_TIMELINE == SIM_TIMELINE,
@@ -391,8 +391,8 @@ static void metering(const price_deploy *pd, double *gran, double *min)
     const char *price_id = price_plan_attr(pd->plan, "price");
     if (!price_id)
         price_id = price_plan_attr(pd->plan, "vcpu_price");
-    if (!price_id && !pd->objects && !strcmp(pd->dep->provider, "railway"))
-        price_id = "vcpu_second";
+    if (!price_id && !pd->objects)
+        price_id = pd->run_meter;
     const price_item *meter = price_id ? price_need(pd, price_id) : NULL;
     *gran = *min = 0;
     if (meter) {

@@ -9,7 +9,7 @@
  * not the one under idle_kb_per_hour.  Profiles are small (a few hundred
  * bytes), and each lookup is linear in the text.
  */
-#include "sim/profile.h"
+#include "scenario/profile.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/file.h"
+#include "base/file.h"
 
 typedef struct reader {
     const char *path, *text;

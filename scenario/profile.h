@@ -11,8 +11,8 @@
 #ifndef SIM_PROFILE_H
 #define SIM_PROFILE_H
 
-#include "sim/diag.h"
-#include "sim/scenario.h"
+#include "base/diag.h"
+#include "scenario/scenario.h"
 
 /*
  * Reads the profile at `path` into `p`, whose other fields (the inline

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <yaml.h>
 
-#include "sim/diag.h"
-#include "sim/fixed.h"
+#include "base/diag.h"
+#include "base/fixed.h"
 
 typedef struct yml_doc yml_doc;
 typedef yaml_node_t yml_node;

@@ -1,7 +1,7 @@
 /*
  * yml.c -- libyaml's document API with positions and checked getters.
  */
-#include "sim/yml.h"
+#include "base/yml.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/file.h"
+#include "base/file.h"
 
 struct yml_doc {
     yaml_document_t doc;

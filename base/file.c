@@ -1,7 +1,7 @@
 /*
  * file.c -- reading a whole file.
  */
-#include "sim/file.h"
+#include "base/file.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * fluid.c -- closed-form usage for the fluid workload.
  */
-#include "sim/fluid.h"
+#include "run/fluid.h"
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>

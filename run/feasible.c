@@ -1,7 +1,7 @@
 /*
  * feasible.c -- the service level and the limits a deployment must meet.
  */
-#include "reports/feasible.h"
+#include "run/feasible.h"
 
 #include <math.h>
 #include <stdio.h>
