@@ -146,11 +146,6 @@ sim_fx sim_fx_ceil_to(sim_fx a, sim_fx unit)
     return q * unit;
 }
 
-sim_fx sim_fx_round_to(sim_fx a, sim_fx unit)
-{
-    return div_round(a, unit) * unit;
-}
-
 char *sim_fx_format(sim_fx a, int places, char *buf, size_t size)
 {
     static const int64_t pow10[] = {

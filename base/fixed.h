@@ -54,9 +54,8 @@ int sim_fx_div(sim_fx a, sim_fx b, sim_fx *out /* OUT */);
 /* a * b / c with a single rounding; the workhorse of billing rules. */
 int sim_fx_muldiv(sim_fx a, sim_fx b, sim_fx c, sim_fx *out /* OUT */);
 
-/* Rounds to a multiple of `unit` (> 0): up (ceiling) or half to even. */
+/* Rounds up to a multiple of `unit` (> 0). */
 sim_fx sim_fx_ceil_to(sim_fx a, sim_fx unit);
-sim_fx sim_fx_round_to(sim_fx a, sim_fx unit);
 
 sim_fx sim_fx_min(sim_fx a, sim_fx b);
 sim_fx sim_fx_max(sim_fx a, sim_fx b);

@@ -354,15 +354,9 @@ static void traffic(const price_ctx *ctx, const price_deploy *pd,
 int sim_fluid_run(const price_ctx *ctx, const price_deploy *pd,
                   sim_usage *u)
 {
-    return sim_fluid_run_at(ctx, pd, ctx->scn->workload.active_fraction, u);
-}
-
-int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
-                     sim_fx active_fraction, sim_usage *u)
-{
     const scn_workload *w = &ctx->scn->workload;
     const scn_deployment *d = pd->dep;
-    calc c = {active_fraction, 0};
+    calc c = {w->active_fraction, 0};
     int rc = SIM_OK;
 
     memset(u, 0, sizeof *u);

@@ -22,10 +22,6 @@
 int sim_fluid_run(const price_ctx *ctx, const price_deploy *pd,
                   sim_usage *u /* OUT */);
 
-/* As sim_fluid_run with `active_fraction` in place of the scenario's. */
-int sim_fluid_run_at(const price_ctx *ctx, const price_deploy *pd,
-                     sim_fx active_fraction, sim_usage *u /* OUT */);
-
 /*
  * The awake instance-hours a month that a usage credit (pd->credit_pool)
  * buys at the vCPU and memory draw metered in `u`: the month's awake
