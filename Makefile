@@ -3,9 +3,10 @@
 #   make test   install what is missing, build, run the whole test suite
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps test-deps build demo test test-sanitize check-costs baseline clean
+.PHONY: all deps test-deps build demo test test-sanitize test-tsan check-costs baseline clean
 
 all: build
 
@@ -34,6 +35,17 @@ test-sanitize: test-deps
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 
+# The agent core's threads under ThreadSanitizer: the server, calibrate and
+# live runs driven over loopback.  (Criterion's runner cannot start under
+# TSAN -- its shared arena collides with TSAN's memory layout -- so the
+# unit tests run under ASan+UBSan above.)
+test-tsan: test-deps
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSIM_TSAN=ON \
+		>/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target capsim
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 \
+		ctest --output-on-failure -R 'agent_serve|agent_live|agent_calibrate'
+
 # The cost gate alone, and rewriting its baseline after an intended change.
 check-costs: build
 	./$(BUILD)/capsim check scenarios/*.yaml --baseline scenarios/baseline.json \
@@ -43,4 +55,4 @@ baseline: build
 	./$(BUILD)/capsim check scenarios/*.yaml --write-baseline scenarios/baseline.json
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

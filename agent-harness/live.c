@@ -4,13 +4,14 @@
  * One thread per agent sends that agent's messages on its schedule and
  * waits for each reply; one more samples the server's resident size.
  * Threads share nothing but their own message records and the sampler's
- * peak, so no lock is needed: each record is written by one thread and
- * read after every thread has been joined.
+ * stop flag (atomic), so no lock is needed: each record is written by one
+ * thread and read after every thread has been joined.
  */
 #include "agent-harness/live.h"
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,14 +143,14 @@ typedef struct worker {
 
 typedef struct sampler {
     const ag_proc *p;
-    volatile int stop;
-    double peak_gb;
+    atomic_int stop;        /* set by the driver, read by the sampler */
+    double peak_gb;         /* the sampler's; read once it is joined */
 } sampler;
 
 static void *sample(void *arg)
 {
     sampler *s = arg;
-    while (!s->stop) {
+    while (!atomic_load(&s->stop)) {
         double gb = ag_proc_rss_gb(s->p);
         if (gb > s->peak_gb)
             s->peak_gb = gb;
@@ -300,7 +301,8 @@ static int drive_all(const scn_scenario *s, const harness_live_opts *o,
                       (unsigned long long)l->agents);
     }
     l->rss_base_gb = ag_proc_rss_gb(p);
-    sampler smp = {p, 0, l->rss_base_gb};
+    sampler smp = {.p = p, .peak_gb = l->rss_base_gb};
+    atomic_init(&smp.stop, 0);
     pthread_t st;
     int sampling = rc == SIM_OK && pthread_create(&st, NULL, sample,
                                                   &smp) == 0;
@@ -317,7 +319,7 @@ static int drive_all(const scn_scenario *s, const harness_live_opts *o,
         pthread_join(th[a], NULL);
     l->wall_s = (ag_net_now_ms() - start) / 1e3;
     if (sampling) {
-        smp.stop = 1;
+        atomic_store(&smp.stop, 1);
         pthread_join(st, NULL);
     }
     l->rss_peak_gb = smp.peak_gb;
