@@ -999,37 +999,12 @@ char *ag_cal_profile_json(const ag_cal_profile *p)
 int ag_cal_write_atomic(const char *path, const char *text, char *err,
                         size_t errlen)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp)
-        return fail(err, errlen, SIM_ENOMEM, "out of memory");
-    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fail(err, errlen, SIM_EIO, "%s: %s", path, strerror(errno));
-        free(tmp);
-        return SIM_EIO;
-    }
-    /* mkstemp makes the file 0600; a profile is an ordinary file. */
-    fchmod(fd, 0644);
-    size_t len = strlen(text), off = 0;
-    int ok = 1;
-    while (ok && off < len) {
-        ssize_t k = write(fd, text + off, len - off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        ok = k > 0;
-        off += ok ? (size_t)k : 0;
-    }
-    ok = ok && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        fail(err, errlen, SIM_EIO, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok ? SIM_OK : SIM_EIO;
+    int rc = sim_write_atomic(path, text, strlen(text));
+    if (rc == SIM_ENOMEM)
+        return fail(err, errlen, rc, "out of memory");
+    if (rc != SIM_OK)
+        return fail(err, errlen, rc, "%s: %s", path, strerror(errno));
+    return SIM_OK;
 }
 
 /* ---- the command ----------------------------------------------------- */

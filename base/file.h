@@ -1,5 +1,6 @@
 /*
- * file.h -- reading a whole file.
+ * file.h -- reading a whole file, writing one whole or not at all, and
+ * making a directory with its parents.
  */
 #ifndef SIM_FILE_H
 #define SIM_FILE_H
@@ -12,5 +13,17 @@
  * the file cannot be opened or read.
  */
 char *sim_read_file(const char *path, size_t *len /* OUT */);
+
+/*
+ * Writes `len` bytes of `text` to `path` through a temporary file in the
+ * same directory (a unique name, mode 0644), flushed to disk and renamed
+ * into place, so a reader sees the old file or the whole new one, never
+ * half.  Returns SIM_OK, SIM_ENOMEM, or SIM_EIO with errno set (the
+ * temporary file is removed).
+ */
+int sim_write_atomic(const char *path, const char *text, size_t len);
+
+/* mkdir -p: 0, or -1 with errno set. */
+int sim_mkdir_p(const char *dir);
 
 #endif

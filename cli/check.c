@@ -36,7 +36,7 @@ typedef struct check_opts {
 
 typedef struct check_tally {
     int budgets_failed, regressions, improvements, checked;
-    rpt_buf why;                /* infeasible deployments, one line each */
+    sim_buf why;                /* infeasible deployments, one line each */
     int bad_input, runtime;
 } check_tally;
 
@@ -116,7 +116,7 @@ static const char *money(double v, char *buf, size_t size)
 
 /* Appends one scenario's rows to the summary tables. */
 static void judge(const check_opts *o, const rpt_results *r,
-                  const cJSON *base, rpt_buf *rows, rpt_buf *brows,
+                  const cJSON *base, sim_buf *rows, sim_buf *brows,
                   check_tally *t)
 {
     const scn_scenario *s = r->scn;
@@ -173,7 +173,7 @@ static void judge(const check_opts *o, const rpt_results *r,
                     verdict = "ok";
             }
         }
-        rpt_printf(rows, "| %s | %s | %s | %s | %s | [%s, %s] | %s | %s "
+        sim_buf_printf(rows, "| %s | %s | %s | %s | %s | [%s, %s] | %s | %s "
                    "|\n", s->name, name, rpt_usd(d->month.mean, a, sizeof a),
                    base_txt[0] ? base_txt : "-", change[0] ? change : "-",
                    rpt_usd(d->month.lo, lo, sizeof lo),
@@ -182,7 +182,7 @@ static void judge(const check_opts *o, const rpt_results *r,
         /* Feasibility is reported, not gated: a budget or a baseline is
          * what a CI job chose to fail on. */
         for (size_t k = 0; k < d->why.n; k++)
-            rpt_printf(&t->why, "- %s / %s: %s\n", s->name, name,
+            sim_buf_printf(&t->why, "- %s / %s: %s\n", s->name, name,
                        d->why.v[k]);
     }
     for (size_t i = 0; i < r->nbudgets; i++) {
@@ -196,7 +196,7 @@ static void judge(const check_opts *o, const rpt_results *r,
             rpt_usd(rb->b->max, mx, sizeof mx);
             rpt_usd(rb->actual, act, sizeof act);
         }
-        rpt_printf(brows, "| %s | %s | %s | %s | %s | %s | %s |\n", s->name,
+        sim_buf_printf(brows, "| %s | %s | %s | %s | %s | %s | %s |\n", s->name,
                    rb->d->pd.dep->name, scn_metric_names[rb->b->metric],
                    scn_bound_names[rb->b->bound], mx, act,
                    rb->ok ? "ok" : "**over budget**");
@@ -317,7 +317,7 @@ int cli_check(int argc, char **argv)
         cJSON_AddNumberToObject(bundle, "capsim_baseline", 1);
         bundle_list = cJSON_AddArrayToObject(bundle, "results");
     }
-    rpt_buf rows = {0}, brows = {0};
+    sim_buf rows = {0}, brows = {0};
     for (int i = 0; i < nscen; i++) {
         cli_run_opts ro = o.run;
         scn_scenario *s;
@@ -330,7 +330,7 @@ int cli_check(int argc, char **argv)
                 t.runtime++;
             else
                 t.bad_input++;
-            rpt_printf(&rows, "| %s | - | - | - | - | - | **could not run** |\n",
+            sim_buf_printf(&rows, "| %s | - | - | - | - | - | **could not run** |\n",
                        scen[i]);
         } else {
             judge(&o, r, base, &rows, &brows, &t);
@@ -350,41 +350,41 @@ int cli_check(int argc, char **argv)
     }
 
     int failed = t.budgets_failed + t.regressions;
-    rpt_buf out = {0};
+    sim_buf out = {0};
     if (t.bad_input || t.runtime)
-        rpt_printf(&out, "## capsim check: ERROR (%d scenario%s could not "
+        sim_buf_printf(&out, "## capsim check: ERROR (%d scenario%s could not "
                    "run)\n\n", t.bad_input + t.runtime,
                    t.bad_input + t.runtime == 1 ? "" : "s");
     else if (failed)
-        rpt_printf(&out, "## capsim check: FAILED (%d budget%s over, %d "
+        sim_buf_printf(&out, "## capsim check: FAILED (%d budget%s over, %d "
                    "regression%s)\n\n", t.budgets_failed,
                    t.budgets_failed == 1 ? "" : "s", t.regressions,
                    t.regressions == 1 ? "" : "s");
     else
-        rpt_printf(&out, "## capsim check: passed\n\n");
+        sim_buf_printf(&out, "## capsim check: passed\n\n");
     if (o.baseline)
-        rpt_printf(&out, "Baseline `%s`, tolerance %g%%: a deployment "
+        sim_buf_printf(&out, "Baseline `%s`, tolerance %g%%: a deployment "
                    "fails when its mean monthly cost %s by more than the "
                    "tolerance and its 95%% interval %s the baseline.\n\n",
                    o.baseline, o.tolerance,
                    o.both_ways ? "moves" : "rises",
                    o.both_ways ? "excludes" : "lies above");
-    rpt_printf(&out, "| scenario | deployment | USD/month | baseline | "
+    sim_buf_printf(&out, "| scenario | deployment | USD/month | baseline | "
                "change | 95%% interval | result | SLO |\n"
                "| --- | --- | ---: | ---: | ---: | --- | --- | --- |\n%s\n",
                rows.s ? rows.s : "");
     if (t.why.s)
-        rpt_printf(&out, "Infeasible (reported, not failed on):\n\n%s\n",
+        sim_buf_printf(&out, "Infeasible (reported, not failed on):\n\n%s\n",
                    t.why.s);
     if (brows.s)
-        rpt_printf(&out, "### Budgets\n\n| scenario | deployment | metric "
+        sim_buf_printf(&out, "### Budgets\n\n| scenario | deployment | metric "
                    "| bound | max | actual | result |\n"
                    "| --- | --- | --- | --- | ---: | ---: | --- |\n%s\n",
                    brows.s);
     else
-        rpt_printf(&out, "No budgets are set in these scenarios.\n");
+        sim_buf_printf(&out, "No budgets are set in these scenarios.\n");
     if (t.improvements)
-        rpt_printf(&out, "%d deployment%s cheaper than the baseline; "
+        sim_buf_printf(&out, "%d deployment%s cheaper than the baseline; "
                    "update it to lock the saving in.\n", t.improvements,
                    t.improvements == 1 ? " is" : "s are");
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capsim_version.h"
+#include "base/file.h"
 #include "pricing/catalog.h"
 #include "reports/report.h"
 #include "reports/results.h"
@@ -272,22 +273,11 @@ static int load_catalog(const scn_scenario *s, const char *cli_ref,
  * failed run never leaves a half-written file behind. */
 int cli__write_atomic(const char *dir, const char *name, const char *text)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
+    if (sim_write_atomic(path, text, strlen(text)) != SIM_OK) {
         fprintf(stderr, "capsim: cannot write %s: %s\n", path,
                 strerror(errno));
-        return -1;
-    }
-    size_t n = strlen(text);
-    int bad = fwrite(text, 1, n, f) != n;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        fprintf(stderr, "capsim: cannot write %s: %s\n", path,
-                strerror(errno));
-        unlink(tmp);
         return -1;
     }
     return 0;
@@ -366,20 +356,7 @@ void cli__json_error(const char *path, const char *text, size_t at,
 
 int cli__mkdir_p(const char *dir)
 {
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++)
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return -1;
-            buf[i] = c;
-        }
-    return 0;
+    return sim_mkdir_p(dir);
 }
 
 int cli__parse_count(const char *s, long long *out)

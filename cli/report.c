@@ -139,14 +139,14 @@ static void add_source(source_ref **v, size_t *n, size_t *cap,
 }
 
 /* A text field of the table's CSV, quoted and defused as costs.csv's. */
-static void csv_text(rpt_buf *b, const char *s, const char *sep)
+static void csv_text(sim_buf *b, const char *s, const char *sep)
 {
     char *q = rpt_csv_field(s, 1);
     if (!q) {
         b->nomem = 1;
         return;
     }
-    rpt_printf(b, "%s%s", q, sep);
+    sim_buf_printf(b, "%s%s", q, sep);
     free(q);
 }
 
@@ -248,60 +248,60 @@ static int pricing_table(const char *pricing, const char *scales_arg,
         scn_free(s);
     }
 
-    rpt_buf md = {0}, csv = {0};
+    sim_buf md = {0}, csv = {0};
     if (code == CLI_OK) {
         char b[64];
-        rpt_printf(&md, "# Per-agent monthly cost by provider, architecture "
+        sim_buf_printf(&md, "# Per-agent monthly cost by provider, architecture "
                    "and scale\n\nUSD per agent per month of 730 hours. "
                    "Prices: catalog %s, as of %s. capsim %s, from %s.\n\n",
                    catalog, as_of, CAPSIM_VERSION, shown);
-        rpt_printf(&md, "| deployment | provider | architecture | plan |");
+        sim_buf_printf(&md, "| deployment | provider | architecture | plan |");
         for (size_t k = 0; k < ns; k++)
-            rpt_printf(&md, " %lld tenants |", scales[k]);
-        rpt_printf(&md, "\n| --- | --- | --- | --- |");
+            sim_buf_printf(&md, " %lld tenants |", scales[k]);
+        sim_buf_printf(&md, "\n| --- | --- | --- | --- |");
         for (size_t k = 0; k < ns; k++)
-            rpt_printf(&md, " ---: |");
-        rpt_printf(&md, "\n");
-        rpt_printf(&csv, "deployment,provider,architecture,plan,tenants,"
+            sim_buf_printf(&md, " ---: |");
+        sim_buf_printf(&md, "\n");
+        sim_buf_printf(&csv, "deployment,provider,architecture,plan,tenants,"
                    "per_agent_month_usd,catalog,as_of,feasible\n");
         for (size_t i = 0; i < ndep; i++) {
-            rpt_printf(&md, "| %s | %s | %s | %s |", names[i], prov[i],
+            sim_buf_printf(&md, "| %s | %s | %s | %s |", names[i], prov[i],
                        arch[i], plan[i]);
             for (size_t k = 0; k < ns; k++) {
                 /* An infeasible figure is shown, marked: it is what the
                  * work would cost if the provider could carry it. */
-                rpt_printf(&md, " %s%s |", rpt_fx_round(cost[i * ns + k], 4, 0,
+                sim_buf_printf(&md, " %s%s |", rpt_fx_round(cost[i * ns + k], 4, 0,
                                                         b, sizeof b),
                            ok[i * ns + k] ? "" : " (infeasible)");
                 csv_text(&csv, names[i], ",");
                 csv_text(&csv, prov[i], ",");
                 csv_text(&csv, arch[i], ",");
                 csv_text(&csv, plan[i], ",");
-                rpt_printf(&csv, "%lld,%s,", scales[k],
+                sim_buf_printf(&csv, "%lld,%s,", scales[k],
                            rpt_num(cost[i * ns + k], b, sizeof b));
                 csv_text(&csv, catalog, ",");
                 csv_text(&csv, as_of, ",");
-                rpt_printf(&csv, "%s\n", ok[i * ns + k] ? "yes" : "no");
+                sim_buf_printf(&csv, "%s\n", ok[i * ns + k] ? "yes" : "no");
             }
-            rpt_printf(&md, "\n");
+            sim_buf_printf(&md, "\n");
         }
         int any = 0;
         for (size_t i = 0; i < ndep; i++)
             if (why[i]) {
                 if (!any++)
-                    rpt_printf(&md, "\n## Infeasible\n\nA figure marked "
+                    sim_buf_printf(&md, "\n## Infeasible\n\nA figure marked "
                                "(infeasible) is what the work would cost, "
                                "but the deployment cannot carry it "
                                "(see slo in docs/scenarios.md):"
                                "\n\n");
-                rpt_printf(&md, "- %s, from %lld tenants: %s.\n", names[i],
+                sim_buf_printf(&md, "- %s, from %lld tenants: %s.\n", names[i],
                            why_at[i], why[i]);
             }
-        rpt_printf(&md, "\n## Sources\n\nEvery rate the table uses, as the "
+        sim_buf_printf(&md, "\n## Sources\n\nEvery rate the table uses, as the "
                    "catalog records it:\n\n| provider | item | what | source "
                    "| as of |\n| --- | --- | --- | --- | --- |\n");
         for (size_t i = 0; i < nsrc; i++)
-            rpt_printf(&md, "| %s | %s | %s | %s | %s |\n", src[i].provider,
+            sim_buf_printf(&md, "| %s | %s | %s | %s | %s |\n", src[i].provider,
                        src[i].item, src[i].what ? src[i].what : "",
                        src[i].source ? src[i].source : "",
                        src[i].as_of ? src[i].as_of : "undated");

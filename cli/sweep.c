@@ -133,17 +133,17 @@ static double crossing(const vary *v, const point *a, const point *b,
 }
 
 
-static void csv_field(rpt_buf *b, const char *s, int last)
+static void csv_field(sim_buf *b, const char *s, int last)
 {
     int quote = strpbrk(s, ",\"\n") != NULL;
     if (quote) {
-        rpt_printf(b, "\"");
+        sim_buf_printf(b, "\"");
         for (const char *p = s; *p; p++)
-            rpt_printf(b, *p == '"' ? "\"\"" : "%c", *p);
-        rpt_printf(b, "\"");
+            sim_buf_printf(b, *p == '"' ? "\"\"" : "%c", *p);
+        sim_buf_printf(b, "\"");
     } else
-        rpt_printf(b, "%s", s);
-    rpt_printf(b, last ? "\n" : ",");
+        sim_buf_printf(b, "%s", s);
+    sim_buf_printf(b, last ? "\n" : ",");
 }
 
 static const char *fmt_num(double v, char *buf, size_t size)
@@ -311,7 +311,7 @@ int cli_sweep(int argc, char **argv)
         scn_free(s);
     }
 
-    rpt_buf table = {0}, csv = {0}, said = {0};
+    sim_buf table = {0}, csv = {0}, said = {0};
     cJSON *jcross = cJSON_CreateArray();
     if (code == CLI_OK) {
         char b1[64], b2[64];
@@ -328,10 +328,10 @@ int cli_sweep(int argc, char **argv)
         }
         /* The table: one row per point, a cost column per deployment. */
         for (size_t k = 0; k < nv; k++)
-            rpt_printf(&table, "%-*s  ", (int)width[k], vs[k].path);
+            sim_buf_printf(&table, "%-*s  ", (int)width[k], vs[k].path);
         for (size_t i = 0; i < ndep; i++)
-            rpt_printf(&table, "%14s  ", names[i]);
-        rpt_printf(&table, "cheapest\n");
+            sim_buf_printf(&table, "%14s  ", names[i]);
+        sim_buf_printf(&table, "cheapest\n");
         for (size_t k = 0; k < nv; k++)
             csv_field(&csv, vs[k].path, 0);
         csv_field(&csv, "deployment", 0);
@@ -347,7 +347,7 @@ int cli_sweep(int argc, char **argv)
             cJSON *jv = cJSON_AddObjectToObject(jp, "values");
             for (size_t k = 0; k < nv; k++) {
                 const char *val = vs[k].values[pt->idx[k]];
-                rpt_printf(&table, "%-*s  ", (int)width[k], val);
+                sim_buf_printf(&table, "%-*s  ", (int)width[k], val);
                 if (vs[k].numeric)
                     cJSON_AddItemToObject(jv, vs[k].path, cJSON_CreateRaw(
                         fmt_num(vs[k].x[pt->idx[k]], b1, sizeof b1)));
@@ -356,7 +356,7 @@ int cli_sweep(int argc, char **argv)
             }
             cJSON *jd = cJSON_AddArrayToObject(jp, "deployments");
             for (size_t i = 0; i < ndep; i++) {
-                rpt_printf(&table, "%14s  ",
+                sim_buf_printf(&table, "%14s  ",
                            rpt_usd(pt->fx[5 * i], b1, sizeof b1));
                 for (size_t k = 0; k < nv; k++)
                     csv_field(&csv, vs[k].values[pt->idx[k]], 0);
@@ -389,7 +389,7 @@ int cli_sweep(int argc, char **argv)
             else
                 cJSON_AddStringToObject(jp, "cheapest", names[pt->cheapest]);
             cJSON_AddItemToArray(jpoints, jp);
-            rpt_printf(&table, "%s\n", cheapest_name(pt, names));
+            sim_buf_printf(&table, "%s\n", cheapest_name(pt, names));
         }
 
         /* Crossovers along the first path, per combination of the rest:
@@ -412,22 +412,22 @@ int cli_sweep(int argc, char **argv)
                 v0->values[a->idx[0]]));
             cJSON_AddItemToArray(btw, cJSON_CreateString(
                 v0->values[b->idx[0]]));
-            rpt_buf others = {0};
+            sim_buf others = {0};
             for (size_t k = 1; k < nv; k++)
-                rpt_printf(&others, "%s%s=%s", k > 1 ? ", " : ", with ",
+                sim_buf_printf(&others, "%s%s=%s", k > 1 ? ", " : ", with ",
                            vs[k].path, vs[k].values[a->idx[k]]);
             if (v0->numeric) {
                 double at = crossing(v0, a, b, a->cheapest, b->cheapest);
                 cJSON_AddItemToObject(x, "at", cJSON_CreateRaw(
                     fmt_num(at, b1, sizeof b1)));
                 snprintf(b2, sizeof b2, "%.7g", at);
-                rpt_printf(&said, "%s is cheapest below %s = %s and %s "
+                sim_buf_printf(&said, "%s is cheapest below %s = %s and %s "
                            "above it (the costs cross between %s and %s%s)."
                            "\n", names[a->cheapest], v0->path, b2, names[b->cheapest],
                            v0->values[a->idx[0]], v0->values[b->idx[0]],
                            others.s ? others.s : "");
             } else
-                rpt_printf(&said, "%s is cheapest at %s = %s and %s at "
+                sim_buf_printf(&said, "%s is cheapest at %s = %s and %s at "
                            "%s%s.\n", names[a->cheapest], v0->path,
                            v0->values[a->idx[0]], names[b->cheapest],
                            v0->values[b->idx[0]], others.s ? others.s : "");
@@ -438,15 +438,15 @@ int cli_sweep(int argc, char **argv)
         for (size_t p = 0; p < npoints; p++)
             any |= pts[p].cheapest != NONE;
         if (!said.s && any && pts[0].cheapest != NONE)
-            rpt_printf(&said, "%s is cheapest at every feasible point.\n",
+            sim_buf_printf(&said, "%s is cheapest at every feasible point.\n",
                        cheapest_name(&pts[0], names));
         else if (!said.s && !any)
-            rpt_printf(&said, "No deployment is feasible at any point.\n");
+            sim_buf_printf(&said, "No deployment is feasible at any point.\n");
         int same = 1;
         for (size_t p = 1; p < npoints; p++)
             same &= pts[p].cheapest == pts[0].cheapest;
         if (!same && !cJSON_GetArraySize(jcross))
-            rpt_printf(&said, "The cheapest deployment changes with the "
+            sim_buf_printf(&said, "The cheapest deployment changes with the "
                        "other varied values, not along %s.\n", v0->path);
 
         cJSON_AddStringToObject(root, "capsim_version", CAPSIM_VERSION);

@@ -172,7 +172,7 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
     if (r->n == 0 || !deps)
         return SIM_OK;
     dep_advice *a = calloc(r->n, sizeof *a);
-    rpt_buf text = {0};
+    sim_buf text = {0};
     if (!a)
         return SIM_ENOMEM;
     for (size_t i = 0; i < r->n; i++) {
@@ -255,7 +255,7 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
     long long nt = (long long)s->workload.tenants;
     long long na = (long long)scn_agents(s);
     if (!bd) {
-        rpt_printf(&text, "At %lld %s (%lld %s) no deployment is feasible: "
+        sim_buf_printf(&text, "At %lld %s (%lld %s) no deployment is feasible: "
                    "each misses the service level or a provider limit "
                    "(see infeasible_reasons), so none is recommended.", nt,
                    plural((double)nt, "tenant", "tenants"), na,
@@ -270,7 +270,7 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
     money_text(bd->month_usd, m1, sizeof m1);
     money_text(bd->per_tenant_usd, m2, sizeof m2);
     money_text(bd->per_agent_usd, m3, sizeof m3);
-    rpt_printf(&text, "At %lld %s (%lld %s) the cheapest feasible "
+    sim_buf_printf(&text, "At %lld %s (%lld %s) the cheapest feasible "
                "deployment is %s: %s a month, %s per tenant, %s per agent.",
                nt, plural((double)nt, "tenant", "tenants"), na,
                plural((double)na, "agent", "agents"), bd->pd.dep->name, m1,
@@ -281,7 +281,7 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
     if (s->nmarkups) {
         char llm[64];
         money_text(a[best].llm_agent, llm, sizeof llm);
-        rpt_printf(&text, "To fund its infrastructure and %s of LLM spend "
+        sim_buf_printf(&text, "To fund its infrastructure and %s of LLM spend "
                    "per agent, charge", llm);
         for (size_t k = 0; k < s->nmarkups; k++) {
             char p[64], mk[32], g[32];
@@ -290,12 +290,12 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
             sim_fx_format_trim(SIM_FX_ONE * 100 -
                                    divx(SIM_FX_ONE * 100, s->markups[k]),
                                1, g, sizeof g);
-            rpt_printf(&text, "%s %s per agent a month (%sx, a %s%% gross "
+            sim_buf_printf(&text, "%s %s per agent a month (%sx, a %s%% gross "
                        "margin)", k == 0 ? "" : k + 1 == s->nmarkups
                                                    ? " or" : ",",
                        p, mk, g);
         }
-        rpt_printf(&text, ".");
+        sim_buf_printf(&text, ".");
         cJSON_AddItemToArray(adv, cJSON_CreateString(text.s ? text.s : ""));
         free(text.s);
         memset(&text, 0, sizeof text);
@@ -312,14 +312,14 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
         money_text(per_tenant, p, sizeof p);
         sim_fx_format_trim(s->markups[mid], 2, mk, sizeof mk);
         if (n > 0)
-            rpt_printf(&text, "%s carries %s a month that does not grow "
+            sim_buf_printf(&text, "%s carries %s a month that does not grow "
                        "with tenants (plans, support, load balancers, "
                        "minimum instances); at its %sx price of %s per "
                        "tenant it covers it from %.0f %s.",
                        r->d[i].pd.dep->name, f, mk, p, n,
                        plural(n, "tenant", "tenants"));
         else
-            rpt_printf(&text, "%s carries %s a month that does not grow "
+            sim_buf_printf(&text, "%s carries %s a month that does not grow "
                        "with tenants; at its %sx price of %s per tenant it "
                        "never covers it.", r->d[i].pd.dep->name, f, mk, p);
         cJSON_AddItemToArray(adv, cJSON_CreateString(text.s ? text.s : ""));
@@ -327,7 +327,7 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
         memset(&text, 0, sizeof text);
     }
     if (r->n > 1 && nb > 0) {
-        rpt_printf(&text, "Drawing each feasible deployment's cost as a "
+        sim_buf_printf(&text, "Drawing each feasible deployment's cost as a "
                    "line through this run and one at a single tenant, the "
                    "cheapest is %s; 'capsim sweep' simulates each scale "
                    "instead.", band_text);

@@ -55,35 +55,35 @@ static int fx_at(const cJSON *o, const char *key, sim_fx *v)
 }
 
 /* A number for a .dat file: the exact decimal, never an exponent. */
-static void dat_num(rpt__sb *b, sim_fx v)
+static void dat_num(sim_buf *b, sim_fx v)
 {
     char buf[64];
-    rpt__sb_printf(b, " %s", sim_fx_format_trim(v, SIM_FX_PLACES, buf,
+    sim_buf_printf(b, " %s", sim_fx_format_trim(v, SIM_FX_PLACES, buf,
                                                  sizeof buf));
 }
 
 /* A single-quoted gnuplot string: '' is the only escape; line breaks
  * would end the command, so they become spaces. */
-static void gp_str(rpt__sb *b, const char *s)
+static void gp_str(sim_buf *b, const char *s)
 {
-    rpt__sb_put(b, "'", 1);
+    sim_buf_put(b, "'", 1);
     for (; s && *s; s++) {
         if (*s == '\'')
-            rpt__sb_put(b, "''", 2);
+            sim_buf_put(b, "''", 2);
         else if (*s == '\n' || *s == '\r')
-            rpt__sb_put(b, " ", 1);
+            sim_buf_put(b, " ", 1);
         else
-            rpt__sb_put(b, s, 1);
+            sim_buf_put(b, s, 1);
     }
-    rpt__sb_put(b, "'", 1);
+    sim_buf_put(b, "'", 1);
 }
 
 /* A name in a .dat comment: one line, nothing else. */
-static void dat_comment(rpt__sb *b, const char *s)
+static void dat_comment(sim_buf *b, const char *s)
 {
-    rpt__sb_put(b, "  # ", 4);
+    sim_buf_put(b, "  # ", 4);
     for (; s && *s; s++)
-        rpt__sb_put(b, *s == '\n' || *s == '\r' ? " " : s, 1);
+        sim_buf_put(b, *s == '\n' || *s == '\r' ? " " : s, 1);
 }
 
 /* A deployment's label; an infeasible one says so on every chart. */
@@ -98,34 +98,34 @@ static const char *name_of(const cJSON *dep, char *buf, size_t size)
     return buf;
 }
 
-static void gp_head(rpt__sb *gp, const char *name, const char *title)
+static void gp_head(sim_buf *gp, const char *name, const char *title)
 {
-    rpt__sb_printf(gp, "# %s.gp -- %s.\n# Written by capsim from the "
+    sim_buf_printf(gp, "# %s.gp -- %s.\n# Written by capsim from the "
                    "results document.  Run `gnuplot %s.gp` in this\n"
                    "# directory to redraw %s.svg from %s.dat.\n",
                    name, title, name, name, name);
-    rpt__sb_printf(gp, "if (!exists(\"out\")) out = '%s.svg'\n", name);
-    rpt__sb_printf(gp, "set terminal svg size 900,480 dynamic enhanced "
+    sim_buf_printf(gp, "if (!exists(\"out\")) out = '%s.svg'\n", name);
+    sim_buf_printf(gp, "set terminal svg size 900,480 dynamic enhanced "
                    "font 'sans,11' background rgb 'white'\n"
                    "set output out\nset encoding utf8\nset title ");
     gp_str(gp, title);
-    rpt__sb_printf(gp, " noenhanced\nset key noenhanced\n"
+    sim_buf_printf(gp, " noenhanced\nset key noenhanced\n"
                    "set grid ytics lc rgb '#dddddd'\n");
 }
 
 /* Deployment names as x tics at 0, 1, 2, ... */
-static void gp_xtics(rpt__sb *gp, const cJSON *res, size_t n)
+static void gp_xtics(sim_buf *gp, const cJSON *res, size_t n)
 {
     char nb[300];    /* a label: a name and " (infeasible)" */
     const cJSON *dep;
     int i = 0;
-    rpt__sb_printf(gp, "set xtics nomirror rotate by 30 right noenhanced (");
+    sim_buf_printf(gp, "set xtics nomirror rotate by 30 right noenhanced (");
     cJSON_ArrayForEach(dep, deps_of(res)) {
-        rpt__sb_printf(gp, "%s", i ? ", " : "");
+        sim_buf_printf(gp, "%s", i ? ", " : "");
         gp_str(gp, name_of(dep, nb, sizeof nb));
-        rpt__sb_printf(gp, " %d", i++);
+        sim_buf_printf(gp, " %d", i++);
     }
-    rpt__sb_printf(gp, ")\nset xrange [-0.6:%zu.4]\n", n ? n - 1 : 0);
+    sim_buf_printf(gp, ")\nset xrange [-0.6:%zu.4]\n", n ? n - 1 : 0);
 }
 
 static int stochastic(const cJSON *res)
@@ -140,11 +140,11 @@ typedef struct spec {
     const char *name;
     /* Fills dat and gp; sets *title (static text).  Returns 0 when the
      * document has nothing to draw. */
-    int (*build)(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
+    int (*build)(const cJSON *res, sim_buf *dat, sim_buf *gp,
                  const char **title);
 } spec;
 
-static int per_agent_cost(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
+static int per_agent_cost(const cJSON *res, sim_buf *dat, sim_buf *gp,
                           const char **title)
 {
     char nb[300];    /* a label: a name and " (infeasible)" */
@@ -152,7 +152,7 @@ static int per_agent_cost(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
     size_t n = 0;
     sim_fx lo_all = 0, hi_all = 0;
     int ci = stochastic(res), positive = 1;
-    rpt__sb_printf(dat, "# x mean ci95_lo ci95_hi  (USD per agent-month)\n");
+    sim_buf_printf(dat, "# x mean ci95_lo ci95_hi  (USD per agent-month)\n");
     cJSON_ArrayForEach(dep, deps_of(res)) {
         const cJSON *pa = rpt__get(dep, "per_agent_month_usd");
         const cJSON *ciarr = rpt__get(pa, "ci95");
@@ -162,12 +162,12 @@ static int per_agent_cost(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
             lo = m;
         if (rpt_json_fx(cJSON_GetArrayItem(ciarr, 1), &hi) != SIM_OK)
             hi = m;
-        rpt__sb_printf(dat, "%zu", n);
+        sim_buf_printf(dat, "%zu", n);
         dat_num(dat, m);
         dat_num(dat, lo);
         dat_num(dat, hi);
         dat_comment(dat, name_of(dep, nb, sizeof nb));
-        rpt__sb_printf(dat, "\n");
+        sim_buf_printf(dat, "\n");
         if (m <= 0)
             positive = 0;
         if (!n || m < lo_all)
@@ -188,19 +188,19 @@ static int per_agent_cost(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
                         : "Per-agent monthly cost by deployment, USD");
     gp_head(gp, "per_agent_cost", *title);
     gp_xtics(gp, res, n);
-    rpt__sb_printf(gp, "set ylabel 'USD per agent-month'\n"
+    sim_buf_printf(gp, "set ylabel 'USD per agent-month'\n"
                    "set style fill solid 0.85 border rgb '#333333'\n"
                    "set boxwidth 0.6\nset key top left\n%s",
                    logy ? "set logscale y\n" : "set yrange [0:*]\n");
     /* boxerrorbars rather than boxes plus yerrorbars: the latter blanks
      * a white disc behind each mean. */
     if (ci)
-        rpt__sb_printf(gp, "set errorbars lc rgb '#222222' lw 1.5\n"
+        sim_buf_printf(gp, "set errorbars lc rgb '#222222' lw 1.5\n"
                        "plot 'per_agent_cost.dat' using 1:2:3:4:(0.6) with "
                        "boxerrorbars lc rgb '%s' title 'mean and 95%% "
                        "interval'\n", palette[0]);
     else
-        rpt__sb_printf(gp, "plot 'per_agent_cost.dat' using 1:2 with boxes "
+        sim_buf_printf(gp, "plot 'per_agent_cost.dat' using 1:2 with boxes "
                        "lc rgb '%s' title 'mean'\n", palette[0]);
     return 1;
 }
@@ -259,7 +259,7 @@ static sim_fx item_usd(const cJSON *dep, const char *id)
  * the same item order for every deployment so colours line up.  Netting
  * credits against charges instead would hide the plan's minimum.
  */
-static int line_items(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
+static int line_items(const cJSON *res, sim_buf *dat, sim_buf *gp,
                       const char **title)
 {
     items it;
@@ -281,7 +281,7 @@ static int line_items(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
              "dots: net month total)";
     gp_head(gp, "line_items", *title);
     gp_xtics(gp, res, ndep);
-    rpt__sb_printf(gp, "set ylabel 'USD per month'\n"
+    sim_buf_printf(gp, "set ylabel 'USD per month'\n"
                    "set style fill solid 0.9 noborder\n"
                    "set xzeroaxis lt -1\n"
                    "set key outside right top vertical font ',9'\n"
@@ -298,7 +298,7 @@ static int line_items(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
                 continue;
             }
             if (!rows)
-                rpt__sb_printf(dat, "%s# item %zu: %s\n# x ylo yhi\n",
+                sim_buf_printf(dat, "%s# item %zu: %s\n# x ylo yhi\n",
                                block ? "\n\n" : "", block, it.id[k]);
             rows = 1;
             if (v > 0) {
@@ -308,28 +308,28 @@ static int line_items(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
                 hi = down[x];
                 lo = down[x] += v;
             }
-            rpt__sb_printf(dat, "%zu", x++);
+            sim_buf_printf(dat, "%zu", x++);
             dat_num(dat, lo);
             dat_num(dat, hi);
-            rpt__sb_printf(dat, "\n");
+            sim_buf_printf(dat, "\n");
         }
         if (!rows)
             continue;
-        rpt__sb_printf(gp, "%s 'line_items.dat' index %zu using "
+        sim_buf_printf(gp, "%s 'line_items.dat' index %zu using "
                        "1:(($2+$3)/2):($1-0.3):($1+0.3):2:3 with boxxyerror "
                        "lc rgb '%s' title ", block ? ", \\\n    " : "",
                        block, palette[block % NPALETTE]);
         gp_str(gp, it.id[k]);
         block++;
     }
-    rpt__sb_printf(dat, "%s# net month total\n# x usd\n",
+    sim_buf_printf(dat, "%s# net month total\n# x usd\n",
                    block ? "\n\n" : "");
     for (size_t x = 0; x < ndep; x++) {
-        rpt__sb_printf(dat, "%zu", x);
+        sim_buf_printf(dat, "%zu", x);
         dat_num(dat, up[x] + down[x]);
-        rpt__sb_printf(dat, "\n");
+        sim_buf_printf(dat, "\n");
     }
-    rpt__sb_printf(gp, "%s 'line_items.dat' index %zu using 1:2 with points "
+    sim_buf_printf(gp, "%s 'line_items.dat' index %zu using 1:2 with points "
                    "pt 7 ps 0.7 lc rgb '#000000' title 'net total'\n",
                    block ? ", \\\n    " : "", block);
     free(up);
@@ -338,7 +338,7 @@ static int line_items(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
     return ndep > 0;
 }
 
-static int instances(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
+static int instances(const cJSON *res, sim_buf *dat, sim_buf *gp,
                      const char **title)
 {
     char nb[300];    /* a label: a name and " (infeasible)" */
@@ -357,21 +357,21 @@ static int instances(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
             continue;
         if (!block) {
             gp_head(gp, "instances", *title);
-            rpt__sb_printf(gp, "set xlabel 'simulated hours'\n"
+            sim_buf_printf(gp, "set xlabel 'simulated hours'\n"
                            "set ylabel 'instances running'\n"
                            "set yrange [0:*]\nset xtics nomirror\n"
                            "set key outside right top vertical\n");
             if (horizon > 0) {
                 char h[64];
-                rpt__sb_printf(gp, "set xrange [0:%s]\n",
+                sim_buf_printf(gp, "set xrange [0:%s]\n",
                                sim_fx_format_trim(horizon, 6, h, sizeof h));
             }
-            rpt__sb_printf(gp, "plot");
+            sim_buf_printf(gp, "plot");
         }
-        rpt__sb_printf(dat, "%s# deployment %zu:", block ? "\n\n" : "",
+        sim_buf_printf(dat, "%s# deployment %zu:", block ? "\n\n" : "",
                        block);
         dat_comment(dat, name_of(dep, nb, sizeof nb));
-        rpt__sb_printf(dat, "\n# hours instances\n");
+        sim_buf_printf(dat, "\n# hours instances\n");
         size_t i = 0;
         cJSON_ArrayForEach(p, pts) {
             sim_fx v;
@@ -380,10 +380,10 @@ static int instances(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
             /* Each point is the mean over its slice: plot it mid-slice. */
             dat_num(dat, slice * (sim_fx)i + slice / 2);
             dat_num(dat, v);
-            rpt__sb_printf(dat, "\n");
+            sim_buf_printf(dat, "\n");
             i++;
         }
-        rpt__sb_printf(gp, "%s 'instances.dat' index %zu using 1:2 with "
+        sim_buf_printf(gp, "%s 'instances.dat' index %zu using 1:2 with "
                        "lines lw 2 lc rgb '%s' title ",
                        block ? ", \\\n    " : "", block,
                        palette[block % NPALETTE]);
@@ -391,11 +391,11 @@ static int instances(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
         block++;
     }
     if (block)
-        rpt__sb_printf(gp, "\n");
+        sim_buf_printf(gp, "\n");
     return block > 0;
 }
 
-static int awake_cold(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
+static int awake_cold(const cJSON *res, sim_buf *dat, sim_buf *gp,
                       const char **title)
 {
     char nb[300];    /* a label: a name and " (infeasible)" */
@@ -405,22 +405,22 @@ static int awake_cold(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
         return 0;
     *title = "Awake share of instance time (bars, left axis) and cold "
              "starts per month (dots, right axis)";
-    rpt__sb_printf(dat, "# x awake_pct cold_starts_per_month\n");
+    sim_buf_printf(dat, "# x awake_pct cold_starts_per_month\n");
     cJSON_ArrayForEach(dep, deps_of(res)) {
         sim_fx aw = 0, cold = 0;
         fx_at(dep, "awake_fraction", &aw);
         fx_at(dep, "cold_starts_per_month", &cold);
-        rpt__sb_printf(dat, "%zu", n++);
+        sim_buf_printf(dat, "%zu", n++);
         dat_num(dat, aw * 100);
         dat_num(dat, cold);
         dat_comment(dat, name_of(dep, nb, sizeof nb));
-        rpt__sb_printf(dat, "\n");
+        sim_buf_printf(dat, "\n");
     }
     if (!n)
         return 0;
     gp_head(gp, "awake_cold", *title);
     gp_xtics(gp, res, n);
-    rpt__sb_printf(gp, "set ylabel 'awake, %% of instance time'\n"
+    sim_buf_printf(gp, "set ylabel 'awake, %% of instance time'\n"
                    "set y2label 'cold starts per month'\n"
                    "set ytics 0,20,100 nomirror\nset y2tics\n"
                    "set yrange [0:112]\nset y2range [0:*]\n"
@@ -442,7 +442,7 @@ static int awake_cold(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
  * axes when a range spans 10x or more; each crossover a dashed line with
  * the two names.  Values that are not numbers are spaced evenly.
  */
-static int sweep(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
+static int sweep(const cJSON *res, sim_buf *dat, sim_buf *gp,
                  const char **title)
 {
     char nb[300];    /* a label: a name and " (infeasible)" */
@@ -474,10 +474,10 @@ static int sweep(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
     }
     *title = "Monthly cost against the swept value, USD (dashed: where the "
              "cheapest changes)";
-    rpt__sb_printf(dat, "# x");
+    sim_buf_printf(dat, "# x");
     const cJSON *dep;
     cJSON_ArrayForEach(dep, deps) dat_comment(dat, name_of(dep, nb, sizeof nb));
-    rpt__sb_printf(dat, "\n");
+    sim_buf_printf(dat, "\n");
     for (int i = 0; i < n0; i++) {
         const cJSON *pt = cJSON_GetArrayItem(points, i);
         sim_fx xv = sim_fx_from_int(i);
@@ -494,26 +494,26 @@ static int sweep(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
             dat_num(dat, c);
             k++;
         }
-        rpt__sb_printf(dat, "\n");
+        sim_buf_printf(dat, "\n");
     }
     gp_head(gp, "sweep", *title);
-    rpt__sb_printf(gp, "set xlabel ");
+    sim_buf_printf(gp, "set xlabel ");
     gp_str(gp, path);
-    rpt__sb_printf(gp, " noenhanced\nset ylabel 'USD per month'\n"
+    sim_buf_printf(gp, " noenhanced\nset ylabel 'USD per month'\n"
                    "set key outside right top noenhanced\n");
     if (numeric && xmin > 0 && xmax >= 10 * xmin)
-        rpt__sb_printf(gp, "set logscale x\n");
+        sim_buf_printf(gp, "set logscale x\n");
     if (ymin > 0 && ymax >= 10 * ymin)
-        rpt__sb_printf(gp, "set logscale y\n");
+        sim_buf_printf(gp, "set logscale y\n");
     if (!numeric) {
-        rpt__sb_printf(gp, "set xtics (");
+        sim_buf_printf(gp, "set xtics (");
         for (int i = 0; i < n0; i++) {
             const cJSON *pt = cJSON_GetArrayItem(points, i);
-            rpt__sb_printf(gp, "%s", i ? ", " : "");
+            sim_buf_printf(gp, "%s", i ? ", " : "");
             gp_str(gp, rpt__str(rpt__get(pt, "values"), path));
-            rpt__sb_printf(gp, " %d", i);
+            sim_buf_printf(gp, " %d", i);
         }
-        rpt__sb_printf(gp, ")\nset xrange [-0.5:%d.5]\n", n0 - 1);
+        sim_buf_printf(gp, ")\nset xrange [-0.5:%d.5]\n", n0 - 1);
     }
     /* Crossovers of the first combination of the other values. */
     const cJSON *x;
@@ -542,28 +542,28 @@ static int sweep(const cJSON *res, rpt__sb *dat, rpt__sb *gp,
             }
             snprintf(at, sizeof at, "%d.5", li);
         }
-        rpt__sb_printf(gp, "set arrow %d from %s, graph 0 to %s, graph 1 "
+        sim_buf_printf(gp, "set arrow %d from %s, graph 0 to %s, graph 1 "
                        "nohead dt 2 lc rgb '#555555'\nset label %d ",
                        arrow, at, at, arrow);
         char text[256];
         snprintf(text, sizeof text, "%s -> %s", rpt__str(x, "from"),
                  rpt__str(x, "to"));
         gp_str(gp, text);
-        rpt__sb_printf(gp, " at %s, graph %.2f left offset 0.5,0 "
+        sim_buf_printf(gp, " at %s, graph %.2f left offset 0.5,0 "
                        "noenhanced font 'sans,9'\n", at,
                        0.95 - 0.06 * ((arrow - 1) % 8));
         arrow++;
     }
-    rpt__sb_printf(gp, "plot ");
+    sim_buf_printf(gp, "plot ");
     int k = 0;
     cJSON_ArrayForEach(dep, deps) {
-        rpt__sb_printf(gp, "%s'sweep.dat' using 1:%d with linespoints lw 2 "
+        sim_buf_printf(gp, "%s'sweep.dat' using 1:%d with linespoints lw 2 "
                        "pt 7 ps 0.8 lc rgb '%s' title ", k ? ", \\\n     "
                        : "", k + 2, palette[k % NPALETTE]);
         gp_str(gp, name_of(dep, nb, sizeof nb));
         k++;
     }
-    rpt__sb_printf(gp, "\n");
+    sim_buf_printf(gp, "\n");
     return 1;
 }
 
@@ -602,11 +602,11 @@ static int note_written(rpt_charts *c, const char *path)
 }
 
 static int put(rpt_charts *c, const char *name, const char *ext,
-               rpt__sb *text, sim_diag *d)
+               sim_buf *text, sim_diag *d)
 {
     char *path = NULL;
     int rc = SIM_ENOMEM;
-    char *s = rpt__sb_take(text);
+    char *s = sim_buf_take(text);
     text->s = NULL;
     if (s) {
         char *file = join(name, ext, "");
@@ -677,31 +677,31 @@ static char *inline_svg(const char *svg, const char *name, const char *title)
         "href='#", "href=\"#", "url(#"
     };
     const char *p = strstr(svg, "<svg");
-    rpt__sb b = {0};
+    sim_buf b = {0};
     int in_tag = 0, titled = 0;
     if (!p)
         return NULL;
-    rpt__sb_printf(&b, "<svg role=\"img\" aria-label=\"");
+    sim_buf_printf(&b, "<svg role=\"img\" aria-label=\"");
     for (const char *t = title; *t; t++) {
         if (*t == '"' || *t == '&' || *t == '<' || *t == '>')
-            rpt__sb_printf(&b, "&#%d;", *t);
+            sim_buf_printf(&b, "&#%d;", *t);
         else
-            rpt__sb_put(&b, t, 1);
+            sim_buf_put(&b, t, 1);
     }
-    rpt__sb_put(&b, "\"", 1);
+    sim_buf_put(&b, "\"", 1);
     p += 4;
     in_tag = 1;
     while (*p) {
         if (!titled && strncmp(p, "<title>Gnuplot</title>", 22) == 0) {
             /* The tooltip a browser shows: the chart's own title. */
-            rpt__sb_put(&b, "<title>", 7);
+            sim_buf_put(&b, "<title>", 7);
             for (const char *t = title; *t; t++) {
                 if (*t == '&' || *t == '<' || *t == '>')
-                    rpt__sb_printf(&b, "&#%d;", *t);
+                    sim_buf_printf(&b, "&#%d;", *t);
                 else
-                    rpt__sb_put(&b, t, 1);
+                    sim_buf_put(&b, t, 1);
             }
-            rpt__sb_put(&b, "</title>", 8);
+            sim_buf_put(&b, "</title>", 8);
             p += 22;
             titled = 1;
             continue;
@@ -716,14 +716,14 @@ static char *inline_svg(const char *svg, const char *name, const char *title)
             if (strncmp(p, refs[r], strlen(refs[r])) == 0)
                 hit = strlen(refs[r]);
         if (hit) {
-            rpt__sb_put(&b, p, hit);
-            rpt__sb_printf(&b, "%s-", name);
+            sim_buf_put(&b, p, hit);
+            sim_buf_printf(&b, "%s-", name);
             p += hit;
         } else {
-            rpt__sb_put(&b, p++, 1);
+            sim_buf_put(&b, p++, 1);
         }
     }
-    return rpt__sb_take(&b);
+    return sim_buf_take(&b);
 }
 
 /* ---- running gnuplot ---------------------------------------------------- */
@@ -954,7 +954,7 @@ static int make_dir(rpt_charts *c, sim_diag *d)
 static int write_chart(rpt_charts *c, const spec *s, const cJSON *res,
                        sim_diag *d)
 {
-    rpt__sb dat = {0}, gp = {0};
+    sim_buf dat = {0}, gp = {0};
     const char *title = "";
     int has = s->build(res, &dat, &gp, &title);
     if (!has && !dat.nomem && !gp.nomem) {

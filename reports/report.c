@@ -10,6 +10,8 @@
  */
 #include "reports/report.h"
 
+#include "base/file.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <math.h>
@@ -20,78 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- string builder ----------------------------------------------------- */
-
-void rpt__sb_put(rpt__sb *b, const char *s, size_t n)
+static void sb_puts(sim_buf *b, const char *s)
 {
-    if (b->nomem)
-        return;
-    if (b->cap - b->n <= n) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap - b->n <= n) {
-            if (cap > (size_t)-1 / 2) {
-                b->nomem = 1;
-                return;
-            }
-            cap *= 2;
-        }
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->nomem = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
-void rpt__sb_printf(rpt__sb *b, const char *fmt, ...)
-{
-    char small[256];
-    va_list ap;
-    if (b->nomem)
-        return;
-    va_start(ap, fmt);
-    int w = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (w < 0) {
-        b->nomem = 1;
-        return;
-    }
-    if ((size_t)w < sizeof small) {
-        rpt__sb_put(b, small, (size_t)w);
-        return;
-    }
-    char *big = malloc((size_t)w + 1);
-    if (!big) {
-        b->nomem = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)w + 1, fmt, ap);
-    va_end(ap);
-    rpt__sb_put(b, big, (size_t)w);
-    free(big);
-}
-
-char *rpt__sb_take(rpt__sb *b)
-{
-    if (b->nomem) {
-        free(b->s);
-        b->s = NULL;
-        return NULL;
-    }
-    if (!b->s)
-        return strdup("");
-    return b->s;
-}
-
-static void sb_puts(rpt__sb *b, const char *s)
-{
-    rpt__sb_put(b, s, strlen(s));
+    sim_buf_put(b, s, strlen(s));
 }
 
 /* ---- JSON access -------------------------------------------------------- */
@@ -317,13 +250,13 @@ static char *fx_exact(sim_fx v, char *buf, size_t size)
 /* ---- document emitter --------------------------------------------------- */
 
 typedef struct doc {
-    rpt__sb b;
+    sim_buf b;
     int html;
     int ncol;        /* columns of the open table */
     const char *align;
 } doc;
 
-static void esc_html(rpt__sb *b, const char *s)
+static void esc_html(sim_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -332,7 +265,7 @@ static void esc_html(rpt__sb *b, const char *s)
         case '>': sb_puts(b, "&gt;"); break;
         case '"': sb_puts(b, "&quot;"); break;
         case '\'': sb_puts(b, "&#39;"); break;
-        default: rpt__sb_put(b, s, 1);
+        default: sim_buf_put(b, s, 1);
         }
     }
 }
@@ -341,15 +274,15 @@ static void esc_html(rpt__sb *b, const char *s)
  * cell; a newline would end the cell, so it becomes a space.  `_` is left
  * alone: names like fly_shared would read badly with it escaped, and
  * GFM does not emphasise inside words. */
-static void esc_md(rpt__sb *b, const char *s)
+static void esc_md(sim_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         if (*s == '\n' || *s == '\r' || *s == '\t')
             sb_puts(b, " ");
         else if (strchr("\\|<>*`[]", *s))
-            rpt__sb_printf(b, "\\%c", *s);
+            sim_buf_printf(b, "\\%c", *s);
         else
-            rpt__sb_put(b, s, 1);
+            sim_buf_put(b, s, 1);
     }
 }
 
@@ -364,7 +297,7 @@ static void esc(doc *d, const char *s)
 static void d_heading(doc *d, int level, const char *id, const char *text)
 {
     if (d->html) {
-        rpt__sb_printf(&d->b, "<h%d", level);
+        sim_buf_printf(&d->b, "<h%d", level);
         if (id) {
             sb_puts(&d->b, " id=\"");
             esc_html(&d->b, id);
@@ -372,7 +305,7 @@ static void d_heading(doc *d, int level, const char *id, const char *text)
         }
         sb_puts(&d->b, ">");
         esc_html(&d->b, text);
-        rpt__sb_printf(&d->b, "</h%d>\n", level);
+        sim_buf_printf(&d->b, "</h%d>\n", level);
     } else {
         for (int i = 0; i < level; i++)
             sb_puts(&d->b, "#");
@@ -386,7 +319,7 @@ static void d_para(doc *d, const char *cls, const char *text)
 {
     if (d->html) {
         if (cls)
-            rpt__sb_printf(&d->b, "<p class=\"%s\">", cls);
+            sim_buf_printf(&d->b, "<p class=\"%s\">", cls);
         else
             sb_puts(&d->b, "<p>");
         esc_html(&d->b, text);
@@ -405,7 +338,7 @@ static void d_table(doc *d, const char *cls, const char *const *head,
     d->ncol = n;
     d->align = align;
     if (d->html) {
-        rpt__sb_printf(&d->b, "<table class=\"%s\">\n<thead><tr>", cls);
+        sim_buf_printf(&d->b, "<table class=\"%s\">\n<thead><tr>", cls);
         for (int c = 0; c < n; c++) {
             sb_puts(&d->b, align[c] == 'r' ? "<th class=\"n\">" : "<th>");
             esc_html(&d->b, head[c]);
@@ -604,43 +537,43 @@ static int all_infeasible(const cJSON *res)
 
 static void summary(doc *d, const cJSON *res)
 {
-    rpt__sb s = {0};
+    sim_buf s = {0};
     char a[CELL], b[CELL], c[CELL];
     const cJSON *pr = rpt__get(res, "pricing");
     sim_fx v;
     if (num(res, "tenants", &v))
-        rpt__sb_printf(&s, "%s %s", fx_trim(v, 2, 0, a, CELL),
+        sim_buf_printf(&s, "%s %s", fx_trim(v, 2, 0, a, CELL),
                        v == SIM_FX_ONE ? "tenant" : "tenants");
     if (num(res, "agents", &v))
-        rpt__sb_printf(&s, "%s%s %s", s.n ? " with " : "",
+        sim_buf_printf(&s, "%s%s %s", s.n ? " with " : "",
                        fx_trim(v, 2, 0, a, CELL),
                        v == SIM_FX_ONE ? "agent" : "agents");
-    rpt__sb_printf(&s, "%s%s workload", s.n ? ", " : "",
+    sim_buf_printf(&s, "%s%s workload", s.n ? ", " : "",
                    is_stochastic(res) ? "stochastic" : "fluid");
     if (num(res, "horizon_hours", &v))
-        rpt__sb_printf(&s, " over %s simulated hours",
+        sim_buf_printf(&s, " over %s simulated hours",
                        fx_trim(v, 2, 0, a, CELL));
-    rpt__sb_printf(&s, ". Prices: catalog %s, as of %s. Costs are per "
+    sim_buf_printf(&s, ". Prices: catalog %s, as of %s. Costs are per "
                    "month of 730 hours. capsim %s", or_dash(rpt__str(pr,
                    "catalog")), or_dash(rpt__str(pr, "as_of")),
                    or_dash(rpt__str(res, "capsim_version")));
     if (num(res, "seed", &v))
-        rpt__sb_printf(&s, ", seed %s", fx_trim(v, 0, 0, a, CELL));
+        sim_buf_printf(&s, ", seed %s", fx_trim(v, 0, 0, a, CELL));
     if (num(res, "replications", &v))
-        rpt__sb_printf(&s, ", %s replication%s", fx_trim(v, 0, 0, a, CELL),
+        sim_buf_printf(&s, ", %s replication%s", fx_trim(v, 0, 0, a, CELL),
                        v == SIM_FX_ONE ? "" : "s");
-    rpt__sb_printf(&s, ".");
+    sim_buf_printf(&s, ".");
     const cJSON *best = cheapest(res);
     if (best && cJSON_GetArraySize(deployments(res)) > 1)
-        rpt__sb_printf(&s, " Cheapest feasible per agent: %s at $%s per "
+        sim_buf_printf(&s, " Cheapest feasible per agent: %s at $%s per "
                        "agent-month ($%s per month).",
                        or_dash(rpt__str(best, "name")),
                        stat_mean(d, best, "per_agent_month_usd", b),
                        stat_mean(d, best, "month_usd", c));
     else if (!best && all_infeasible(res))
-        rpt__sb_printf(&s, " No deployment is feasible: none meets the "
+        sim_buf_printf(&s, " No deployment is feasible: none meets the "
                        "service level within its provider's limits.");
-    char *text = rpt__sb_take(&s);
+    char *text = sim_buf_take(&s);
     if (!text) {
         d->b.nomem = 1;
         return;
@@ -704,26 +637,26 @@ static void live(doc *d, const cJSON *res)
         return;
     char a[CELL], b[CELL], c[CELL];
     sim_fx v;
-    rpt__sb s = {0};
-    rpt__sb_printf(&s, "Live run: the scenario's messages were sent through "
+    sim_buf s = {0};
+    sim_buf_printf(&s, "Live run: the scenario's messages were sent through "
                    "the agent core over %s",
                    or_dash(rpt__str(first, "transport")));
     if (num(first, "speedup", &v))
-        rpt__sb_printf(&s, ", %s times faster than simulated time",
+        sim_buf_printf(&s, ", %s times faster than simulated time",
                        fx_trim(v, 1, 0, a, CELL));
     if (num(first, "messages_sent", &v))
-        rpt__sb_printf(&s, ": %s sent", fx_trim(v, 0, 0, a, CELL));
+        sim_buf_printf(&s, ": %s sent", fx_trim(v, 0, 0, a, CELL));
     if (num(first, "replies_completed", &v))
-        rpt__sb_printf(&s, ", %s replies completed", fx_trim(v, 0, 0, a,
+        sim_buf_printf(&s, ", %s replies completed", fx_trim(v, 0, 0, a,
                                                              CELL));
     if (num(first, "errors", &v))
-        rpt__sb_printf(&s, ", %s errors", fx_trim(v, 0, 0, a, CELL));
+        sim_buf_printf(&s, ", %s errors", fx_trim(v, 0, 0, a, CELL));
     if (rpt__str(first, "first_error"))
-        rpt__sb_printf(&s, " (first: %s)", rpt__str(first, "first_error"));
-    rpt__sb_printf(&s, ". Awake fractions replay the same messages through "
+        sim_buf_printf(&s, " (first: %s)", rpt__str(first, "first_error"));
+    sim_buf_printf(&s, ". Awake fractions replay the same messages through "
                    "each deployment's instances with the measured and with "
                    "the modelled reply times.");
-    char *text = rpt__sb_take(&s);
+    char *text = sim_buf_take(&s);
     if (!text) {
         d->b.nomem = 1;
         return;
@@ -757,33 +690,33 @@ static void live(doc *d, const cJSON *res)
 static void feasibility(doc *d, const cJSON *res)
 {
     const cJSON *slo = rpt__get(res, "slo"), *dep;
-    rpt__sb s = {0};
+    sim_buf s = {0};
     char a[CELL];
     sim_fx v;
     if (!slo)
         return;
-    rpt__sb_printf(&s, "Service level%s:",
+    sim_buf_printf(&s, "Service level%s:",
                    cJSON_IsTrue(rpt__get(slo, "default"))
                        ? " (the default; a scenario's slo: sets its own)"
                        : "");
     int n = 0;
     if (num(slo, "queue_wait_p95_s", &v))
-        rpt__sb_printf(&s, "%s queue wait p95 <= %s s", n++ ? "," : "",
+        sim_buf_printf(&s, "%s queue wait p95 <= %s s", n++ ? "," : "",
                        fx_trim(v, 3, 0, a, CELL));
     if (num(slo, "cold_start_wait_p95_s", &v))
-        rpt__sb_printf(&s, "%s cold-start wait p95 <= %s s", n++ ? "," : "",
+        sim_buf_printf(&s, "%s cold-start wait p95 <= %s s", n++ ? "," : "",
                        fx_trim(v, 3, 0, a, CELL));
     if (num(slo, "refused_messages", &v)) {
         if (v == 0)
-            rpt__sb_printf(&s, "%s nothing refused", n++ ? "," : "");
+            sim_buf_printf(&s, "%s nothing refused", n++ ? "," : "");
         else
-            rpt__sb_printf(&s, "%s at most %s messages a month refused",
+            sim_buf_printf(&s, "%s at most %s messages a month refused",
                            n++ ? "," : "", fx_trim(v, 2, 0, a, CELL));
     }
-    rpt__sb_printf(&s, "%s. Infeasible deployments are never named "
+    sim_buf_printf(&s, "%s. Infeasible deployments are never named "
                    "cheapest nor used for the price advice.",
                    n ? "" : " none");
-    char *text = rpt__sb_take(&s);
+    char *text = sim_buf_take(&s);
     if (!text) {
         d->b.nomem = 1;
         return;
@@ -794,15 +727,15 @@ static void feasibility(doc *d, const cJSON *res)
     cJSON_ArrayForEach(dep, deployments(res)) {
         const cJSON *why;
         cJSON_ArrayForEach(why, rpt__get(dep, "infeasible_reasons")) {
-            rpt__sb w = {0};
+            sim_buf w = {0};
             if (!cJSON_IsString(why))
                 continue;
             if (!open)
                 d_list(d, 1);
             open = 1;
-            rpt__sb_printf(&w, "%s is infeasible: %s.",
+            sim_buf_printf(&w, "%s is infeasible: %s.",
                            or_dash(rpt__str(dep, "name")), why->valuestring);
-            text = rpt__sb_take(&w);
+            text = sim_buf_take(&w);
             if (!text) {
                 d->b.nomem = 1;
                 return;
@@ -822,17 +755,17 @@ static void deploy_line(doc *d, const cJSON *dep)
         {"provider", ""}, {"architecture", ""}, {"plan", "plan "},
         {"scaling", ""}, {"billing_basis", " billing"}, {"region", "region "}
     };
-    rpt__sb s = {0};
+    sim_buf s = {0};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         const char *v = rpt__str(dep, keys[k][0]);
         if (!v)
             continue;
         int suffix = strcmp(keys[k][0], "billing_basis") == 0;
-        rpt__sb_printf(&s, "%s%s%s%s", s.n ? ", " : "",
+        sim_buf_printf(&s, "%s%s%s%s", s.n ? ", " : "",
                        suffix ? "" : keys[k][1], v, suffix ? keys[k][1] : "");
     }
-    rpt__sb_printf(&s, ".");
-    char *text = rpt__sb_take(&s);
+    sim_buf_printf(&s, ".");
+    char *text = sim_buf_take(&s);
     if (!text) {
         d->b.nomem = 1;
         return;
@@ -1042,18 +975,18 @@ static void recommendation(doc *d, const cJSON *dep, const cJSON *rec)
         "break-even tenants"
     };
     char a[CELL], b[CELL], c[CELL];
-    rpt__sb s = {0};
+    sim_buf s = {0};
     d_heading(d, 3, NULL, or_dash(rpt__str(dep, "name")));
     if (rpt__get(rec, "llm_usd_per_agent_month"))
-        rpt__sb_printf(&s, "LLM spend $%s per agent-month.",
+        sim_buf_printf(&s, "LLM spend $%s per agent-month.",
                        money(d, rpt__get(rec, "llm_usd_per_agent_month"), a));
     if (rpt__get(rec, "fixed_month_usd") ||
         rpt__get(rec, "variable_per_tenant_usd"))
-        rpt__sb_printf(&s, "%sCost: $%s per month fixed plus $%s per "
+        sim_buf_printf(&s, "%sCost: $%s per month fixed plus $%s per "
                        "tenant.", s.n ? " " : "",
                        money(d, rpt__get(rec, "fixed_month_usd"), b),
                        money(d, rpt__get(rec, "variable_per_tenant_usd"), c));
-    char *text = rpt__sb_take(&s);
+    char *text = sim_buf_take(&s);
     if (!text) {
         d->b.nomem = 1;
         return;
@@ -1091,22 +1024,22 @@ static void suggested(doc *d, const cJSON *dep)
 {
     const cJSON *arr = rpt__get(dep, "recommended_price_per_agent_month_usd");
     const cJSON *p;
-    rpt__sb s = {0};
+    sim_buf s = {0};
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
         return;
     d_heading(d, 3, NULL, or_dash(rpt__str(dep, "name")));
-    rpt__sb_printf(&s, "Suggested price per agent-month:");
+    sim_buf_printf(&s, "Suggested price per agent-month:");
     int i = 0;
     cJSON_ArrayForEach(p, arr) {
         char a[CELL], m[CELL];
         sim_fx mk;
-        rpt__sb_printf(&s, "%s $%s at %sx", i++ ? "," : "",
+        sim_buf_printf(&s, "%s $%s at %sx", i++ ? "," : "",
                        money(d, rpt__get(p, "usd"), a),
                        num(p, "markup", &mk) ? fx_trim(mk, 2, 0, m, CELL)
                                              : "-");
     }
-    rpt__sb_printf(&s, ".");
-    char *text = rpt__sb_take(&s);
+    sim_buf_printf(&s, ".");
+    char *text = sim_buf_take(&s);
     if (!text) {
         d->b.nomem = 1;
         return;
@@ -1156,7 +1089,7 @@ char *rpt_md_from_json(const cJSON *res)
     while (!d.b.nomem && d.b.n > 1 && d.b.s[d.b.n - 1] == '\n' &&
            d.b.s[d.b.n - 2] == '\n')
         d.b.s[--d.b.n] = '\0';
-    return rpt__sb_take(&d.b);
+    return sim_buf_take(&d.b);
 }
 
 /* ---- HTML --------------------------------------------------------------- */
@@ -1223,12 +1156,12 @@ static void html_charts(doc *d, const rpt_charts *ch)
         return;
     d_heading(d, 2, "charts", "Charts");
     if (ch->problem) {
-        rpt__sb s = {0};
-        rpt__sb_printf(&s, "Charts were not drawn: %s. Each chart's data "
+        sim_buf s = {0};
+        sim_buf_printf(&s, "Charts were not drawn: %s. Each chart's data "
                        "and gnuplot script are in the charts/ directory; "
                        "run gnuplot NAME.gp there to draw it.",
                        ch->problem);
-        char *text = rpt__sb_take(&s);
+        char *text = sim_buf_take(&s);
         if (!text) {
             d->b.nomem = 1;
             return;
@@ -1276,14 +1209,14 @@ char *rpt_html_from_json(const cJSON *res, const rpt_charts *charts)
             "document. Amounts are rounded to the cent; costs.csv and "
             "results.json hold the exact figures.</footer>\n"
             "</body>\n</html>\n");
-    return rpt__sb_take(&d.b);
+    return sim_buf_take(&d.b);
 }
 
 /* ---- CSV ---------------------------------------------------------------- */
 
 /* A field, quoted by libcsv only when it has to be (a separator, quote,
  * line break, or edge space that a reader would trim). */
-static void csv_field(rpt__sb *b, const char *s, int last)
+static void csv_field(sim_buf *b, const char *s, int last)
 {
     size_t n = strlen(s);
     int edge = n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
@@ -1296,12 +1229,12 @@ static void csv_field(rpt__sb *b, const char *s, int last)
             return;
         }
         csv_write(q, need, s, n);
-        rpt__sb_put(b, q, need);
+        sim_buf_put(b, q, need);
         free(q);
     } else {
-        rpt__sb_put(b, s, n);
+        sim_buf_put(b, s, n);
     }
-    rpt__sb_put(b, last ? "\n" : ",", 1);
+    sim_buf_put(b, last ? "\n" : ",", 1);
 }
 
 enum { NCSV = 17 };
@@ -1311,7 +1244,7 @@ enum { NCSV = 17 };
  * such a cell gets a leading apostrophe, which spreadsheets hide. */
 #define NCSV_TEXT 8
 
-static void csv_cell(rpt__sb *b, const char *s, int text, int last)
+static void csv_cell(sim_buf *b, const char *s, int text, int last)
 {
     char *guarded = NULL;
     if (text && strchr("=+-@", s[0]) && s[0]) {
@@ -1329,7 +1262,7 @@ static void csv_cell(rpt__sb *b, const char *s, int text, int last)
     free(guarded);
 }
 
-static void csv_row(rpt__sb *b, const char *const *cell)
+static void csv_row(sim_buf *b, const char *const *cell)
 {
     for (int c = 0; c < NCSV; c++)
         csv_cell(b, cell[c] ? cell[c] : "", c < NCSV_TEXT, c == NCSV - 1);
@@ -1337,9 +1270,9 @@ static void csv_row(rpt__sb *b, const char *const *cell)
 
 char *rpt_csv_field(const char *s, int text)
 {
-    rpt__sb b = {0};
+    sim_buf b = {0};
     csv_cell(&b, s, text, 0);
-    char *r = rpt__sb_take(&b);
+    char *r = sim_buf_take(&b);
     if (r)
         r[strlen(r) - 1] = '\0';       /* the separator */
     return r;
@@ -1354,7 +1287,7 @@ static const char *csv_num(const cJSON *item, char *buf)
     return fx_exact(v, buf, CELL);
 }
 
-static void csv_deploy(rpt__sb *b, const char *scn, const cJSON *dep)
+static void csv_deploy(sim_buf *b, const char *scn, const cJSON *dep)
 {
     const char *base[5] = {
         scn, rpt__str(dep, "name"), rpt__str(dep, "provider"),
@@ -1397,12 +1330,12 @@ char *rpt_csv_from_json(const cJSON *res)
         "usd_ci95_lo", "usd_ci95_hi", "per_tenant_usd", "per_agent_usd",
         "feasible"
     };
-    rpt__sb b = {0};
+    sim_buf b = {0};
     const cJSON *dep;
     csv_row(&b, head);
     cJSON_ArrayForEach(dep, deployments(res))
         csv_deploy(&b, rpt__str(res, "scenario"), dep);
-    return rpt__sb_take(&b);
+    return sim_buf_take(&b);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -1410,32 +1343,11 @@ char *rpt_csv_from_json(const cJSON *res)
 int rpt__write_file(const char *path, const char *text, size_t len,
                     sim_diag *d)
 {
-    size_t n = strlen(path) + 5;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return SIM_ENOMEM;
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
+    int rc = sim_write_atomic(path, text, len);
+    if (rc == SIM_EIO)
         sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0, "cannot write: %s",
                      strerror(errno));
-        free(tmp);
-        return SIM_EIO;
-    }
-    int err = 0;
-    if (fwrite(text, 1, len, f) != len)
-        err = errno ? errno : EIO;
-    if (fclose(f) != 0 && !err)
-        err = errno ? errno : EIO;
-    if (!err && rename(tmp, path) != 0)
-        err = errno;
-    if (err) {
-        sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0, "cannot write: %s",
-                     strerror(err));
-        remove(tmp);
-    }
-    free(tmp);
-    return err ? SIM_EIO : SIM_OK;
+    return rc;
 }
 
 /* Writes dir/name through dir/name.tmp.  On failure nothing is left. */

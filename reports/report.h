@@ -29,6 +29,7 @@
 #include <stddef.h>
 
 #include "reports/charts.h"
+#include "base/buf.h"
 #include "base/diag.h"
 #include "base/fixed.h"
 
@@ -105,19 +106,7 @@ char *rpt_fx_round(sim_fx v, int places, int group, char *buf, size_t size);
 
 /* ---- internal to reports/ (report.c, charts.c) -------------------------- */
 
-/* A growable string.  An append that cannot get memory sets `nomem`, and
- * later appends do nothing, so callers check once at the end. */
-typedef struct rpt__sb {
-    char *s;
-    size_t n, cap;
-    int nomem;
-} rpt__sb;
 
-void rpt__sb_put(rpt__sb *b, const char *s, size_t n);
-void rpt__sb_printf(rpt__sb *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Returns the string (caller frees), or NULL after a failed append. */
-char *rpt__sb_take(rpt__sb *b);
 
 /*
  * Writes `len` bytes to PATH.tmp, then renames it to `path`.  On failure

@@ -29,44 +29,6 @@ static const char *population(const scn_scenario *s, char *buf, size_t size)
 }
 
 
-void rpt_printf(rpt_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    if (b->nomem)
-        return;
-    for (;;) {
-        size_t room = b->cap - b->n;
-        va_start(ap, fmt);
-        int w = vsnprintf(b->s ? b->s + b->n : NULL, room, fmt, ap);
-        va_end(ap);
-        if (w < 0) {
-            b->nomem = 1;
-            return;
-        }
-        if ((size_t)w < room) {
-            b->n += (size_t)w;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)w;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->nomem = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
-char *rpt_buf_take(rpt_buf *b)
-{
-    if (b->nomem || !b->s) {
-        free(b->s);
-        return b->nomem ? NULL : strdup("");
-    }
-    return b->s;
-}
-
 /* The wait a deployment's users see at p95: for a pool, for a free slot;
  * for instances that sleep, for a cold start.  "-" where a fluid run has
  * none to show. */
@@ -118,7 +80,7 @@ char *rpt_render_table(const rpt_results *r)
         "deployment", "provider", "architecture", "plan", "instances",
         "USD/month", "USD/tenant", "USD/agent", "wait p95", "SLO"
     };
-    rpt_buf b = {0};
+    sim_buf b = {0};
     size_t w[NCOL];
     char cell[NCOL][96];
 
@@ -128,19 +90,19 @@ char *rpt_render_table(const rpt_results *r)
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
             char pop[128];
-            rpt_printf(&b, "%s: %s, %s pricing (as of %s)\n\n",
+            sim_buf_printf(&b, "%s: %s, %s pricing (as of %s)\n\n",
                        r->scn->name, population(r->scn, pop, sizeof pop),
                        r->cat->name, r->cat->as_of);
             for (int c = 0; c < NCOL; c++)
-                rpt_printf(&b, c < 4 ? "%-*s  " : "%*s  ", (int)w[c],
+                sim_buf_printf(&b, c < 4 ? "%-*s  " : "%*s  ", (int)w[c],
                            head[c]);
-            rpt_printf(&b, "\n");
+            sim_buf_printf(&b, "\n");
             for (int c = 0; c < NCOL; c++) {
                 for (size_t k = 0; k < w[c]; k++)
-                    rpt_printf(&b, "-");
-                rpt_printf(&b, "  ");
+                    sim_buf_printf(&b, "-");
+                sim_buf_printf(&b, "  ");
             }
-            rpt_printf(&b, "\n");
+            sim_buf_printf(&b, "\n");
         }
         for (size_t i = 0; i < r->n; i++) {
             const rpt_deploy *d = &r->d[i];
@@ -158,44 +120,44 @@ char *rpt_render_table(const rpt_results *r)
                 if (pass == 0 && strlen(cell[c]) > w[c])
                     w[c] = strlen(cell[c]);
                 if (pass == 1)
-                    rpt_printf(&b, c < 4 ? "%-*s  " : "%*s  ", (int)w[c],
+                    sim_buf_printf(&b, c < 4 ? "%-*s  " : "%*s  ", (int)w[c],
                                cell[c]);
             }
             if (pass == 1)
-                rpt_printf(&b, "\n");
+                sim_buf_printf(&b, "\n");
         }
     }
     {
         char slo[256];
         const rpt_deploy *best = rpt_cheapest(r);
         rpt_slo_text(r->scn, slo, sizeof slo);
-        rpt_printf(&b, "\nSLO: %s%s.\n", slo,
+        sim_buf_printf(&b, "\nSLO: %s%s.\n", slo,
                    r->scn->slo.given ? "" : " (the default; set slo: to "
                                             "change it)");
         for (size_t i = 0; i < r->n; i++) {
             const rpt_deploy *d = &r->d[i];
             for (size_t k = 0; k < d->why.n; k++)
-                rpt_printf(&b, "  infeasible: %s: %s\n", d->pd.dep->name,
+                sim_buf_printf(&b, "  infeasible: %s: %s\n", d->pd.dep->name,
                            d->why.v[k]);
         }
         if (best && r->n > 1)
-            rpt_printf(&b, "Cheapest feasible: %s.\n", best->pd.dep->name);
+            sim_buf_printf(&b, "Cheapest feasible: %s.\n", best->pd.dep->name);
         else if (!best)
-            rpt_printf(&b, "No deployment is feasible.\n");
+            sim_buf_printf(&b, "No deployment is feasible.\n");
     }
     if (r->nbudgets) {
-        rpt_printf(&b, "\nbudgets:\n");
+        sim_buf_printf(&b, "\nbudgets:\n");
         for (size_t i = 0; i < r->nbudgets; i++) {
             char a[64], m[64];
             const rpt_budget *bu = &r->budgets[i];
-            rpt_printf(&b, "  %-4s %s %s: %s (max %s)\n",
+            sim_buf_printf(&b, "  %-4s %s %s: %s (max %s)\n",
                        bu->ok ? "ok" : "FAIL", bu->d->pd.dep->name,
                        scn_metric_names[bu->b->metric],
                        sim_fx_format_trim(bu->actual, 6, a, sizeof a),
                        sim_fx_format_trim(bu->b->max, 6, m, sizeof m));
         }
     }
-    return rpt_buf_take(&b);
+    return sim_buf_take(&b);
 }
 
 
