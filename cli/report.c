@@ -29,43 +29,6 @@
 
 
 
-int cli__render_outputs(const char *json, const char *dir, int charts,
-                        int quiet)
-{
-    cJSON *res = NULL;
-    sim_diag d;
-    int code = CLI_OK;
-    if (cli__mkdir_p(dir) != 0) {
-        fprintf(stderr, "capsim: cannot create %s: %s\n", dir,
-                strerror(errno));
-        return CLI_RUNTIME;
-    }
-    if (rpt_json_parse(json, strlen(json), &res, NULL) != SIM_OK) {
-        fprintf(stderr, "capsim: out of memory reading back the results\n");
-        return CLI_RUNTIME;
-    }
-    /* results.json first: if the reports then fail, it is removed again,
-     * so the directory never holds half a run. */
-    if (cli__write_atomic(dir, "results.json", json) != 0) {
-        cJSON_Delete(res);
-        return CLI_RUNTIME;
-    }
-    sim_diag_init(&d);
-    int rc = rpt_report_write(res, dir, charts, &d);
-    if (rc != SIM_OK) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/results.json", dir);
-        unlink(path);
-    }
-    if (!quiet || rc != SIM_OK)
-        sim_diag_print(&d, stderr);
-    sim_diag_fini(&d);
-    cJSON_Delete(res);
-    if (rc != SIM_OK)
-        code = CLI_RUNTIME;
-    return code;
-}
-
 static int rerender(const char *path, const char *dir, int charts)
 {
     size_t len = 0;

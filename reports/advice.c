@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reports/table.h"
+#include "base/buf.h"
+#include "reports/fmt.h"
 
 /* Line items billed once per account or deployment whatever the number
  * of tenants: plans, seats, support, add-ons (and the credits plans
@@ -286,10 +287,10 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
         for (size_t k = 0; k < s->nmarkups; k++) {
             char p[64], mk[32], g[32];
             money_text(bd->price_per_agent[k], p, sizeof p);
-            sim_fx_format_trim(s->markups[k], 2, mk, sizeof mk);
-            sim_fx_format_trim(SIM_FX_ONE * 100 -
+            rpt_fx_trim(s->markups[k], 2, 0, mk, sizeof mk);
+            rpt_fx_trim(SIM_FX_ONE * 100 -
                                    divx(SIM_FX_ONE * 100, s->markups[k]),
-                               1, g, sizeof g);
+                               1, 0, g, sizeof g);
             sim_buf_printf(&text, "%s %s per agent a month (%sx, a %s%% gross "
                        "margin)", k == 0 ? "" : k + 1 == s->nmarkups
                                                    ? " or" : ",",
@@ -310,7 +311,7 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
         char f[64], p[64], mk[32];
         money_text(a[i].fixed, f, sizeof f);
         money_text(per_tenant, p, sizeof p);
-        sim_fx_format_trim(s->markups[mid], 2, mk, sizeof mk);
+        rpt_fx_trim(s->markups[mid], 2, 0, mk, sizeof mk);
         if (n > 0)
             sim_buf_printf(&text, "%s carries %s a month that does not grow "
                        "with tenants (plans, support, load balancers, "

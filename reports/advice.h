@@ -15,7 +15,7 @@
 
 #include <cJSON.h>
 
-#include "reports/results.h"
+#include "run/results.h"
 
 /* Adds "recommendation" to each deployment object of `root` (in order),
  * and "cheapest" and "advice" to `root`.  Returns SIM_OK or SIM_ENOMEM. */

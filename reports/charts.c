@@ -22,7 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "reports/report.h"
+#include "base/buf.h"
+#include "reports/doc.h"
+#include "reports/fmt.h"
 #include "base/fixed.h"
 
 /* Distinct, print-safe colours (Tableau 10 and more, greys left out);
@@ -58,7 +60,7 @@ static int fx_at(const cJSON *o, const char *key, sim_fx *v)
 static void dat_num(sim_buf *b, sim_fx v)
 {
     char buf[64];
-    sim_buf_printf(b, " %s", sim_fx_format_trim(v, SIM_FX_PLACES, buf,
+    sim_buf_printf(b, " %s", rpt_fx_trim(v, SIM_FX_PLACES, 0, buf,
                                                  sizeof buf));
 }
 
@@ -364,7 +366,7 @@ static int instances(const cJSON *res, sim_buf *dat, sim_buf *gp,
             if (horizon > 0) {
                 char h[64];
                 sim_buf_printf(gp, "set xrange [0:%s]\n",
-                               sim_fx_format_trim(horizon, 6, h, sizeof h));
+                               rpt_fx_trim(horizon, 6, 0, h, sizeof h));
             }
             sim_buf_printf(gp, "plot");
         }
@@ -525,7 +527,7 @@ static int sweep(const cJSON *res, sim_buf *dat, sim_buf *gp,
         char at[64];
         sim_fx a;
         if (numeric && rpt_json_fx(rpt__get(x, "at"), &a) == SIM_OK)
-            sim_fx_format_trim(a, 6, at, sizeof at);
+            rpt_fx_trim(a, 6, 0, at, sizeof at);
         else {
             /* Between two category positions. */
             const cJSON *btw = rpt__get(x, "between");

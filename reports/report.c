@@ -9,8 +9,8 @@
  * is how table.c's Markdown and text tables drifted apart.
  */
 #include "reports/report.h"
+#include "reports/fmt.h"
 
-#include "base/file.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -27,51 +27,6 @@ static void sb_puts(sim_buf *b, const char *s)
     sim_buf_put(b, s, strlen(s));
 }
 
-/* ---- JSON access -------------------------------------------------------- */
-
-const cJSON *rpt__get(const cJSON *o, const char *key)
-{
-    if (!o || !cJSON_IsObject(o))
-        return NULL;
-    return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-int rpt__feasible(const cJSON *dep)
-{
-    /* Documents written before feasibility was judged have no key: they
-     * stand as they were. */
-    return !cJSON_IsFalse(rpt__get(dep, "feasible"));
-}
-
-const char *rpt__str(const cJSON *o, const char *key)
-{
-    const cJSON *v = rpt__get(o, key);
-    return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
-int rpt_json_fx(const cJSON *item, sim_fx *out)
-{
-    if (!item)
-        return SIM_EINVAL;
-    if (cJSON_IsRaw(item))
-        return sim_fx_parse(item->valuestring, out) == SIM_OK ? SIM_OK
-                                                               : SIM_EINVAL;
-    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
-        return SIM_EINVAL;
-    /* A number that came through a double: 15 significant digits give
-     * back the decimal that was written, for every value results.c writes
-     * (at most 6 decimals, well under 10^9). */
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.15g", item->valuedouble);
-    if (sim_fx_parse(buf, out) == SIM_OK)
-        return SIM_OK;
-    if (fabs(item->valuedouble) > 1e25)
-        return SIM_EINVAL;
-    *out = sim_fx_from_double(item->valuedouble);
-    return SIM_OK;
-}
-
-/* The number at `key`; 0 and false when absent. */
 static int num(const cJSON *o, const char *key, sim_fx *v)
 {
     *v = 0;
@@ -79,172 +34,11 @@ static int num(const cJSON *o, const char *key, sim_fx *v)
 }
 
 /* Offsets of the number tokens of a JSON text, in document order. */
-typedef struct numtok {
-    size_t at, len;
-} numtok;
-
-static int scan_numbers(const char *t, size_t len, numtok **out, size_t *n)
-{
-    size_t cap = 0;
-    *out = NULL;
-    *n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (t[i] == '"') {
-            for (i++; i < len && t[i] != '"'; i++)
-                if (t[i] == '\\')
-                    i++;
-            continue;
-        }
-        if (t[i] != '-' && (t[i] < '0' || t[i] > '9'))
-            continue;
-        /* The characters cJSON's number parser takes. */
-        size_t j = i;
-        while (j < len && strchr("0123456789+-.eE", t[j]) && t[j])
-            j++;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 256;
-            numtok *v = realloc(*out, cap * sizeof *v);
-            if (!v)
-                return SIM_ENOMEM;
-            *out = v;
-        }
-        (*out)[(*n)++] = (numtok){i, j - i};
-        i = j - 1;
-    }
-    return SIM_OK;
-}
-
-/* Turns the k-th number of the tree into raw text, depth first. */
-static int rawify(cJSON *node, const char *text, const numtok *tok,
-                  size_t ntok, size_t *k)
-{
-    for (cJSON *c = node; c; c = c->next) {
-        if (cJSON_IsNumber(c)) {
-            if (*k >= ntok)
-                return SIM_EINVAL;
-            const numtok *t = &tok[(*k)++];
-            char *s = cJSON_malloc(t->len + 1);
-            sim_fx v;
-            if (!s)
-                return SIM_ENOMEM;
-            memcpy(s, text + t->at, t->len);
-            s[t->len] = '\0';
-            /* The token must be this node's number: if the scan ever
-             * disagreed with cJSON, stop and leave the rest as doubles
-             * rather than give a value to the wrong key. */
-            if (strtod(s, NULL) != c->valuedouble) {
-                cJSON_free(s);
-                return SIM_EINVAL;
-            }
-            /* Only what is exact as a decimal is kept as text; anything
-             * else stays a double. */
-            if (sim_fx_parse(s, &v) != SIM_OK) {
-                cJSON_free(s);
-                continue;
-            }
-            c->type = cJSON_Raw | (c->type & cJSON_StringIsConst);
-            c->valuestring = s;
-        } else if (c->child) {
-            int rc = rawify(c->child, text, tok, ntok, k);
-            if (rc != SIM_OK)
-                return rc;
-        }
-    }
-    return SIM_OK;
-}
-
-int rpt_json_parse(const char *text, size_t len, cJSON **out,
-                   size_t *errpos)
-{
-    const char *end = NULL;
-    numtok *tok = NULL;
-    size_t ntok = 0, k = 0;
-    *out = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root) {
-        if (errpos)
-            *errpos = end ? (size_t)(end - text) : 0;
-        return SIM_EPARSE;
-    }
-    int rc = scan_numbers(text, len, &tok, &ntok);
-    if (rc == SIM_OK)
-        rc = rawify(root, text, tok, ntok, &k);
-    free(tok);
-    if (rc == SIM_ENOMEM) {
-        cJSON_Delete(root);
-        return rc;
-    }
-    /* Tokens that do not line up (SIM_EINVAL; never seen) leave the rest
-     * as doubles, which rpt_json_fx still reads. */
-    *out = root;
-    return SIM_OK;
-}
-
 /* ---- numbers ------------------------------------------------------------ */
 
-static sim_fx pow10_fx(int places)
-{
-    sim_fx u = 1;
-    for (int i = 0; i < SIM_FX_PLACES - places; i++)
-        u *= 10;
-    return u;
-}
-
-/* Inserts a comma between each group of three integer digits. */
-static void group_thousands(char *buf, size_t size)
-{
-    char *p = buf + (buf[0] == '-');
-    size_t digits = strcspn(p, ".");
-    size_t commas = digits > 3 ? (digits - 1) / 3 : 0;
-    size_t len = strlen(buf);
-    if (!commas || len + commas + 1 > size)
-        return;
-    char *src = p + digits, *dst = src + commas;
-    memmove(dst, src, strlen(src) + 1);
-    for (size_t i = 0; i < digits; i++) {
-        *--dst = *--src;
-        if (i % 3 == 2 && i + 1 < digits)
-            *--dst = ',';
-    }
-}
-
-char *rpt_fx_round(sim_fx v, int places, int group, char *buf, size_t size)
-{
-    if (places < 0)
-        places = 0;
-    if (places > SIM_FX_PLACES)
-        places = SIM_FX_PLACES;
-    sim_fx unit = pow10_fx(places);
-    sim_fx a = v < 0 ? -v : v;
-    sim_fx q = a / unit;
-    if ((a % unit) * 2 >= unit)
-        q++;
-    /* The value is already a multiple of `unit`, so sim_fx_format's own
-     * half-to-even rounding never applies. */
-    sim_fx_format(v < 0 ? -(q * unit) : q * unit, places, buf, size);
-    if (group)
-        group_thousands(buf, size);
-    return buf;
-}
-
-/* Rounded half away from zero to `places`, trailing zeros dropped. */
-static char *fx_trim(sim_fx v, int places, int group, char *buf, size_t size)
-{
-    rpt_fx_round(v, places, group, buf, size);
-    if (strchr(buf, '.')) {
-        char *e = buf + strlen(buf) - 1;
-        while (*e == '0')
-            *e-- = '\0';
-        if (*e == '.')
-            *e = '\0';
-    }
-    return buf;
-}
-
-/* The exact decimal, as the document wrote it. */
 static char *fx_exact(sim_fx v, char *buf, size_t size)
 {
-    return sim_fx_format_trim(v, SIM_FX_PLACES, buf, size);
+    return rpt_fx_trim(v, SIM_FX_PLACES, 0, buf, size);
 }
 
 /* ---- document emitter --------------------------------------------------- */
@@ -478,7 +272,7 @@ static const char *exact(const doc *d, const cJSON *item, char *buf)
         return "-";
     fx_exact(v, buf, CELL);
     if (d->html)
-        group_thousands(buf, CELL);
+        rpt_group_thousands(buf, CELL);
     return buf;
 }
 
@@ -542,25 +336,25 @@ static void summary(doc *d, const cJSON *res)
     const cJSON *pr = rpt__get(res, "pricing");
     sim_fx v;
     if (num(res, "tenants", &v))
-        sim_buf_printf(&s, "%s %s", fx_trim(v, 2, 0, a, CELL),
+        sim_buf_printf(&s, "%s %s", rpt_fx_trim(v, 2, 0, a, CELL),
                        v == SIM_FX_ONE ? "tenant" : "tenants");
     if (num(res, "agents", &v))
         sim_buf_printf(&s, "%s%s %s", s.n ? " with " : "",
-                       fx_trim(v, 2, 0, a, CELL),
+                       rpt_fx_trim(v, 2, 0, a, CELL),
                        v == SIM_FX_ONE ? "agent" : "agents");
     sim_buf_printf(&s, "%s%s workload", s.n ? ", " : "",
                    is_stochastic(res) ? "stochastic" : "fluid");
     if (num(res, "horizon_hours", &v))
         sim_buf_printf(&s, " over %s simulated hours",
-                       fx_trim(v, 2, 0, a, CELL));
+                       rpt_fx_trim(v, 2, 0, a, CELL));
     sim_buf_printf(&s, ". Prices: catalog %s, as of %s. Costs are per "
                    "month of 730 hours. capsim %s", or_dash(rpt__str(pr,
                    "catalog")), or_dash(rpt__str(pr, "as_of")),
                    or_dash(rpt__str(res, "capsim_version")));
     if (num(res, "seed", &v))
-        sim_buf_printf(&s, ", seed %s", fx_trim(v, 0, 0, a, CELL));
+        sim_buf_printf(&s, ", seed %s", rpt_fx_trim(v, 0, 0, a, CELL));
     if (num(res, "replications", &v))
-        sim_buf_printf(&s, ", %s replication%s", fx_trim(v, 0, 0, a, CELL),
+        sim_buf_printf(&s, ", %s replication%s", rpt_fx_trim(v, 0, 0, a, CELL),
                        v == SIM_FX_ONE ? "" : "s");
     sim_buf_printf(&s, ".");
     const cJSON *best = cheapest(res);
@@ -643,14 +437,14 @@ static void live(doc *d, const cJSON *res)
                    or_dash(rpt__str(first, "transport")));
     if (num(first, "speedup", &v))
         sim_buf_printf(&s, ", %s times faster than simulated time",
-                       fx_trim(v, 1, 0, a, CELL));
+                       rpt_fx_trim(v, 1, 0, a, CELL));
     if (num(first, "messages_sent", &v))
-        sim_buf_printf(&s, ": %s sent", fx_trim(v, 0, 0, a, CELL));
+        sim_buf_printf(&s, ": %s sent", rpt_fx_trim(v, 0, 0, a, CELL));
     if (num(first, "replies_completed", &v))
-        sim_buf_printf(&s, ", %s replies completed", fx_trim(v, 0, 0, a,
+        sim_buf_printf(&s, ", %s replies completed", rpt_fx_trim(v, 0, 0, a,
                                                              CELL));
     if (num(first, "errors", &v))
-        sim_buf_printf(&s, ", %s errors", fx_trim(v, 0, 0, a, CELL));
+        sim_buf_printf(&s, ", %s errors", rpt_fx_trim(v, 0, 0, a, CELL));
     if (rpt__str(first, "first_error"))
         sim_buf_printf(&s, " (first: %s)", rpt__str(first, "first_error"));
     sim_buf_printf(&s, ". Awake fractions replay the same messages through "
@@ -673,13 +467,13 @@ static void live(doc *d, const cJSON *res)
             if (!p || !num(p, "measured", &m) || !num(p, "modelled", &o))
                 continue;
             if (num(p, "relative_difference", &r))
-                snprintf(c, CELL, "%s%%", fx_trim(r * 100, 1, 0, a, CELL));
+                snprintf(c, CELL, "%s%%", rpt_fx_trim(r * 100, 1, 0, a, CELL));
             else
                 snprintf(c, CELL, "-");
             char mm[CELL];
             const char *cell[] = {or_dash(rpt__str(dep, "name")), keys[k][1],
-                                  fx_trim(m, 4, d->html, mm, CELL),
-                                  fx_trim(o, 4, d->html, b, CELL), c};
+                                  rpt_fx_trim(m, 4, d->html, mm, CELL),
+                                  rpt_fx_trim(o, 4, d->html, b, CELL), c};
             d_row(d, cell, 0);
         }
     }
@@ -702,16 +496,16 @@ static void feasibility(doc *d, const cJSON *res)
     int n = 0;
     if (num(slo, "queue_wait_p95_s", &v))
         sim_buf_printf(&s, "%s queue wait p95 <= %s s", n++ ? "," : "",
-                       fx_trim(v, 3, 0, a, CELL));
+                       rpt_fx_trim(v, 3, 0, a, CELL));
     if (num(slo, "cold_start_wait_p95_s", &v))
         sim_buf_printf(&s, "%s cold-start wait p95 <= %s s", n++ ? "," : "",
-                       fx_trim(v, 3, 0, a, CELL));
+                       rpt_fx_trim(v, 3, 0, a, CELL));
     if (num(slo, "refused_messages", &v)) {
         if (v == 0)
             sim_buf_printf(&s, "%s nothing refused", n++ ? "," : "");
         else
             sim_buf_printf(&s, "%s at most %s messages a month refused",
-                           n++ ? "," : "", fx_trim(v, 2, 0, a, CELL));
+                           n++ ? "," : "", rpt_fx_trim(v, 2, 0, a, CELL));
     }
     sim_buf_printf(&s, "%s. Infeasible deployments are never named "
                    "cheapest nor used for the price advice.",
@@ -816,7 +610,7 @@ static void fact(doc *d, int *open, const char *label, const char *value)
 static const char *qty(const doc *d, sim_fx v, const char *unit, char *buf)
 {
     char n[CELL];
-    return cellf(buf, "%s%s", fx_trim(v, 2, d->html, n, CELL), unit);
+    return cellf(buf, "%s%s", rpt_fx_trim(v, 2, d->html, n, CELL), unit);
 }
 
 static void facts(doc *d, const cJSON *dep)
@@ -939,10 +733,10 @@ static void cheapest_ranges(doc *d, const cJSON *res)
         char range[2 * CELL + 16], a[CELL], b[CELL];
         sim_fx from = 0, to;
         num(c, "from_tenants", &from);
-        fx_trim(from, 2, d->html, a, CELL);
+        rpt_fx_trim(from, 2, d->html, a, CELL);
         if (num(c, "to_tenants", &to))
             snprintf(range, sizeof range, "%s - %s", a,
-                     fx_trim(to, 2, d->html, b, CELL));
+                     rpt_fx_trim(to, 2, d->html, b, CELL));
         else
             snprintf(range, sizeof range, "%s and above", a);
         const char *cell[] = {range, or_dash(rpt__str(c, "deployment"))};
@@ -962,7 +756,7 @@ static const char *break_even(const doc *d, const cJSON *rec, sim_fx markup,
             continue;
         if (cJSON_IsNull(rpt__get(b, "tenants")))
             return "never";
-        return num(b, "tenants", &t) ? fx_trim(t, 2, d->html, buf, CELL)
+        return num(b, "tenants", &t) ? rpt_fx_trim(t, 2, d->html, buf, CELL)
                                      : "-";
     }
     return "-";
@@ -1003,7 +797,7 @@ static void recommendation(doc *d, const cJSON *dep, const cJSON *rec)
             d_table(d, "prices", head, "rrrrr");
         open = 1;
         int has_m = num(p, "markup", &m);
-        cellf(mk, "%sx", has_m ? fx_trim(m, 2, 0, a, CELL) : "-");
+        cellf(mk, "%sx", has_m ? rpt_fx_trim(m, 2, 0, a, CELL) : "-");
         if (num(p, "gross_margin_pct", &g))
             cellf(gm, "%s%%", rpt_fx_round(g, 1, 0, b, CELL));
         else
@@ -1035,7 +829,7 @@ static void suggested(doc *d, const cJSON *dep)
         sim_fx mk;
         sim_buf_printf(&s, "%s $%s at %sx", i++ ? "," : "",
                        money(d, rpt__get(p, "usd"), a),
-                       num(p, "markup", &mk) ? fx_trim(mk, 2, 0, m, CELL)
+                       num(p, "markup", &mk) ? rpt_fx_trim(mk, 2, 0, m, CELL)
                                              : "-");
     }
     sim_buf_printf(&s, ".");
@@ -1340,15 +1134,6 @@ char *rpt_csv_from_json(const cJSON *res)
 
 /* ---- writing ------------------------------------------------------------ */
 
-int rpt__write_file(const char *path, const char *text, size_t len,
-                    sim_diag *d)
-{
-    int rc = sim_write_atomic(path, text, len);
-    if (rc == SIM_EIO)
-        sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0, "cannot write: %s",
-                     strerror(errno));
-    return rc;
-}
 
 /* Writes dir/name through dir/name.tmp.  On failure nothing is left. */
 static int write_file(const char *dir, const char *name, const char *text,

@@ -80,47 +80,19 @@ char *rpt_html_from_json(const cJSON *res, const rpt_charts *charts);
 int rpt_report_write(const cJSON *res, const char *dir, int charts_required,
                      sim_diag *d);
 
-/*
- * Parses a results document keeping every number's exact source text: each
- * number becomes a cJSON_Raw item holding its digits, as results.c builds
- * them.  Returns SIM_OK, SIM_EPARSE (with *errpos set to the byte offset
- * cJSON stopped at, when errpos is not NULL) or SIM_ENOMEM.  *out is freed
- * with cJSON_Delete.
- */
-int rpt_json_parse(const char *text, size_t len, cJSON **out /* OUT */,
-                   size_t *errpos /* OUT, may be NULL */);
 
-/*
- * The exact value of a number item (raw decimal text or cJSON number).
- * Returns SIM_OK, or SIM_EINVAL when `item` is NULL or not a number.
- */
-int rpt_json_fx(const cJSON *item, sim_fx *out /* OUT */);
 
-/*
- * Formats `v` with `places` decimals (0..12), rounding half away from zero
- * (0.125 -> "0.13", -0.125 -> "-0.13"); a value that rounds to zero prints
- * without a sign.  `group` puts a comma between thousands.  buf should
- * hold 64 bytes.  Returns buf.
- */
-char *rpt_fx_round(sim_fx v, int places, int group, char *buf, size_t size);
+
+
+#include "reports/doc.h"
+#include "reports/fmt.h"
 
 /* ---- internal to reports/ (report.c, charts.c) -------------------------- */
 
 
 
-/*
- * Writes `len` bytes to PATH.tmp, then renames it to `path`.  On failure
- * the temporary file is removed, the error (path and strerror) goes to
- * `d`, and SIM_EIO (or SIM_ENOMEM) is returned.
- */
-int rpt__write_file(const char *path, const char *text, size_t len,
-                    sim_diag *d);
 
-/* Borrowed lookups that tolerate a NULL or wrongly typed parent. */
-const cJSON *rpt__get(const cJSON *o, const char *key);
-const char *rpt__str(const cJSON *o, const char *key);
-/* Whether a deployment object was judged feasible (true when the key is
- * absent). */
-int rpt__feasible(const cJSON *dep);
+
+
 
 #endif

@@ -10,16 +10,7 @@
 #include <string.h>
 
 #include "reports/advice.h"
-
-char *rpt_usd(sim_fx v, char *buf, size_t size)
-{
-    return sim_fx_format(v, 2, buf, size);
-}
-
-char *rpt_num(sim_fx v, char *buf, size_t size)
-{
-    return sim_fx_format_trim(v, 6, buf, size);
-}
+#include "reports/fmt.h"
 
 /* ---- JSON ---------------------------------------------------------------- */
 
@@ -123,7 +114,7 @@ static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
             /* Rates carry up to 12 places (Railway's $0.00000772/vCPU-s). */
             char rb[96];
             cJSON_AddItemToObject(li, "rate_usd", cJSON_CreateRaw(
-                sim_fx_format_trim(l->rate, 12, rb, sizeof rb)));
+                rpt_fx_trim(l->rate, 12, 0, rb, sizeof rb)));
         }
         add_num(li, "included", l->included);
         add_num(li, "usd", l->usd);

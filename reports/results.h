@@ -6,6 +6,7 @@
 #ifndef RPT_RESULTS_H
 #define RPT_RESULTS_H
 
+#include "reports/fmt.h"
 #include "run/results.h"
 
 enum rpt_format { RPT_TABLE, RPT_JSON, RPT_CSV, RPT_MD };
@@ -14,8 +15,5 @@ enum rpt_format { RPT_TABLE, RPT_JSON, RPT_CSV, RPT_MD };
 char *rpt_render(const rpt_results *r, enum rpt_format fmt,
                  const char *version);
 
-/* Dollars with 2 decimals for tables, or trimmed micro-dollars for data. */
-char *rpt_usd(sim_fx v, char *buf, size_t size);
-char *rpt_num(sim_fx v, char *buf, size_t size);
 
 #endif

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reports/results.h"
+#include "reports/fmt.h"
+#include "run/results.h"
 
 /* "100 tenants x 2 agents", or the totals when classes differ. */
 static const char *population(const scn_scenario *s, char *buf, size_t size)
@@ -55,18 +56,18 @@ void rpt_slo_text(const scn_scenario *s, char *buf, size_t size)
         n = w_ < 0 ? n : n + (size_t)w_ < size ? n + (size_t)w_ : size - 1; \
     } while (0)
     if (o->queue_wait_p95_us >= 0)
-        ADD("queue wait p95 <= %s s", sim_fx_format_trim(
-            (sim_fx)o->queue_wait_p95_us * (SIM_FX_ONE / 1000000), 3, t,
+        ADD("queue wait p95 <= %s s", rpt_fx_trim(
+            (sim_fx)o->queue_wait_p95_us * (SIM_FX_ONE / 1000000), 3, 0, t,
             sizeof t));
     if (o->cold_start_wait_p95_us >= 0)
         ADD("%scold-start wait p95 <= %s s", n ? ", " : "",
-            sim_fx_format_trim((sim_fx)o->cold_start_wait_p95_us *
-                                   (SIM_FX_ONE / 1000000), 3, t, sizeof t));
+            rpt_fx_trim((sim_fx)o->cold_start_wait_p95_us *
+                                   (SIM_FX_ONE / 1000000), 3, 0, t, sizeof t));
     if (o->refused_messages == 0)
         ADD("%snothing refused", n ? ", " : "");
     else if (o->refused_messages > 0)
         ADD("%sat most %s messages a month refused", n ? ", " : "",
-            sim_fx_format_trim(o->refused_messages, 2, t, sizeof t));
+            rpt_fx_trim(o->refused_messages, 2, 0, t, sizeof t));
     if (n == 0)
         ADD("none");
 #undef ADD
@@ -110,10 +111,10 @@ char *rpt_render_table(const rpt_results *r)
             snprintf(cell[1], 96, "%s", d->pd.dep->provider);
             snprintf(cell[2], 96, "%s", scn_arch_names[d->pd.dep->arch]);
             snprintf(cell[3], 96, "%s", d->pd.plan ? d->pd.plan->id : "-");
-            sim_fx_format_trim(d->usage.instances_mean, 2, cell[4], 96);
+            rpt_fx_trim(d->usage.instances_mean, 2, 0, cell[4], 96);
             rpt_usd(d->month_usd, cell[5], 96);
-            sim_fx_format(d->per_tenant_usd, 4, cell[6], 96);
-            sim_fx_format(d->per_agent_usd, 4, cell[7], 96);
+            rpt_fx_round(d->per_tenant_usd, 4, 0, cell[6], 96);
+            rpt_fx_round(d->per_agent_usd, 4, 0, cell[7], 96);
             wait_cell(d, cell[8], 96);
             snprintf(cell[9], 96, "%s", d->feasible ? "ok" : "FAIL");
             for (int c = 0; c < NCOL; c++) {
@@ -153,8 +154,8 @@ char *rpt_render_table(const rpt_results *r)
             sim_buf_printf(&b, "  %-4s %s %s: %s (max %s)\n",
                        bu->ok ? "ok" : "FAIL", bu->d->pd.dep->name,
                        scn_metric_names[bu->b->metric],
-                       sim_fx_format_trim(bu->actual, 6, a, sizeof a),
-                       sim_fx_format_trim(bu->b->max, 6, m, sizeof m));
+                       rpt_fx_trim(bu->actual, 6, 0, a, sizeof a),
+                       rpt_fx_trim(bu->b->max, 6, 0, m, sizeof m));
         }
     }
     return sim_buf_take(&b);

@@ -19,7 +19,7 @@
 #define RPT_FEASIBLE_H
 
 #include "pricing/price.h"
-#include "run/results.h"
+#include "run/model.h"
 
 /* Judges `rd`, computed under `ctx`: sets rd->feasible and fills rd->why.
  * Returns SIM_OK or SIM_ENOMEM. */

@@ -11,8 +11,29 @@
 #ifndef SIM_PROFILE_H
 #define SIM_PROFILE_H
 
+#include <stdint.h>
+
 #include "base/diag.h"
-#include "scenario/scenario.h"
+#include "base/fixed.h"
+
+enum scn_transport { SCN_WEBSOCKET, SCN_SSE };
+
+/* The resource envelope of the agent runtime (docs/scenarios.md,
+ * "profile"): inline in a scenario or read from a measured profile. */
+typedef struct scn_profile {
+    sim_fx active_vcpu;
+    sim_fx active_memory_gb;
+    sim_fx idle_memory_gb;
+    sim_fx base_memory_gb;
+    sim_fx egress_kb_per_message;
+    sim_fx requests_per_message;
+    sim_fx cpu_ms_per_request;
+    int64_t heartbeat_us;
+    sim_fx idle_kb_per_hour;    /* to a connected, idle client */
+    int64_t runtime_start_us;   /* the runtime's own start, after the
+                                   platform's cold start */
+    char *source;       /* the JSON profile's path when loaded from one */
+} scn_profile;
 
 /*
  * Reads the profile at `path` into `p`, whose other fields (the inline

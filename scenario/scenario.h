@@ -16,6 +16,7 @@
 
 #include "base/diag.h"
 #include "base/fixed.h"
+#include "scenario/profile.h"
 
 /* A position in the scenario file, for errors found after loading. */
 typedef struct scn_pos {
@@ -32,7 +33,6 @@ enum scn_mode {
 };
 enum scn_sizing { SCN_SIZE_MEAN, SCN_SIZE_P95, SCN_SIZE_P99, SCN_SIZE_PEAK };
 enum scn_basis { SCN_BASIS_DEFAULT, SCN_BASIS_MEASURED, SCN_BASIS_ALLOCATED };
-enum scn_transport { SCN_WEBSOCKET, SCN_SSE };
 enum scn_connected { SCN_CONN_ALWAYS, SCN_CONN_WHILE_ACTIVE, SCN_CONN_LINGER };
 enum scn_arrivals {
     SCN_ARR_NONE, SCN_ARR_POISSON, SCN_ARR_DIURNAL, SCN_ARR_SESSIONS,
@@ -67,20 +67,7 @@ typedef struct scn_dist {
     struct sim_samples *samples;    /* its values, loaded with the scenario */
 } scn_dist;
 
-typedef struct scn_profile {
-    sim_fx active_vcpu;
-    sim_fx active_memory_gb;
-    sim_fx idle_memory_gb;
-    sim_fx base_memory_gb;
-    sim_fx egress_kb_per_message;
-    sim_fx requests_per_message;
-    sim_fx cpu_ms_per_request;
-    int64_t heartbeat_us;
-    sim_fx idle_kb_per_hour;    /* to a connected, idle client */
-    int64_t runtime_start_us;   /* the runtime's own start, after the
-                                   platform's cold start */
-    char *source;       /* the JSON profile's path when loaded from one */
-} scn_profile;
+
 
 /*
  * One class of tenants that behave alike.  A scenario without `classes`

@@ -59,5 +59,53 @@ for f in base/*.[ch] scenario/*.[ch] sim/*.[ch] run/*.[ch] reports/*.[ch]; do
     fi
 done
 
+# No two modules use each other, directly or round a circle: a module is
+# a .c/.h pair, and it uses the modules whose headers either file
+# includes.
+cycles=$(python3 - "$root" <<'PY'
+import os, re, sys
+root = sys.argv[1]
+dirs = ["base", "scenario", "sim", "pricing", "run", "reports", "cli",
+        "agent-harness"]
+uses = {}
+for d in dirs:
+    for f in sorted(os.listdir(os.path.join(root, d))):
+        if not f.endswith((".c", ".h")):
+            continue
+        mod = d + "/" + f[:-2]
+        text = open(os.path.join(root, d, f), encoding="utf-8").read()
+        for inc in re.findall(r'^#include "([a-z-]+/[a-z_]+)\.h"', text, re.M):
+            if inc != mod:
+                uses.setdefault(mod, set()).add(inc)
+# Known, and in docs/architecture.md's list of what is not yet right: the
+# agent config's loader checks URIs with the resource module, which reads
+# the config's types.  Splitting the URI rules out of resource.c ends it.
+known = {"agent-harness/config -> agent-harness/resource -> agent-harness/config"}
+state, stack, found = {}, [], []
+def visit(m):
+    state[m] = 1
+    stack.append(m)
+    for n in sorted(uses.get(m, ())):
+        if state.get(n) == 1:
+            circle = " -> ".join(stack[stack.index(n):] + [n])
+            if circle not in known:
+                found.append(circle)
+        elif n not in state:
+            visit(n)
+    stack.pop()
+    state[m] = 2
+for m in sorted(uses):
+    if m not in state:
+        visit(m)
+print("\n".join(found))
+PY
+)
+if [ -n "$cycles" ]; then
+    echo "$cycles" | while read -r c; do echo "FAIL: modules in a circle: $c"; done
+    fail=$((fail + $(echo "$cycles" | wc -l)))
+else
+    pass=$((pass + 1))
+fi
+
 echo "layers: $pass passed, $fail failed"
 [ "$fail" = 0 ]
