@@ -50,6 +50,9 @@ static int aws_common_resolve(const price_ctx *ctx, price_deploy *pd)
                                "per-tenant, per-agent or pooled");
     if (rc == SIM_OK)
         rc = price__allocated_only(ctx, pd);
+    /* Only AWS leaves the idle rule to the user: a scale-in policy of
+     * one's own. */
+    pd->idle_setting = 1;
     return rc;
 }
 

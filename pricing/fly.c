@@ -20,6 +20,7 @@
 
 static int fly_resolve(const price_ctx *ctx, price_deploy *pd)
 {
+    pd->auto_stop = 1;          /* auto_stop_machines: stop or suspend */
     int rc = price_require_plan(ctx, pd, "price");
     if (rc == SIM_OK)
         rc = price__check_arch(ctx, pd, ARCH_INSTANCES, "Fly runs Machines; "

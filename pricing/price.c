@@ -153,7 +153,7 @@ int price_resolve(const price_ctx *ctx, const scn_deployment *dep,
             pd->plan, "idle_timeout", price_plan_dur(pd->plan, "linger", 0));
         pd->cold_start_us = price_plan_dur(pd->plan, "cold_start", 0);
     }
-    if (dep->auto_stop_pos.line && strcmp(dep->provider, "fly") != 0)
+    if (dep->auto_stop_pos.line && !pd->auto_stop)
         return price_reject(ctx, dep->auto_stop_pos, "scaling.auto_stop is "
                             "Fly's setting (stop or suspend); %s has none",
                             dep->provider);
@@ -171,7 +171,7 @@ int price_resolve(const price_ctx *ctx, const scn_deployment *dep,
      * every other provider decides when an instance sleeps, and no
      * provider has a cold-start knob.  A different value is a what-if the
      * user should know the provider will not honour. */
-    int idle_setting = !strncmp(dep->provider, "aws-", 4);
+    int idle_setting = pd->idle_setting;
     char want[32], have[32];
     if (dep->idle_timeout_us >= 0) {
         if (!idle_setting && dep->idle_timeout_us != pd->idle_timeout_us)

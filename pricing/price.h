@@ -53,6 +53,11 @@ typedef struct price_deploy {
     const char *run_meter;      /* the item whose granularity and minimum
                                    bill each awake run, when the plan has
                                    no `price` (Railway: vcpu_second) */
+    int idle_setting;           /* the provider lets the user set when
+                                   an instance sleeps (AWS: one's own
+                                   scale-in policy) */
+    int auto_stop;              /* scaling.auto_stop is this provider's
+                                   setting (Fly) */
     const char *noun;           /* "a Durable Object"; NULL: built from
                                    the plan or size ("a t3.small instance") */
 } price_deploy;
