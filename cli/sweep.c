@@ -153,16 +153,29 @@ static const char *fmt_num(double v, char *buf, size_t size)
     return buf;
 }
 
-int cli_sweep(int argc, char **argv)
+/* Everything a sweep holds between its steps. */
+typedef struct sweep {
+    int age_warned;             /* one stale-catalog warning per sweep */
+    cli_run_opts ro;
+    const char *out;
+    vary *vs;                   /* the --vary lists */
+    size_t nv, npoints;
+    point *pts;
+    char **sets;                /* the current point's PATH=VALUE */
+    char **names;               /* the deployments' names */
+    size_t ndep;
+    cJSON *root, *jpoints, *jcross;
+    char *scenario_name;
+    sim_buf table, csv, said;
+} sweep;
+
+/* Reads the options; -1 after printing help, else an exit code. */
+static int sweep_args(sweep *w, int argc, char **argv)
 {
-    int age_warned = 0;         /* one stale-catalog warning per sweep */
-    cli_run_opts ro = {.format = RPT_JSON, .seed = -1, .replications = -1,
-                       .age_warned = &age_warned};
-    const char *out = NULL;
-    vary *vs = calloc((size_t)argc, sizeof *vs);
-    size_t nv = 0;
     int code = CLI_OK;
-    if (!vs)
+    w->ro = (cli_run_opts){.format = RPT_JSON, .seed = -1,
+                           .replications = -1, .age_warned = &w->age_warned};
+    if (!(w->vs = calloc((size_t)argc, sizeof *w->vs)))
         return CLI_RUNTIME;
     for (int i = 1; i < argc && code == CLI_OK; i++) {
         const char *a = argv[i];
@@ -171,117 +184,114 @@ int cli_sweep(int argc, char **argv)
             cli_help("sweep");
             code = -1;
         } else if (strcmp(a, "--vary") == 0 && has_val) {
-            int rc = parse_vary(argv[++i], &vs[nv]);
-            nv++;
+            int rc = parse_vary(argv[++i], &w->vs[w->nv]);
+            w->nv++;
             if (rc == -2)
                 code = CLI_RUNTIME;
             else if (rc != 0)
                 code = cli__usage_error("sweep", "--vary takes "
                                         "PATH=V1,V2,..., not '%s'", argv[i]);
         } else if (strcmp(a, "--out") == 0 && has_val)
-            out = argv[++i];
+            w->out = argv[++i];
         else if (strcmp(a, "--pricing") == 0 && has_val)
-            ro.pricing = argv[++i];
+            w->ro.pricing = argv[++i];
         else if (strcmp(a, "--seed") == 0 && has_val) {
-            if (cli__parse_count(argv[++i], &ro.seed) != 0)
+            if (cli__parse_count(argv[++i], &w->ro.seed) != 0)
                 code = cli__usage_error("sweep", "--seed takes a whole "
                                         "number >= 0, not '%s'", argv[i]);
         } else if (strcmp(a, "--replications") == 0 && has_val) {
-            if (cli__parse_count(argv[++i], &ro.replications) != 0 ||
-                ro.replications < 1)
+            if (cli__parse_count(argv[++i], &w->ro.replications) != 0 ||
+                w->ro.replications < 1)
                 code = cli__usage_error("sweep", "--replications takes a "
                                         "whole number >= 1, not '%s'",
                                         argv[i]);
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
-            ro.quiet = 1;
+            w->ro.quiet = 1;
         else if (a[0] == '-' && a[1])
             code = cli__usage_error("sweep", "unknown option or missing "
                                     "value: %s", a);
-        else if (!ro.scenario)
-            ro.scenario = a;
+        else if (!w->ro.scenario)
+            w->ro.scenario = a;
         else
             code = cli__usage_error("sweep", "takes one scenario file; "
                                     "extra argument '%s'", a);
     }
-    if (code == CLI_OK && !ro.scenario)
+    if (code == CLI_OK && !w->ro.scenario)
         code = cli__usage_error("sweep", "%s", "needs a scenario file");
-    if (code == CLI_OK && nv == 0)
+    if (code == CLI_OK && w->nv == 0)
         code = cli__usage_error("sweep", "%s", "needs at least one --vary "
                                 "PATH=V1,V2,...");
-    size_t npoints = 1;
-    for (size_t k = 0; k < nv && code == CLI_OK; k++) {
-        npoints *= vs[k].n;
-        if (npoints > 100000)
+    w->npoints = 1;
+    for (size_t k = 0; k < w->nv && code == CLI_OK; k++) {
+        w->npoints *= w->vs[k].n;
+        if (w->npoints > 100000)
             code = cli__usage_error("sweep", "%s", "more than 100,000 "
                                     "points; narrow the --vary lists");
     }
-    if (code != CLI_OK) {
-        for (size_t k = 0; k < nv; k++)
-            vary_free(&vs[k]);
-        free(vs);
-        return code < 0 ? CLI_OK : code;
-    }
+    return code;
 
-    point *pts = calloc(npoints, sizeof *pts);
-    char **sets = calloc(nv, sizeof *sets);
-    char **names = NULL;
-    size_t ndep = 0;
-    cJSON *root = cJSON_CreateObject();
-    cJSON *jpoints = NULL;
-    char *scenario_name = NULL;
-    if (!pts || !sets || !root)
+}
+
+/* Runs every point of the grid: its results, in w->pts. */
+static int sweep_points(sweep *w)
+{
+    int code = CLI_OK;
+    w->pts = calloc(w->npoints, sizeof *w->pts);
+    w->sets = calloc(w->nv, sizeof *w->sets);
+    w->root = cJSON_CreateObject();
+    if (!w->pts || !w->sets || !w->root)
         code = CLI_RUNTIME;
-    for (size_t p = 0; p < npoints && code == CLI_OK; p++) {
+    for (size_t p = 0; p < w->npoints && code == CLI_OK; p++) {
         /* Point p in mixed radix: the first --vary changes fastest. */
         size_t rest = p;
-        pts[p].idx = calloc(nv, sizeof *pts[p].idx);
-        if (!pts[p].idx) {
+        w->pts[p].idx = calloc(w->nv, sizeof *w->pts[p].idx);
+        if (!w->pts[p].idx) {
             code = CLI_RUNTIME;
             break;
         }
-        for (size_t k = 0; k < nv; k++) {
-            pts[p].idx[k] = rest % vs[k].n;
-            rest /= vs[k].n;
-            size_t len = strlen(vs[k].path) +
-                         strlen(vs[k].values[pts[p].idx[k]]) + 2;
-            free(sets[k]);
-            if (!(sets[k] = malloc(len))) {
+        for (size_t k = 0; k < w->nv; k++) {
+            w->pts[p].idx[k] = rest % w->vs[k].n;
+            rest /= w->vs[k].n;
+            size_t len = strlen(w->vs[k].path) +
+                         strlen(w->vs[k].values[w->pts[p].idx[k]]) + 2;
+            free(w->sets[k]);
+            if (!(w->sets[k] = malloc(len))) {
                 code = CLI_RUNTIME;
                 break;
             }
-            snprintf(sets[k], len, "%s=%s", vs[k].path,
-                     vs[k].values[pts[p].idx[k]]);
+            snprintf(w->sets[k], len, "%s=%s", w->vs[k].path,
+                     w->vs[k].values[w->pts[p].idx[k]]);
         }
         if (code != CLI_OK)
             break;
-        ro.sets = (const char *const *)sets;
-        ro.nsets = nv;
+        w->ro.sets = (const char *const *)w->sets;
+        w->ro.nsets = w->nv;
         scn_scenario *s;
         price_catalog *c;
-        rpt_results *r = cli__run_scenario(&ro, &s, &c, &code);
+        rpt_results *r = cli__run_scenario(&w->ro, &s, &c, &code);
         if (r) {
             if (p == 0) {
-                ndep = r->n;
-                names = calloc(ndep ? ndep : 1, sizeof *names);
-                scenario_name = strdup(s->name);
-                for (size_t i = 0; names && i < ndep; i++)
-                    names[i] = strdup(r->d[i].pd.dep->name);
-                jpoints = cJSON_CreateArray();
+                w->ndep = r->n;
+                w->names = calloc(w->ndep ? w->ndep : 1, sizeof *w->names);
+                w->scenario_name = strdup(s->name);
+                for (size_t i = 0; w->names && i < w->ndep; i++)
+                    w->names[i] = strdup(r->d[i].pd.dep->name);
+                w->jpoints = cJSON_CreateArray();
             }
-            point *pt = &pts[p];
-            pt->cost = calloc(ndep ? ndep : 1, sizeof(double));
-            pt->lo = calloc(ndep ? ndep : 1, sizeof(double));
-            pt->hi = calloc(ndep ? ndep : 1, sizeof(double));
-            pt->per_agent = calloc(ndep ? ndep : 1, sizeof(double));
-            pt->per_tenant = calloc(ndep ? ndep : 1, sizeof(double));
-            pt->fx = calloc(5 * (ndep ? ndep : 1), sizeof(sim_fx));
-            pt->ok = calloc(ndep ? ndep : 1, 1);
+            point *pt = &w->pts[p];
+            pt->cost = calloc(w->ndep ? w->ndep : 1, sizeof(double));
+            pt->lo = calloc(w->ndep ? w->ndep : 1, sizeof(double));
+            pt->hi = calloc(w->ndep ? w->ndep : 1, sizeof(double));
+            pt->per_agent = calloc(w->ndep ? w->ndep : 1, sizeof(double));
+            pt->per_tenant = calloc(w->ndep ? w->ndep : 1, sizeof(double));
+            pt->fx = calloc(5 * (w->ndep ? w->ndep : 1), sizeof(sim_fx));
+            pt->ok = calloc(w->ndep ? w->ndep : 1, 1);
             pt->cheapest = NONE;
-            if (!names || !scenario_name || !jpoints || !pt->cost ||
+            if (!w->names || !w->scenario_name || !w->jpoints || !pt->cost ||
                 !pt->lo || !pt->hi || !pt->per_agent || !pt->per_tenant ||
                 !pt->fx || !pt->ok)
                 code = CLI_RUNTIME;
-            for (size_t i = 0; code == CLI_OK && i < ndep && i < r->n; i++) {
+            for (size_t i = 0; code == CLI_OK && i < w->ndep && i < r->n; i++) {
                 pt->cost[i] = sim_fx_to_double(r->d[i].month_usd);
                 pt->lo[i] = sim_fx_to_double(r->d[i].month.lo);
                 pt->hi[i] = sim_fx_to_double(r->d[i].month.hi);
@@ -298,75 +308,80 @@ int cli_sweep(int argc, char **argv)
                                   pt->cost[i] < pt->cost[pt->cheapest]))
                     pt->cheapest = i;
             }
-            if (r->n != ndep) {
+            if (r->n != w->ndep) {
                 fprintf(stderr, "capsim sweep: the point %s changes the "
-                        "deployments; vary values, not the list\n", sets[0]);
+                        "deployments; vary values, not the list\n", w->sets[0]);
                 code = CLI_BAD_INPUT;
             }
         } else if (code == CLI_BAD_INPUT)
             fprintf(stderr, "capsim sweep: at the point where %s\n",
-                    sets[0]);
+                    w->sets[0]);
         rpt_results_free(r);
         price_catalog_free(c);
         scn_free(s);
     }
+    return code;
+}
 
-    sim_buf table = {0}, csv = {0}, said = {0};
-    cJSON *jcross = cJSON_CreateArray();
-    if (code == CLI_OK) {
+/* The table, the CSV and the JSON document's points. */
+static int sweep_render(sweep *w)
+{
+    int code = CLI_OK;
+    if (!(w->jcross = cJSON_CreateArray()))
+        return CLI_RUNTIME;
+    {
         char b1[64], b2[64];
-        size_t *width = calloc(nv, sizeof *width);
+        size_t *width = calloc(w->nv, sizeof *width);
         if (!width) {
-            code = CLI_RUNTIME;
-            goto done;
+            return CLI_RUNTIME;
         }
-        for (size_t k = 0; k < nv; k++) {
-            width[k] = strlen(vs[k].path);
-            for (size_t j = 0; j < vs[k].n; j++)
-                if (strlen(vs[k].values[j]) > width[k])
-                    width[k] = strlen(vs[k].values[j]);
+        for (size_t k = 0; k < w->nv; k++) {
+            width[k] = strlen(w->vs[k].path);
+            for (size_t j = 0; j < w->vs[k].n; j++)
+                if (strlen(w->vs[k].values[j]) > width[k])
+                    width[k] = strlen(w->vs[k].values[j]);
         }
         /* The table: one row per point, a cost column per deployment. */
-        for (size_t k = 0; k < nv; k++)
-            sim_buf_printf(&table, "%-*s  ", (int)width[k], vs[k].path);
-        for (size_t i = 0; i < ndep; i++)
-            sim_buf_printf(&table, "%14s  ", names[i]);
-        sim_buf_printf(&table, "cheapest\n");
-        for (size_t k = 0; k < nv; k++)
-            csv_field(&csv, vs[k].path, 0);
-        csv_field(&csv, "deployment", 0);
-        csv_field(&csv, "month_usd", 0);
-        csv_field(&csv, "ci95_lo", 0);
-        csv_field(&csv, "ci95_hi", 0);
-        csv_field(&csv, "per_tenant_month_usd", 0);
-        csv_field(&csv, "per_agent_month_usd", 0);
-        csv_field(&csv, "cheapest", 1);
-        for (size_t p = 0; p < npoints; p++) {
-            const point *pt = &pts[p];
+        for (size_t k = 0; k < w->nv; k++)
+            sim_buf_printf(&w->table, "%-*s  ", (int)width[k], w->vs[k].path);
+        for (size_t i = 0; i < w->ndep; i++)
+            sim_buf_printf(&w->table, "%14s  ", w->names[i]);
+        sim_buf_printf(&w->table, "cheapest\n");
+        for (size_t k = 0; k < w->nv; k++)
+            csv_field(&w->csv, w->vs[k].path, 0);
+        csv_field(&w->csv, "deployment", 0);
+        csv_field(&w->csv, "month_usd", 0);
+        csv_field(&w->csv, "ci95_lo", 0);
+        csv_field(&w->csv, "ci95_hi", 0);
+        csv_field(&w->csv, "per_tenant_month_usd", 0);
+        csv_field(&w->csv, "per_agent_month_usd", 0);
+        csv_field(&w->csv, "cheapest", 1);
+        for (size_t p = 0; p < w->npoints; p++) {
+            const point *pt = &w->pts[p];
             cJSON *jp = cJSON_CreateObject();
             cJSON *jv = cJSON_AddObjectToObject(jp, "values");
-            for (size_t k = 0; k < nv; k++) {
-                const char *val = vs[k].values[pt->idx[k]];
-                sim_buf_printf(&table, "%-*s  ", (int)width[k], val);
-                if (vs[k].numeric)
-                    cJSON_AddItemToObject(jv, vs[k].path, cJSON_CreateRaw(
-                        fmt_num(vs[k].x[pt->idx[k]], b1, sizeof b1)));
+            for (size_t k = 0; k < w->nv; k++) {
+                const char *val = w->vs[k].values[pt->idx[k]];
+                sim_buf_printf(&w->table, "%-*s  ", (int)width[k], val);
+                if (w->vs[k].numeric)
+                    cJSON_AddItemToObject(jv, w->vs[k].path, cJSON_CreateRaw(
+                        fmt_num(w->vs[k].x[pt->idx[k]], b1, sizeof b1)));
                 else
-                    cJSON_AddStringToObject(jv, vs[k].path, val);
+                    cJSON_AddStringToObject(jv, w->vs[k].path, val);
             }
             cJSON *jd = cJSON_AddArrayToObject(jp, "deployments");
-            for (size_t i = 0; i < ndep; i++) {
-                sim_buf_printf(&table, "%14s  ",
+            for (size_t i = 0; i < w->ndep; i++) {
+                sim_buf_printf(&w->table, "%14s  ",
                            rpt_usd(pt->fx[5 * i], b1, sizeof b1));
-                for (size_t k = 0; k < nv; k++)
-                    csv_field(&csv, vs[k].values[pt->idx[k]], 0);
-                csv_field(&csv, names[i], 0);
+                for (size_t k = 0; k < w->nv; k++)
+                    csv_field(&w->csv, w->vs[k].values[pt->idx[k]], 0);
+                csv_field(&w->csv, w->names[i], 0);
                 for (int f = 0; f < 5; f++)
-                    csv_field(&csv, rpt_num(pt->fx[5 * i + f], b1, sizeof b1),
+                    csv_field(&w->csv, rpt_num(pt->fx[5 * i + f], b1, sizeof b1),
                               0);
-                csv_field(&csv, i == pt->cheapest ? "yes" : "no", 1);
+                csv_field(&w->csv, i == pt->cheapest ? "yes" : "no", 1);
                 cJSON *o = cJSON_CreateObject();
-                cJSON_AddStringToObject(o, "name", names[i]);
+                cJSON_AddStringToObject(o, "name", w->names[i]);
                 cJSON_AddBoolToObject(o, "feasible", pt->ok[i]);
                 cJSON *m = cJSON_AddObjectToObject(o, "month_usd");
                 cJSON_AddItemToObject(m, "mean", cJSON_CreateRaw(
@@ -387,17 +402,28 @@ int cli_sweep(int argc, char **argv)
             if (pt->cheapest == NONE)
                 cJSON_AddNullToObject(jp, "cheapest");
             else
-                cJSON_AddStringToObject(jp, "cheapest", names[pt->cheapest]);
-            cJSON_AddItemToArray(jpoints, jp);
-            sim_buf_printf(&table, "%s\n", cheapest_name(pt, names));
+                cJSON_AddStringToObject(jp, "cheapest", w->names[pt->cheapest]);
+            cJSON_AddItemToArray(w->jpoints, jp);
+            sim_buf_printf(&w->table, "%s\n", cheapest_name(pt, w->names));
         }
+        free(width);
+    }
+    return code;
+}
 
+/* Where the cheapest deployment changes along the first --vary, in the
+ * JSON and in words; then the table and the words go to stdout. */
+static int sweep_crossovers(sweep *w)
+{
+    int code = CLI_OK;
+    {
+        char b1[64], b2[64];
         /* Crossovers along the first path, per combination of the rest:
          * points p and p + 1 differ only in the first index when that
          * index is not the last value. */
-        const vary *v0 = &vs[0];
-        for (size_t p = 0; p + 1 < npoints; p++) {
-            const point *a = &pts[p], *b = &pts[p + 1];
+        const vary *v0 = &w->vs[0];
+        for (size_t p = 0; p + 1 < w->npoints; p++) {
+            const point *a = &w->pts[p], *b = &w->pts[p + 1];
             if (a->idx[0] + 1 != b->idx[0] || a->cheapest == b->cheapest ||
                 a->cheapest == NONE || b->cheapest == NONE)
                 continue;
@@ -405,93 +431,100 @@ int cli_sweep(int argc, char **argv)
             cJSON_AddStringToObject(x, "path", v0->path);
             /* Which combination of the other values: 0 is their first. */
             cJSON_AddNumberToObject(x, "group", (double)(p / v0->n));
-            cJSON_AddStringToObject(x, "from", names[a->cheapest]);
-            cJSON_AddStringToObject(x, "to", names[b->cheapest]);
+            cJSON_AddStringToObject(x, "from", w->names[a->cheapest]);
+            cJSON_AddStringToObject(x, "to", w->names[b->cheapest]);
             cJSON *btw = cJSON_AddArrayToObject(x, "between");
             cJSON_AddItemToArray(btw, cJSON_CreateString(
                 v0->values[a->idx[0]]));
             cJSON_AddItemToArray(btw, cJSON_CreateString(
                 v0->values[b->idx[0]]));
             sim_buf others = {0};
-            for (size_t k = 1; k < nv; k++)
+            for (size_t k = 1; k < w->nv; k++)
                 sim_buf_printf(&others, "%s%s=%s", k > 1 ? ", " : ", with ",
-                           vs[k].path, vs[k].values[a->idx[k]]);
+                           w->vs[k].path, w->vs[k].values[a->idx[k]]);
             if (v0->numeric) {
                 double at = crossing(v0, a, b, a->cheapest, b->cheapest);
                 cJSON_AddItemToObject(x, "at", cJSON_CreateRaw(
                     fmt_num(at, b1, sizeof b1)));
                 snprintf(b2, sizeof b2, "%.7g", at);
-                sim_buf_printf(&said, "%s is cheapest below %s = %s and %s "
+                sim_buf_printf(&w->said, "%s is cheapest below %s = %s and %s "
                            "above it (the costs cross between %s and %s%s)."
-                           "\n", names[a->cheapest], v0->path, b2, names[b->cheapest],
+                           "\n", w->names[a->cheapest], v0->path, b2, w->names[b->cheapest],
                            v0->values[a->idx[0]], v0->values[b->idx[0]],
                            others.s ? others.s : "");
             } else
-                sim_buf_printf(&said, "%s is cheapest at %s = %s and %s at "
-                           "%s%s.\n", names[a->cheapest], v0->path,
-                           v0->values[a->idx[0]], names[b->cheapest],
+                sim_buf_printf(&w->said, "%s is cheapest at %s = %s and %s at "
+                           "%s%s.\n", w->names[a->cheapest], v0->path,
+                           v0->values[a->idx[0]], w->names[b->cheapest],
                            v0->values[b->idx[0]], others.s ? others.s : "");
             free(others.s);
-            cJSON_AddItemToArray(jcross, x);
+            cJSON_AddItemToArray(w->jcross, x);
         }
         int any = 0;
-        for (size_t p = 0; p < npoints; p++)
-            any |= pts[p].cheapest != NONE;
-        if (!said.s && any && pts[0].cheapest != NONE)
-            sim_buf_printf(&said, "%s is cheapest at every feasible point.\n",
-                       cheapest_name(&pts[0], names));
-        else if (!said.s && !any)
-            sim_buf_printf(&said, "No deployment is feasible at any point.\n");
+        for (size_t p = 0; p < w->npoints; p++)
+            any |= w->pts[p].cheapest != NONE;
+        if (!w->said.s && any && w->pts[0].cheapest != NONE)
+            sim_buf_printf(&w->said, "%s is cheapest at every feasible point.\n",
+                       cheapest_name(&w->pts[0], w->names));
+        else if (!w->said.s && !any)
+            sim_buf_printf(&w->said, "No deployment is feasible at any point.\n");
         int same = 1;
-        for (size_t p = 1; p < npoints; p++)
-            same &= pts[p].cheapest == pts[0].cheapest;
-        if (!same && !cJSON_GetArraySize(jcross))
-            sim_buf_printf(&said, "The cheapest deployment changes with the "
+        for (size_t p = 1; p < w->npoints; p++)
+            same &= w->pts[p].cheapest == w->pts[0].cheapest;
+        if (!same && !cJSON_GetArraySize(w->jcross))
+            sim_buf_printf(&w->said, "The cheapest deployment changes with the "
                        "other varied values, not along %s.\n", v0->path);
 
-        cJSON_AddStringToObject(root, "capsim_version", CAPSIM_VERSION);
-        cJSON_AddStringToObject(root, "scenario", scenario_name);
-        cJSON *jv = cJSON_AddArrayToObject(root, "vary");
-        for (size_t k = 0; k < nv; k++) {
+        cJSON_AddStringToObject(w->root, "capsim_version", CAPSIM_VERSION);
+        cJSON_AddStringToObject(w->root, "scenario", w->scenario_name);
+        cJSON *jv = cJSON_AddArrayToObject(w->root, "vary");
+        for (size_t k = 0; k < w->nv; k++) {
             cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "path", vs[k].path);
+            cJSON_AddStringToObject(o, "path", w->vs[k].path);
             cJSON *vals = cJSON_AddArrayToObject(o, "values");
-            for (size_t j = 0; j < vs[k].n; j++)
-                cJSON_AddItemToArray(vals, cJSON_CreateString(vs[k].values[j]));
+            for (size_t j = 0; j < w->vs[k].n; j++)
+                cJSON_AddItemToArray(vals, cJSON_CreateString(w->vs[k].values[j]));
             cJSON_AddItemToArray(jv, o);
         }
-        cJSON_AddItemToObject(root, "points", jpoints);
-        jpoints = NULL;
-        cJSON_AddItemToObject(root, "crossovers", jcross);
-        jcross = NULL;
-        cJSON *st = cJSON_AddArrayToObject(root, "statements");
+        cJSON_AddItemToObject(w->root, "points", w->jpoints);
+        w->jpoints = NULL;
+        cJSON_AddItemToObject(w->root, "crossovers", w->jcross);
+        w->jcross = NULL;
+        cJSON *st = cJSON_AddArrayToObject(w->root, "statements");
         char *line, *save = NULL;
-        char *copy = said.s ? strdup(said.s) : NULL;
+        char *copy = w->said.s ? strdup(w->said.s) : NULL;
         for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
              line = strtok_r(NULL, "\n", &save))
             cJSON_AddItemToArray(st, cJSON_CreateString(line));
         free(copy);
 
-        free(width);
-        if (table.nomem || csv.nomem || said.nomem)
+        if (w->table.nomem || w->csv.nomem || w->said.nomem)
             code = CLI_RUNTIME;
         else {
-            fputs(table.s, stdout);
-            printf("\n%s", said.s);
+            fputs(w->table.s, stdout);
+            printf("\n%s", w->said.s);
         }
-        if (code == CLI_OK && out) {
-            char *json = cJSON_Print(root);
+    }
+    return code;
+}
+
+/* sweep.csv, sweep.json and the chart into --out. */
+static int sweep_write(sweep *w)
+{
+    int code = CLI_OK;
+        if (w->out) {
+            char *json = cJSON_Print(w->root);
             size_t n = json ? strlen(json) : 0;
             char *jnl = json ? malloc(n + 2) : NULL;
             if (jnl) {
                 memcpy(jnl, json, n);
                 memcpy(jnl + n, "\n", 2);
             }
-            if (!jnl || cli__mkdir_p(out) != 0 ||
-                cli__write_atomic(out, "sweep.csv", csv.s) != 0 ||
-                cli__write_atomic(out, "sweep.json", jnl) != 0) {
+            if (!jnl || cli__mkdir_p(w->out) != 0 ||
+                cli__write_atomic(w->out, "sweep.csv", w->csv.s) != 0 ||
+                cli__write_atomic(w->out, "sweep.json", jnl) != 0) {
                 fprintf(stderr, "capsim sweep: cannot write into %s: %s\n",
-                        out, strerror(errno));
+                        w->out, strerror(errno));
                 code = CLI_RUNTIME;
             }
             if (code == CLI_OK) {
@@ -504,9 +537,9 @@ int cli_sweep(int argc, char **argv)
                 memset(&charts, 0, sizeof charts);
                 sim_diag_init(&d);
                 if (rpt_json_parse(jnl, strlen(jnl), &doc, NULL) != SIM_OK ||
-                    rpt_charts_make(doc, out, &charts, &d) != SIM_OK)
+                    rpt_charts_make(doc, w->out, &charts, &d) != SIM_OK)
                     code = CLI_RUNTIME;
-                else if (charts.problem && !ro.quiet)
+                else if (charts.problem && !w->ro.quiet)
                     fprintf(stderr, "capsim sweep: warning: no chart: %s\n",
                             charts.problem);
                 sim_diag_print(&d, stderr);
@@ -517,34 +550,53 @@ int cli_sweep(int argc, char **argv)
             free(jnl);
             cJSON_free(json);
         }
-    }
-done:
-    cJSON_Delete(jcross);
-    cJSON_Delete(jpoints);
-    cJSON_Delete(root);
-    free(table.s);
-    free(csv.s);
-    free(said.s);
-    for (size_t p = 0; pts && p < npoints; p++) {
-        free(pts[p].idx);
-        free(pts[p].cost);
-        free(pts[p].lo);
-        free(pts[p].hi);
-        free(pts[p].per_agent);
-        free(pts[p].per_tenant);
-        free(pts[p].fx);
-        free(pts[p].ok);
-    }
-    free(pts);
-    for (size_t k = 0; sets && k < nv; k++)
-        free(sets[k]);
-    free(sets);
-    for (size_t i = 0; names && i < ndep; i++)
-        free(names[i]);
-    free(names);
-    free(scenario_name);
-    for (size_t k = 0; k < nv; k++)
-        vary_free(&vs[k]);
-    free(vs);
     return code;
+}
+
+static void sweep_free(sweep *w)
+{
+    cJSON_Delete(w->jcross);
+    cJSON_Delete(w->jpoints);
+    cJSON_Delete(w->root);
+    free(w->table.s);
+    free(w->csv.s);
+    free(w->said.s);
+    for (size_t p = 0; w->pts && p < w->npoints; p++) {
+        free(w->pts[p].idx);
+        free(w->pts[p].cost);
+        free(w->pts[p].lo);
+        free(w->pts[p].hi);
+        free(w->pts[p].per_agent);
+        free(w->pts[p].per_tenant);
+        free(w->pts[p].fx);
+        free(w->pts[p].ok);
+    }
+    free(w->pts);
+    for (size_t k = 0; w->sets && k < w->nv; k++)
+        free(w->sets[k]);
+    free(w->sets);
+    for (size_t i = 0; w->names && i < w->ndep; i++)
+        free(w->names[i]);
+    free(w->names);
+    free(w->scenario_name);
+    for (size_t k = 0; k < w->nv; k++)
+        vary_free(&w->vs[k]);
+    free(w->vs);
+}
+
+int cli_sweep(int argc, char **argv)
+{
+    sweep w;
+    memset(&w, 0, sizeof w);
+    int code = sweep_args(&w, argc, argv);
+    if (code == CLI_OK)
+        code = sweep_points(&w);
+    if (code == CLI_OK)
+        code = sweep_render(&w);
+    if (code == CLI_OK)
+        code = sweep_crossovers(&w);
+    if (code == CLI_OK)
+        code = sweep_write(&w);
+    sweep_free(&w);
+    return code < 0 ? CLI_OK : code;
 }
