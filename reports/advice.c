@@ -166,16 +166,11 @@ static void money_text(sim_fx v, char *buf, size_t size)
     snprintf(buf, size, "$%s", rpt_usd(v, t, sizeof t));
 }
 
-int rpt_advice_json(const rpt_results *r, cJSON *root)
+/* Each deployment's "recommendation": prices, margins, its cost line and
+ * break-even tenants at every markup. */
+static void per_deployment(const rpt_results *r, dep_advice *a, cJSON *deps)
 {
     const scn_scenario *s = r->scn;
-    cJSON *deps = cJSON_GetObjectItemCaseSensitive(root, "deployments");
-    if (r->n == 0 || !deps)
-        return SIM_OK;
-    dep_advice *a = calloc(r->n, sizeof *a);
-    sim_buf text = {0};
-    if (!a)
-        return SIM_ENOMEM;
     for (size_t i = 0; i < r->n; i++) {
         const rpt_deploy *d = &r->d[i];
         analyse(r, d, &a[i]);
@@ -204,13 +199,22 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
         cJSON_AddItemToObject(cJSON_GetArrayItem(deps, (int)i),
                               "recommendation", o);
     }
+}
 
+/*
+ * "cheapest": which feasible deployment is cheapest in which band of
+ * tenant counts, on each one's cost line; the same in words into
+ * band_text (size bytes).  Returns the number of bands.
+ */
+static size_t scale_bands(const rpt_results *r, const dep_advice *a,
+                          cJSON *root, char *band_text, size_t size)
+{
     /* Scale bands on the linear extrapolation. */
     cJSON *bands = cJSON_AddArrayToObject(root, "cheapest");
     size_t cur = cheapest_at(a, r->n, 1);
     double from = 1;
     size_t nb = 0;
-    char band_text[2048] = "";
+    band_text[0] = '\0';
     size_t bt = 0;
     for (int guard = 0; guard < 64 && cur != SIZE_MAX; guard++) {
         double sw = next_switch(a, r->n, cur, from);
@@ -225,30 +229,46 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
         cJSON_AddItemToArray(bands, b);
         int w;
         if (sw > 0 && sw - 1 <= from)
-            w = snprintf(band_text + bt, sizeof band_text - bt,
+            w = snprintf(band_text + bt, size - bt,
                          "%s%s at %.0f %s", nb ? ", " : "",
                          r->d[cur].pd.dep->name, from,
                          plural(from, "tenant", "tenants"));
         else if (sw > 0)
-            w = snprintf(band_text + bt, sizeof band_text - bt,
+            w = snprintf(band_text + bt, size - bt,
                          "%s%s from %.0f to %.0f tenants", nb ? ", " : "",
                          r->d[cur].pd.dep->name, from, sw - 1);
         else
-            w = snprintf(band_text + bt, sizeof band_text - bt,
+            w = snprintf(band_text + bt, size - bt,
                          "%s%s from %.0f %s up", nb ? ", then " : "",
                          r->d[cur].pd.dep->name, from,
                          plural(from, "tenant", "tenants"));
         /* Bounded: a truncated text stops growing, never runs past. */
         if (w > 0)
-            bt += (size_t)w < sizeof band_text - bt
+            bt += (size_t)w < size - bt
                       ? (size_t)w
-                      : sizeof band_text - 1 - bt;
+                      : size - 1 - bt;
         nb++;
         if (sw < 0)
             break;
         from = sw;
         cur = nxt;
     }
+    return nb;
+}
+
+int rpt_advice_json(const rpt_results *r, cJSON *root)
+{
+    const scn_scenario *s = r->scn;
+    cJSON *deps = cJSON_GetObjectItemCaseSensitive(root, "deployments");
+    if (r->n == 0 || !deps)
+        return SIM_OK;
+    dep_advice *a = calloc(r->n, sizeof *a);
+    sim_buf text = {0};
+    char band_text[2048];
+    if (!a)
+        return SIM_ENOMEM;
+    per_deployment(r, a, deps);
+    size_t nb = scale_bands(r, a, root, band_text, sizeof band_text);
 
     /* The same, in plain words. */
     const rpt_deploy *bd = rpt_cheapest(r);
