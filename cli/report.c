@@ -113,161 +113,181 @@ static void csv_text(sim_buf *b, const char *s, const char *sep)
     free(q);
 }
 
-static int pricing_table(const char *pricing, const char *scales_arg,
-                         const char *scenario, const char *out, int quiet)
-{
+/* The pricing table's scales, rows and the sources its bills used. */
+typedef struct ptable {
     long long scales[32];
-    size_t ns = 0;
+    size_t ns;
+    const char *shown;          /* the scenario, as the table names it */
+    size_t ndep;
+    char **names, **prov, **arch, **plan;
+    sim_fx *cost;               /* ndep x ns per-agent means */
+    unsigned char *ok;          /* ndep x ns: feasible there */
+    char **why;                 /* per deployment: its first reason */
+    long long *why_at;          /* ... and the scale it was found at */
+    source_ref *src;
+    size_t nsrc, capsrc;
+    char catalog[128], as_of[32];
+    price_catalog *keep;        /* the sources point into it */
+    int age_warned;             /* one stale-catalog warning */
+} ptable;
+
+/* --scales N,N,...: up to 32 tenant counts. */
+static int ptable_scales(ptable *t, const char *scales_arg)
+{
     char *list = strdup(scales_arg);
     char *save = NULL;
     if (!list)
         return CLI_RUNTIME;
-    for (char *t = strtok_r(list, ",", &save); t;
-         t = strtok_r(NULL, ",", &save)) {
+    for (char *tok = strtok_r(list, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         long long v;
-        if (ns == 32 || cli__parse_count(t, &v) != 0 || v < 1) {
+        if (t->ns == 32 || cli__parse_count(tok, &v) != 0 || v < 1) {
             free(list);
             return cli__usage_error("report", "--scales takes up to 32 "
                                     "tenant counts >= 1, not '%s'",
                                     scales_arg);
         }
-        scales[ns++] = v;
+        t->scales[t->ns++] = v;
     }
     free(list);
-    if (ns == 0)
+    if (t->ns == 0)
         return cli__usage_error("report", "--scales needs a value: '%s'",
                                 scales_arg);
+    return CLI_OK;
+}
 
+/* Costs the scenario at every scale. */
+static int ptable_run(ptable *t, const char *pricing, const char *scenario,
+                      int quiet)
+{
     char path[4096];
-    const char *shown = scenario;
+    t->shown = scenario;
     if (!scenario) {
         snprintf(path, sizeof path, "%s/pricing-table.yaml",
                  price_data_dir());
         scenario = path;
-        shown = "the shipped scenario data/pricing-table.yaml";
+        t->shown = "the shipped scenario data/pricing-table.yaml";
     }
-    size_t ndep = 0;
-    char **names = NULL, **prov = NULL, **arch = NULL, **plan = NULL;
-    sim_fx *cost = NULL;        /* ndep x ns per-agent means */
-    unsigned char *ok = NULL;   /* ndep x ns: feasible there */
-    char **why = NULL;          /* per deployment: its first reason */
-    long long *why_at = NULL;   /* ... and the scale it was found at */
-    source_ref *src = NULL;
-    size_t nsrc = 0, capsrc = 0;
-    char catalog[128] = "", as_of[32] = "";
-    price_catalog *keep = NULL;     /* the sources point into it */
-    int code = CLI_OK, age_warned = 0;
-    for (size_t k = 0; k < ns && code == CLI_OK; k++) {
+    int code = CLI_OK;
+    for (size_t k = 0; k < t->ns && code == CLI_OK; k++) {
         char set[64];
         const char *sets[1] = {set};
-        snprintf(set, sizeof set, "workload.tenants=%lld", scales[k]);
+        snprintf(set, sizeof set, "workload.tenants=%lld", t->scales[k]);
         cli_run_opts ro = {.scenario = scenario, .format = RPT_JSON,
                            .pricing = pricing, .seed = -1,
                            .replications = -1, .quiet = quiet, .sets = sets,
-                           .nsets = 1, .age_warned = &age_warned};
+                           .nsets = 1, .age_warned = &t->age_warned};
         scn_scenario *s;
         price_catalog *c;
         rpt_results *r = cli__run_scenario(&ro, &s, &c, &code);
         if (!r)
             break;
         if (k == 0) {
-            ndep = r->n;
-            names = calloc(ndep, sizeof *names);
-            prov = calloc(ndep, sizeof *prov);
-            arch = calloc(ndep, sizeof *arch);
-            plan = calloc(ndep, sizeof *plan);
-            cost = calloc(ndep * ns, sizeof *cost);
-            ok = calloc(ndep * ns, 1);
-            why = calloc(ndep, sizeof *why);
-            why_at = calloc(ndep, sizeof *why_at);
-            if (!names || !prov || !arch || !plan || !cost || !ok || !why ||
-                !why_at)
+            t->ndep = r->n;
+            t->names = calloc(t->ndep, sizeof *t->names);
+            t->prov = calloc(t->ndep, sizeof *t->prov);
+            t->arch = calloc(t->ndep, sizeof *t->arch);
+            t->plan = calloc(t->ndep, sizeof *t->plan);
+            t->cost = calloc(t->ndep * t->ns, sizeof *t->cost);
+            t->ok = calloc(t->ndep * t->ns, 1);
+            t->why = calloc(t->ndep, sizeof *t->why);
+            t->why_at = calloc(t->ndep, sizeof *t->why_at);
+            if (!t->names || !t->prov || !t->arch || !t->plan ||
+                !t->cost || !t->ok || !t->why || !t->why_at)
                 code = CLI_RUNTIME;
-            for (size_t i = 0; code == CLI_OK && i < ndep; i++) {
-                names[i] = strdup(r->d[i].pd.dep->name);
-                prov[i] = strdup(r->d[i].pd.dep->provider);
-                arch[i] = strdup(scn_arch_names[r->d[i].pd.dep->arch]);
-                plan[i] = strdup(r->d[i].pd.plan ? r->d[i].pd.plan->id : "");
+            for (size_t i = 0; code == CLI_OK && i < t->ndep; i++) {
+                t->names[i] = strdup(r->d[i].pd.dep->name);
+                t->prov[i] = strdup(r->d[i].pd.dep->provider);
+                t->arch[i] = strdup(scn_arch_names[r->d[i].pd.dep->arch]);
+                t->plan[i] = strdup(r->d[i].pd.plan ? r->d[i].pd.plan->id : "");
             }
-            snprintf(catalog, sizeof catalog, "%s", c->name);
-            snprintf(as_of, sizeof as_of, "%s", c->as_of);
+            snprintf(t->catalog, sizeof t->catalog, "%s", c->name);
+            snprintf(t->as_of, sizeof t->as_of, "%s", c->as_of);
         }
-        for (size_t i = 0; code == CLI_OK && i < ndep && i < r->n; i++) {
-            cost[i * ns + k] = r->d[i].per_agent_usd;
-            ok[i * ns + k] = (unsigned char)r->d[i].feasible;
-            if (!r->d[i].feasible && !why[i] && r->d[i].why.n) {
-                why[i] = strdup(r->d[i].why.v[0]);
-                why_at[i] = scales[k];
+        for (size_t i = 0; code == CLI_OK && i < t->ndep && i < r->n; i++) {
+            t->cost[i * t->ns + k] = r->d[i].per_agent_usd;
+            t->ok[i * t->ns + k] = (unsigned char)r->d[i].feasible;
+            if (!r->d[i].feasible && !t->why[i] && r->d[i].why.n) {
+                t->why[i] = strdup(r->d[i].why.v[0]);
+                t->why_at[i] = t->scales[k];
             }
             for (size_t l = 0; l < r->d[i].bill.n; l++)
-                add_source(&src, &nsrc, &capsrc, keep ? keep : c,
+                add_source(&t->src, &t->nsrc, &t->capsrc, t->keep ? t->keep : c,
                            r->d[i].pd.dep->provider, r->d[i].bill.v[l].item);
         }
         rpt_results_free(r);
-        if (!keep)
-            keep = c;
+        if (!t->keep)
+            t->keep = c;
         else
             price_catalog_free(c);
         scn_free(s);
     }
+    return code;
+}
 
+/* pricing-table.md (printed too) and pricing-table.csv. */
+static int ptable_write(const ptable *t, const char *out)
+{
     sim_buf md = {0}, csv = {0};
-    if (code == CLI_OK) {
+    int code = CLI_OK;
+    {
         char b[64];
-        sim_buf_printf(&md, "# Per-agent monthly cost by provider, architecture "
-                   "and scale\n\nUSD per agent per month of 730 hours. "
-                   "Prices: catalog %s, as of %s. capsim %s, from %s.\n\n",
-                   catalog, as_of, CAPSIM_VERSION, shown);
+        sim_buf_printf(&md, "# Per-agent monthly cost by provider, "
+                   "architecture and scale\n\nUSD per agent per month of "
+                   "730 hours. Prices: catalog %s, as of %s. capsim %s, from %s.\n\n",
+                   t->catalog, t->as_of, CAPSIM_VERSION, t->shown);
         sim_buf_printf(&md, "| deployment | provider | architecture | plan |");
-        for (size_t k = 0; k < ns; k++)
-            sim_buf_printf(&md, " %lld tenants |", scales[k]);
+        for (size_t k = 0; k < t->ns; k++)
+            sim_buf_printf(&md, " %lld tenants |", t->scales[k]);
         sim_buf_printf(&md, "\n| --- | --- | --- | --- |");
-        for (size_t k = 0; k < ns; k++)
+        for (size_t k = 0; k < t->ns; k++)
             sim_buf_printf(&md, " ---: |");
         sim_buf_printf(&md, "\n");
         sim_buf_printf(&csv, "deployment,provider,architecture,plan,tenants,"
                    "per_agent_month_usd,catalog,as_of,feasible\n");
-        for (size_t i = 0; i < ndep; i++) {
-            sim_buf_printf(&md, "| %s | %s | %s | %s |", names[i], prov[i],
-                       arch[i], plan[i]);
-            for (size_t k = 0; k < ns; k++) {
+        for (size_t i = 0; i < t->ndep; i++) {
+            sim_buf_printf(&md, "| %s | %s | %s | %s |", t->names[i],
+                           t->prov[i], t->arch[i], t->plan[i]);
+            for (size_t k = 0; k < t->ns; k++) {
                 /* An infeasible figure is shown, marked: it is what the
                  * work would cost if the provider could carry it. */
-                sim_buf_printf(&md, " %s%s |", rpt_fx_round(cost[i * ns + k], 4, 0,
-                                                        b, sizeof b),
-                           ok[i * ns + k] ? "" : " (infeasible)");
-                csv_text(&csv, names[i], ",");
-                csv_text(&csv, prov[i], ",");
-                csv_text(&csv, arch[i], ",");
-                csv_text(&csv, plan[i], ",");
-                sim_buf_printf(&csv, "%lld,%s,", scales[k],
-                           rpt_num(cost[i * ns + k], b, sizeof b));
-                csv_text(&csv, catalog, ",");
-                csv_text(&csv, as_of, ",");
-                sim_buf_printf(&csv, "%s\n", ok[i * ns + k] ? "yes" : "no");
+                size_t at = i * t->ns + k;
+                sim_buf_printf(&md, " %s%s |",
+                               rpt_fx_round(t->cost[at], 4, 0, b, sizeof b),
+                               t->ok[at] ? "" : " (infeasible)");
+                csv_text(&csv, t->names[i], ",");
+                csv_text(&csv, t->prov[i], ",");
+                csv_text(&csv, t->arch[i], ",");
+                csv_text(&csv, t->plan[i], ",");
+                sim_buf_printf(&csv, "%lld,%s,", t->scales[k],
+                           rpt_num(t->cost[at], b, sizeof b));
+                csv_text(&csv, t->catalog, ",");
+                csv_text(&csv, t->as_of, ",");
+                sim_buf_printf(&csv, "%s\n", t->ok[at] ? "yes" : "no");
             }
             sim_buf_printf(&md, "\n");
         }
         int any = 0;
-        for (size_t i = 0; i < ndep; i++)
-            if (why[i]) {
+        for (size_t i = 0; i < t->ndep; i++)
+            if (t->why[i]) {
                 if (!any++)
                     sim_buf_printf(&md, "\n## Infeasible\n\nA figure marked "
                                "(infeasible) is what the work would cost, "
                                "but the deployment cannot carry it "
                                "(see slo in docs/scenarios.md):"
                                "\n\n");
-                sim_buf_printf(&md, "- %s, from %lld tenants: %s.\n", names[i],
-                           why_at[i], why[i]);
+                sim_buf_printf(&md, "- %s, from %lld tenants: %s.\n",
+                               t->names[i], t->why_at[i], t->why[i]);
             }
         sim_buf_printf(&md, "\n## Sources\n\nEvery rate the table uses, as the "
                    "catalog records it:\n\n| provider | item | what | source "
                    "| as of |\n| --- | --- | --- | --- | --- |\n");
-        for (size_t i = 0; i < nsrc; i++)
-            sim_buf_printf(&md, "| %s | %s | %s | %s | %s |\n", src[i].provider,
-                       src[i].item, src[i].what ? src[i].what : "",
-                       src[i].source ? src[i].source : "",
-                       src[i].as_of ? src[i].as_of : "undated");
+        for (size_t i = 0; i < t->nsrc; i++)
+            sim_buf_printf(&md, "| %s | %s | %s | %s | %s |\n",
+                       t->src[i].provider, t->src[i].item,
+                       t->src[i].what ? t->src[i].what : "",
+                       t->src[i].source ? t->src[i].source : "",
+                       t->src[i].as_of ? t->src[i].as_of : "undated");
         if (md.nomem || csv.nomem)
             code = CLI_RUNTIME;
         else if (out) {
@@ -279,26 +299,46 @@ static int pricing_table(const char *pricing, const char *scales_arg,
         if (code == CLI_OK)
             fputs(md.s, stdout);
     }
-    for (size_t i = 0; i < ndep; i++) {
-        free(names ? names[i] : NULL);
-        free(prov ? prov[i] : NULL);
-        free(arch ? arch[i] : NULL);
-        free(plan ? plan[i] : NULL);
-    }
-    free(names);
-    free(prov);
-    free(arch);
-    free(plan);
-    free(cost);
-    free(ok);
-    for (size_t i = 0; why && i < ndep; i++)
-        free(why[i]);
-    free(why);
-    free(why_at);
-    free(src);
-    price_catalog_free(keep);
     free(md.s);
     free(csv.s);
+    return code;
+}
+
+static void ptable_free(ptable *t)
+{
+    for (size_t i = 0; i < t->ndep; i++) {
+        free(t->names ? t->names[i] : NULL);
+        free(t->prov ? t->prov[i] : NULL);
+        free(t->arch ? t->arch[i] : NULL);
+        free(t->plan ? t->plan[i] : NULL);
+    }
+    free(t->names);
+    free(t->prov);
+    free(t->arch);
+    free(t->plan);
+    free(t->cost);
+    free(t->ok);
+    for (size_t i = 0; t->why && i < t->ndep; i++)
+        free(t->why[i]);
+    free(t->why);
+    free(t->why_at);
+    free(t->src);
+    price_catalog_free(t->keep);
+}
+
+static int pricing_table(const char *pricing, const char *scales_arg,
+                         const char *scenario, const char *out, int quiet)
+{
+    ptable *t = calloc(1, sizeof *t);
+    if (!t)
+        return CLI_RUNTIME;
+    int code = ptable_scales(t, scales_arg);
+    if (code == CLI_OK)
+        code = ptable_run(t, pricing, scenario, quiet);
+    if (code == CLI_OK)
+        code = ptable_write(t, out);
+    ptable_free(t);
+    free(t);
     return code;
 }
 

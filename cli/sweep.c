@@ -377,7 +377,8 @@ static int sweep_render(sweep *w)
                     csv_field(&w->csv, w->vs[k].values[pt->idx[k]], 0);
                 csv_field(&w->csv, w->names[i], 0);
                 for (int f = 0; f < 5; f++)
-                    csv_field(&w->csv, rpt_num(pt->fx[5 * i + f], b1, sizeof b1),
+                    csv_field(&w->csv,
+                              rpt_num(pt->fx[5 * i + f], b1, sizeof b1),
                               0);
                 csv_field(&w->csv, i == pt->cheapest ? "yes" : "no", 1);
                 cJSON *o = cJSON_CreateObject();
@@ -449,7 +450,8 @@ static int sweep_crossovers(sweep *w)
                 snprintf(b2, sizeof b2, "%.7g", at);
                 sim_buf_printf(&w->said, "%s is cheapest below %s = %s and %s "
                            "above it (the costs cross between %s and %s%s)."
-                           "\n", w->names[a->cheapest], v0->path, b2, w->names[b->cheapest],
+                           "\n", w->names[a->cheapest], v0->path, b2,
+                           w->names[b->cheapest],
                            v0->values[a->idx[0]], v0->values[b->idx[0]],
                            others.s ? others.s : "");
             } else
@@ -464,10 +466,12 @@ static int sweep_crossovers(sweep *w)
         for (size_t p = 0; p < w->npoints; p++)
             any |= w->pts[p].cheapest != NONE;
         if (!w->said.s && any && w->pts[0].cheapest != NONE)
-            sim_buf_printf(&w->said, "%s is cheapest at every feasible point.\n",
+            sim_buf_printf(&w->said, "%s is cheapest at every feasible "
+                           "point.\n",
                        cheapest_name(&w->pts[0], w->names));
         else if (!w->said.s && !any)
-            sim_buf_printf(&w->said, "No deployment is feasible at any point.\n");
+            sim_buf_printf(&w->said, "No deployment is feasible at any "
+                           "point.\n");
         int same = 1;
         for (size_t p = 1; p < w->npoints; p++)
             same &= w->pts[p].cheapest == w->pts[0].cheapest;
@@ -483,7 +487,8 @@ static int sweep_crossovers(sweep *w)
             cJSON_AddStringToObject(o, "path", w->vs[k].path);
             cJSON *vals = cJSON_AddArrayToObject(o, "values");
             for (size_t j = 0; j < w->vs[k].n; j++)
-                cJSON_AddItemToArray(vals, cJSON_CreateString(w->vs[k].values[j]));
+                cJSON_AddItemToArray(vals,
+                                     cJSON_CreateString(w->vs[k].values[j]));
             cJSON_AddItemToArray(jv, o);
         }
         cJSON_AddItemToObject(w->root, "points", w->jpoints);
