@@ -518,6 +518,80 @@ static void pool_add(sim_pool_stats *acc, const sim_pool_stats *st)
         acc->timeline[i] += st->timeline[i];
 }
 
+/*
+ * Sizes the pool of one group of `n` agents (from `first`): instances for
+ * its demand -- the mean, or the quantile `sizing` asks -- held at least
+ * at what keeps the agents resident, the autoscaler's bounds, and one
+ * instance's slots.  Adds the group's capacity to waits->cap (the first
+ * group starts it).  *inst is the starting instance count.
+ */
+static int size_pool(const price_ctx *ctx, const price_deploy *pd,
+                     const sim_workload_model *m, uint64_t rep,
+                     uint64_t first, uint64_t n, int first_group,
+                     sim_pool_params *p, sim_waits *waits, int64_t *inst_out)
+{
+    static const double q[] = {0, 0.95, 0.99, 1};
+    const scn_deployment *d = pd->dep;
+    double k = group_load(m, first, n);
+    int rc = SIM_OK;
+    if (d->instances < 0 && d->mode == SCN_MODE_ALWAYS_ON &&
+        d->sizing != SCN_SIZE_MEAN)
+        rc = demand_quantile(m, rep, first, n, q[d->sizing], &k);
+    if (rc != SIM_OK)
+        return rc;
+    int64_t inst = sim_pool_size(ctx, pd, (int64_t)n, fxd(k));
+    if (inst < 0)
+        return SIM_EINVAL;
+    /* Idle agents stay resident whatever the message load: a pool
+     * capsim sizes or scales never drops below what holds them (a
+     * fixed `instances` is the user's word; feasibility reports it). */
+    sim_capacity cap;
+    sim_pool_capacity(ctx, pd, (int64_t)n, inst, &cap);
+    if (d->instances < 0 && cap.floor > inst && cap.floor < INT64_MAX) {
+        inst = cap.floor < d->max_instances ? cap.floor
+                                            : d->max_instances;
+        sim_pool_capacity(ctx, pd, (int64_t)n, inst, &cap);
+    }
+    waits->pool = 1;
+    if (first_group || cap.slots < waits->cap.slots) {
+        waits->cap.slots = cap.slots;
+        waits->cap.by_memory = cap.by_memory;
+    }
+    waits->cap.fits = first_group ? cap.fits
+                                  : waits->cap.fits && cap.fits;
+    if (waits->cap.floor < INT64_MAX - cap.floor)
+        waits->cap.floor += cap.floor;
+    if (waits->cap.resident_floor < INT64_MAX - cap.resident_floor)
+        waits->cap.resident_floor += cap.resident_floor;
+    waits->cap.resident_gb += cap.resident_gb;
+    /* Slots are fixed at the sized count: an autoscaled pool that
+     * grows spreads its residents thinner and could take a little
+     * more per instance, one that shrinks toward the floor a little
+     * less.  Keeping them fixed keeps the engine's pools uniform. */
+    p->slots = cap.slots;
+    p->instances = inst;
+    p->min = d->min_instances;
+    if (p->autoscale) {
+        if (p->min < cap.floor && cap.floor < INT64_MAX)
+            p->min = cap.floor;
+        /* The pool's tables are sized for `max`; without one, twice
+         * what every agent busy at once would need is the bound. */
+        double all = ceil(2.0 * (double)n /
+                          ((double)p->slots * (p->target > 0 ? p->target
+                                                             : 1)));
+        int64_t bound = all < 1e8 ? (int64_t)all : 100000000;
+        if (bound < inst)
+            bound = inst;
+        if (bound < p->min)
+            bound = p->min;
+        p->max = d->max_instances < bound ? d->max_instances : bound;
+        if (p->max < p->min)
+            p->min = p->max; /* feasibility reports the shortfall */
+    }
+    *inst_out = inst;
+    return SIM_OK;
+}
+
 /* Pools that stay up: fixed, sized from demand, or autoscaled. */
 static int run_pools(const price_ctx *ctx, const price_deploy *pd,
                      const sim_workload_model *m, uint64_t rep,
@@ -525,7 +599,6 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
 {
     const scn_deployment *d = pd->dep;
     const scn_profile *pr = &ctx->scn->profile;
-    static const double q[] = {0, 0.95, 0.99, 1};
     double H = m->horizon, scale = SIM_MONTH_SECONDS / H;
     sim_pool_params p;
     int rc = SIM_OK;
@@ -555,62 +628,11 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
     grouper g;
     grouper_init(&g, m, d);
     while (rc == SIM_OK && next_group(&g, &first, &n)) {
-        double k = group_load(m, first, n);
-        if (d->instances < 0 && d->mode == SCN_MODE_ALWAYS_ON &&
-            d->sizing != SCN_SIZE_MEAN)
-            rc = demand_quantile(m, rep, first, n, q[d->sizing], &k);
+        int64_t inst;
+        rc = size_pool(ctx, pd, m, rep, first, n, groups == 0, &p, waits,
+                       &inst);
         if (rc != SIM_OK)
             break;
-        int64_t inst = sim_pool_size(ctx, pd, (int64_t)n, fxd(k));
-        if (inst < 0) {
-            rc = SIM_EINVAL;
-            break;
-        }
-        /* Idle agents stay resident whatever the message load: a pool
-         * capsim sizes or scales never drops below what holds them (a
-         * fixed `instances` is the user's word; feasibility reports it). */
-        sim_capacity cap;
-        sim_pool_capacity(ctx, pd, (int64_t)n, inst, &cap);
-        if (d->instances < 0 && cap.floor > inst && cap.floor < INT64_MAX) {
-            inst = cap.floor < d->max_instances ? cap.floor
-                                                : d->max_instances;
-            sim_pool_capacity(ctx, pd, (int64_t)n, inst, &cap);
-        }
-        waits->pool = 1;
-        if (groups == 0 || cap.slots < waits->cap.slots) {
-            waits->cap.slots = cap.slots;
-            waits->cap.by_memory = cap.by_memory;
-        }
-        waits->cap.fits = groups == 0 ? cap.fits : waits->cap.fits && cap.fits;
-        if (waits->cap.floor < INT64_MAX - cap.floor)
-            waits->cap.floor += cap.floor;
-        if (waits->cap.resident_floor < INT64_MAX - cap.resident_floor)
-            waits->cap.resident_floor += cap.resident_floor;
-        waits->cap.resident_gb += cap.resident_gb;
-        /* Slots are fixed at the sized count: an autoscaled pool that
-         * grows spreads its residents thinner and could take a little
-         * more per instance, one that shrinks toward the floor a little
-         * less.  Keeping them fixed keeps the engine's pools uniform. */
-        p.slots = cap.slots;
-        p.instances = inst;
-        p.min = d->min_instances;
-        if (p.autoscale) {
-            if (p.min < cap.floor && cap.floor < INT64_MAX)
-                p.min = cap.floor;
-            /* The pool's tables are sized for `max`; without one, twice
-             * what every agent busy at once would need is the bound. */
-            double all = ceil(2.0 * (double)n /
-                              ((double)p.slots * (p.target > 0 ? p.target
-                                                                 : 1)));
-            int64_t bound = all < 1e8 ? (int64_t)all : 100000000;
-            if (bound < inst)
-                bound = inst;
-            if (bound < p.min)
-                bound = p.min;
-            p.max = d->max_instances < bound ? d->max_instances : bound;
-            if (p.max < p.min)
-                p.min = p.max;  /* feasibility reports the shortfall */
-        }
         sim_source *src;
         if ((rc = sim_source_open(m, rep, first, n, &src)) != SIM_OK)
             break;
