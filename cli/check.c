@@ -286,6 +286,12 @@ static int write_bundle(const char *path, cJSON *bundle)
     return rc;
 }
 
+/*
+ * One pass, top to bottom: options, each scenario run and judged, the
+ * summary, the baseline bundle.  Past 100 lines because the summary's
+ * three tables are written inline, where their columns can be read
+ * against the verdicts above them; each step is a helper already.
+ */
 int cli_check(int argc, char **argv)
 {
     check_opts o;

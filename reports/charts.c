@@ -442,7 +442,10 @@ static int awake_cold(const cJSON *res, sim_buf *dat, sim_buf *gp,
  * A sweep document (capsim sweep): monthly cost against the first varied
  * value, a line per deployment, with the other values at their first; log
  * axes when a range spans 10x or more; each crossover a dashed line with
- * the two names.  Values that are not numbers are spaced evenly.
+ * the two names.  Values that are not numbers are spaced evenly.  Kept
+ * whole (past 100 lines): the .dat columns and the gnuplot lines that plot
+ * them must agree column for column, and they are easiest to check side
+ * by side.
  */
 static int sweep(const cJSON *res, sim_buf *dat, sim_buf *gp,
                  const char **title)
