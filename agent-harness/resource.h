@@ -33,7 +33,7 @@
 
 #include <stddef.h>
 
-#include "agent-harness/config.h"
+#include "agent-harness/settings.h"
 
 /* A loaded resource: `len` bytes at `data`, plus a NUL after them so text
  * can be used as a string (the content may itself contain NULs). */

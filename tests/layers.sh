@@ -77,10 +77,7 @@ for d in dirs:
         for inc in re.findall(r'^#include "([a-z-]+/[a-z_]+)\.h"', text, re.M):
             if inc != mod:
                 uses.setdefault(mod, set()).add(inc)
-# Known, and in docs/architecture.md's list of what is not yet right: the
-# agent config's loader checks URIs with the resource module, which reads
-# the config's types.  Splitting the URI rules out of resource.c ends it.
-known = {"agent-harness/config -> agent-harness/resource -> agent-harness/config"}
+known = set()
 state, stack, found = {}, [], []
 def visit(m):
     state[m] = 1
