@@ -73,7 +73,7 @@ static int collect(const scn_scenario *s, const harness_live_opts *o,
     if ((rc = sim_model_build(s, &m)) != SIM_OK)
         return rc;
     if (m.agents > o->max_agents) {
-        sim_model_free(&m);
+        sim_model_fini(&m);
         return fail(err, errlen, SIM_EINVAL, "--live runs at most %llu "
                     "agents, one session each, and this scenario has %llu; "
                     "cut workload.tenants or agents_per_tenant",
@@ -109,7 +109,7 @@ static int collect(const scn_scenario *s, const harness_live_opts *o,
     l->agents = m.agents;
     l->speedup = o->speedup > 0 ? o->speedup
                                 : fmax(1, m.horizon / o->target_wall_s);
-    sim_model_free(&m);
+    sim_model_fini(&m);
     return rc;
 }
 

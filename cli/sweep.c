@@ -549,7 +549,7 @@ static int sweep_write(sweep *w)
                             charts.problem);
                 sim_diag_print(&d, stderr);
                 sim_diag_fini(&d);
-                rpt_charts_free(&charts);
+                rpt_charts_fini(&charts);
                 cJSON_Delete(doc);
             }
             free(jnl);

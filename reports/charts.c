@@ -1051,7 +1051,7 @@ void rpt_charts_unlink(rpt_charts *c)
     c->made_dir = 0;
 }
 
-void rpt_charts_free(rpt_charts *c)
+void rpt_charts_fini(rpt_charts *c)
 {
     if (!c)
         return;

@@ -51,7 +51,7 @@ typedef struct rpt_charts {
 /*
  * Writes the charts of `res` into DIR/charts (created when missing; DIR
  * must exist) and draws them with gnuplot.  `*out` is initialised here and
- * must be released with rpt_charts_free whatever the result.
+ * must be released with rpt_charts_fini whatever the result.
  *
  * gnuplot missing or failing is not an error of this function: the .dat
  * and .gp files are still written, the affected charts have no SVG, and
@@ -69,6 +69,6 @@ int rpt_charts_make(const cJSON *res, const char *dir, rpt_charts *out,
 void rpt_charts_unlink(rpt_charts *c);
 
 /* Frees what `c` holds (files stay); then `c` is empty.  NULL is a no-op. */
-void rpt_charts_free(rpt_charts *c);
+void rpt_charts_fini(rpt_charts *c);
 
 #endif

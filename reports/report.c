@@ -1210,7 +1210,7 @@ fail:
         remove_in(dir, names[i]);
     rpt_charts_unlink(&ch);
 done:
-    rpt_charts_free(&ch);
+    rpt_charts_fini(&ch);
     for (int i = 0; i < 3; i++)
         free(text[i]);
     return rc;

@@ -91,7 +91,7 @@ int sim_model_build(const scn_scenario *s, sim_workload_model *m)
     return SIM_OK;
 }
 
-void sim_model_free(sim_workload_model *m)
+void sim_model_fini(sim_workload_model *m)
 {
     free(m->classes);
     m->classes = NULL;
@@ -828,7 +828,7 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
                                          ? (double)w->linger_us / 1e6
                                          : 0,
                             u);
-    sim_model_free(&m);
+    sim_model_fini(&m);
     if (rc != SIM_OK)
         return rc;
     return sim_traffic(ctx, pd, u) == SIM_OK ? SIM_OK : SIM_ERANGE;

@@ -39,9 +39,9 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
 /*
  * The scenario's tenant classes as the workload model sees them.  The
  * model points into `s` and owns only its class array (free it with
- * sim_model_free).
+ * sim_model_fini).
  */
 int sim_model_build(const scn_scenario *s, sim_workload_model *m /* OUT */);
-void sim_model_free(sim_workload_model *m);
+void sim_model_fini(sim_workload_model *m);
 
 #endif

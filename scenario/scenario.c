@@ -417,11 +417,11 @@ static void class_free(scn_class *c)
     free(c->trace_path);
     free(c->busy.path);
     if (c->trace) {
-        sim_trace_free(c->trace);
+        sim_trace_fini(c->trace);
         free(c->trace);
     }
     if (c->busy.samples) {
-        sim_samples_free(c->busy.samples);
+        sim_samples_fini(c->busy.samples);
         free(c->busy.samples);
     }
 }

@@ -721,11 +721,11 @@ int sim_trace_load(const char *path, sim_diag *d, sim_trace *out /* OUT */)
     free(tr.agents);
     lmap_free(&tr.labels);
     if (rc != SIM_OK)
-        sim_trace_free(out);
+        sim_trace_fini(out);
     return rc;
 }
 
-void sim_trace_free(sim_trace *t)
+void sim_trace_fini(sim_trace *t)
 {
     if (!t)
         return;
@@ -805,7 +805,7 @@ int sim_samples_load(const char *path, sim_diag *d, sim_samples *out /* OUT */)
     return SIM_OK;
 }
 
-void sim_samples_free(sim_samples *s)
+void sim_samples_fini(sim_samples *s)
 {
     if (!s)
         return;

@@ -43,10 +43,10 @@ typedef struct sim_samples {
  * SIM_ENOMEM.
  */
 int sim_trace_load(const char *path, sim_diag *d, sim_trace *out /* OUT */);
-void sim_trace_free(sim_trace *t);
+void sim_trace_fini(sim_trace *t);
 
 /* Loads a one-column CSV of service times in seconds (header allowed). */
 int sim_samples_load(const char *path, sim_diag *d, sim_samples *out /* OUT */);
-void sim_samples_free(sim_samples *s);
+void sim_samples_fini(sim_samples *s);
 
 #endif

@@ -750,7 +750,7 @@ Test(report, a_gnuplot_that_draws_nothing_is_noticed)
     cr_assert(!ch.missing_gnuplot);
     cr_assert_str_eq(ch.problem, "gnuplot wrote no charts/per_agent_cost.svg");
     cr_assert(ch.v[0].svg == NULL && ch.v[1].svg == NULL);
-    rpt_charts_free(&ch);
+    rpt_charts_fini(&ch);
     sim_diag_fini(&d);
     cJSON_Delete(res);
     rm_rf(dir);
@@ -914,8 +914,8 @@ Test(report, fluid_results_have_no_time_or_awake_charts)
     char *top = listing(dir);
     cr_assert_str_eq(top, "");
     free(top);
-    rpt_charts_free(&ch);
-    rpt_charts_free(NULL);
+    rpt_charts_fini(&ch);
+    rpt_charts_fini(NULL);
     sim_diag_fini(&d);
     cJSON_Delete(res);
     rm_rf(dir);
@@ -938,7 +938,7 @@ Test(report, chart_scripts_quote_names_for_gnuplot)
     cr_assert(strstr(gp, "title 'it''s_a \"fly\" machine'"), "%s", gp);
     cr_assert(strstr(gp, "set key noenhanced"));
     free(gp);
-    rpt_charts_free(&ch);
+    rpt_charts_fini(&ch);
     sim_diag_fini(&d);
     cJSON_Delete(res);
     rm_rf(dir);
@@ -965,7 +965,7 @@ Test(report, per_agent_chart_uses_a_log_axis_past_100x)
     cr_assert(strstr(gp, "boxerrorbars"));
     cr_assert(strstr(ch.v[0].title, "log scale"));
     free(gp);
-    rpt_charts_free(&ch);
+    rpt_charts_fini(&ch);
     sim_diag_fini(&d);
     cJSON_Delete(res);
     rm_rf(dir);

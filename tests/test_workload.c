@@ -662,7 +662,7 @@ static int load_trace(const char *path, sim_diag *d, void *unused)
     (void)unused;
     int rc = sim_trace_load(path, d, &t);
     cr_assert(rc != SIM_OK || t.nrows > 0);
-    sim_trace_free(&t);
+    sim_trace_fini(&t);
     return rc;
 }
 
@@ -671,7 +671,7 @@ static int load_samples(const char *path, sim_diag *d, void *unused)
     sim_samples s;
     (void)unused;
     int rc = sim_samples_load(path, d, &s);
-    sim_samples_free(&s);
+    sim_samples_fini(&s);
     return rc;
 }
 
@@ -729,7 +729,7 @@ Test(workload_files, trace_maps_labels_and_sorts_by_agent_then_time)
     /* With no busy law, the mean is the rows' average busy. */
     c.busy = NULL;
     cr_assert_float_eq(sim_mean_busy(&c), (1.5 + 2 + 0 + 9) / 4, 1e-12);
-    sim_trace_free(&t);
+    sim_trace_fini(&t);
     sim_diag_fini(&d);
 }
 
@@ -776,7 +776,7 @@ Test(workload_files, trace_sort_is_stable_within_each_agent)
         cr_assert_eq(t.agent_first[a + 1], k);
     }
     cr_assert_eq(k, 300);
-    sim_trace_free(&t);
+    sim_trace_fini(&t);
     sim_diag_fini(&d);
 }
 
@@ -794,7 +794,7 @@ Test(workload_files, trace_without_header_uses_its_first_row)
     cr_assert_eq(t.rows[1].agent, 1);
     cr_assert_eq(t.rows[2].agent, 2);   /* z/b: tenant 1, agent 0 */
     cr_assert_float_eq(t.span, 10, 1e-12);
-    sim_trace_free(&t);
+    sim_trace_fini(&t);
     sim_diag_fini(&d);
 }
 
@@ -835,7 +835,7 @@ Test(workload_files, trace_timestamps_are_relative_to_the_earliest)
     cr_assert_eq(t.rows[6].agent, 4);  /* u/b: tenant 1, agent 1 */
     cr_assert_float_eq(t.rows[6].t, base, 1e-9);
     cr_assert_float_eq(t.span, base + DAY + 0.5, 1e-9);
-    sim_trace_free(&t);
+    sim_trace_fini(&t);
     sim_diag_fini(&d);
 }
 
@@ -903,8 +903,8 @@ Test(workload_files, samples_load_with_header_and_mean)
     cr_assert_float_eq(s.v[2], 8.5, 1e-12);
     cr_assert_float_eq(s.v[3], 0, 1e-12);
     cr_assert_float_eq(s.mean, 3, 1e-12);
-    sim_samples_free(&s);
-    sim_samples_free(&s);   /* freeing twice is harmless */
+    sim_samples_fini(&s);
+    sim_samples_fini(&s);   /* freeing twice is harmless */
     sim_diag_fini(&d);
 }
 
