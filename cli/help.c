@@ -113,7 +113,7 @@ static const char *const overview =
     "  sweep SCENARIO.yaml    costs over a grid of values (--vary PATH=...)\n"
     "  report RESULTS.json    re-render reports; --pricing-table publishes "
     "prices\n"
-    "  validate FILE...       check scenario, catalog and agent config files\n"
+    "  validate FILE...       check scenarios, catalogs, profiles, agent configs\n"
     "  agent serve --config F serve the agent runtime over HTTP\n"
     "  calibrate              measure the agent core, write a profile "
     "(JSON)\n"
