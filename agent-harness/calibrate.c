@@ -91,19 +91,6 @@ struct ag_cal_profile {
 
 /* ---- errors ---------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    if (err && errlen && !err[0]) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 static const char *net_error(int rc)
 {
@@ -115,15 +102,6 @@ static const char *net_error(int rc)
     }
 }
 
-static void sleep_ms(double ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {(time_t)(ms / 1000),
-                          (long)(fmod(ms, 1000.0) * 1e6)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 /* ---- /proc ----------------------------------------------------------- */
 
@@ -184,10 +162,10 @@ static int create_sessions(rep *r, int from, int to, char *err,
         cJSON_Delete(j);
         if (!id) {
             if (rc != SIM_OK)
-                fail(err, errlen, SIM_EIO, "POST /v1/sessions: %s",
+                ag_net_fail(err, errlen, SIM_EIO, "POST /v1/sessions: %s",
                      net_error(rc));
             else
-                fail(err, errlen, SIM_EIO, "POST /v1/sessions: HTTP %d "
+                ag_net_fail(err, errlen, SIM_EIO, "POST /v1/sessions: HTTP %d "
                      "%.200s", status, body ? body : "");
             free(body);
             return SIM_EIO;
@@ -219,7 +197,7 @@ static void send_sse(rep *r, cal_msg *m, double deadline)
         if (m->rc != AG_NET_EHTTP || m->status != 409 ||
             ag_net_now_ms() + BUSY_RETRY_MS >= deadline)
             return;
-        sleep_ms(BUSY_RETRY_MS);
+        ag_net_sleep_ms(BUSY_RETRY_MS);
     }
 }
 
@@ -284,7 +262,7 @@ static void send_ws(rep *r, cal_msg *m, double deadline)
         if (m->rc != AG_NET_EHTTP ||
             ag_net_now_ms() + BUSY_RETRY_MS >= deadline)
             return;
-        sleep_ms(BUSY_RETRY_MS);
+        ag_net_sleep_ms(BUSY_RETRY_MS);
     }
 }
 
@@ -302,7 +280,7 @@ static void *work(void *arg)
     worker *w = arg;
     for (size_t i = 0; i < w->n && !atomic_load(&w->r->abort); i++) {
         cal_msg *m = w->msgs[i];
-        sleep_ms(w->start_ms + m->at_ms - ag_net_now_ms());
+        ag_net_sleep_ms(w->start_ms + m->at_ms - ag_net_now_ms());
         double deadline = ag_net_now_ms() + w->r->o->timeout_s * 1e3;
         if (w->websocket)
             send_ws(w->r, m, deadline);
@@ -328,7 +306,7 @@ static void *sample(void *arg)
         long kb = ag_proc_rss_kib(s->pid);
         if (kb > s->peak)
             s->peak = kb;
-        sleep_ms(1);
+        ag_net_sleep_ms(1);
     }
     return NULL;
 }
@@ -391,7 +369,7 @@ static int run_phase(rep *r, cal_msg *v, size_t n, int websocket,
             char status[32] = "";
             if (v[i].status > 0 && v[i].status != 200)
                 snprintf(status, sizeof status, " (HTTP %d)", v[i].status);
-            rc = fail(err, errlen, SIM_EIO, "a %s reply failed: %s%s",
+            rc = ag_net_fail(err, errlen, SIM_EIO, "a %s reply failed: %s%s",
                       websocket ? "WebSocket" : "SSE", net_error(v[i].rc),
                       status);
         }
@@ -520,7 +498,7 @@ static int open_websockets(rep *r, char *err, size_t errlen)
                                  r->s[i].tenant,
                                  ag_net_now_ms() + r->o->timeout_s * 1e3);
         if (rc != SIM_OK)
-            return fail(err, errlen, SIM_EIO, "WebSocket /v1/ws: %s",
+            return ag_net_fail(err, errlen, SIM_EIO, "WebSocket /v1/ws: %s",
                         net_error(rc));
     }
     return SIM_OK;
@@ -605,7 +583,7 @@ static int load(rep *r, uint64_t rep_no, int websocket, double ms_per_s,
         rc = run_phase(r, v, n, websocket, NULL, err, errlen);
     long long t1 = ag_proc_cpu_ticks(ag_proc_pid(r->proc));
     if (rc == SIM_OK && (t0 < 0 || t1 < 0))
-        rc = fail(err, errlen, SIM_EIO, "cannot read /proc/%d/stat",
+        rc = ag_net_fail(err, errlen, SIM_EIO, "cannot read /proc/%d/stat",
                   (int)ag_proc_pid(r->proc));
     if (rc == SIM_OK) {
         uint64_t bytes = 0;
@@ -663,14 +641,14 @@ static int measure(rep *r, uint64_t k, double *fig, idler *idle,
 {
     const ag_cal_opts *o = r->o;
     int n = o->sessions, rc;
-    sleep_ms(100);          /* let start-up's last allocations settle */
+    ag_net_sleep_ms(100);          /* let start-up's last allocations settle */
     long base = ag_proc_rss_kib(ag_proc_pid(r->proc));
     if ((rc = create_sessions(r, 0, n, err, errlen)) != SIM_OK)
         return rc;
-    sleep_ms(20);
+    ag_net_sleep_ms(20);
     long loaded = ag_proc_rss_kib(ag_proc_pid(r->proc));
     if (base < 0 || loaded < 0)
-        return fail(err, errlen, SIM_EIO, "cannot read /proc/%d/status",
+        return ag_net_fail(err, errlen, SIM_EIO, "cannot read /proc/%d/status",
                     (int)ag_proc_pid(r->proc));
     fig[F_BASE_MEM] = gib(base);
     fig[F_IDLE_MEM] = loaded > base ? gib(loaded - base) / n : 0;
@@ -680,7 +658,7 @@ static int measure(rep *r, uint64_t k, double *fig, idler *idle,
     for (int t = 0; t < 2; t++)
         if ((o->transports & (t ? AG_CAL_WEBSOCKET : AG_CAL_SSE)) &&
             (rc = idler_start(r, &idle[t], t, span)) != SIM_OK)
-            return fail(err, errlen, SIM_EIO, "idle %s stream: %s",
+            return ag_net_fail(err, errlen, SIM_EIO, "idle %s stream: %s",
                         t ? "WebSocket" : "SSE", net_error(rc));
     int ws_first = !(o->transports & AG_CAL_SSE);
     if (o->transports & AG_CAL_WEBSOCKET &&
@@ -733,7 +711,7 @@ static int run_repeat(const ag_cal_opts *o, uint64_t k, double *fig,
         if (rc == SIM_OK && (o->transports & (t ? AG_CAL_WEBSOCKET
                                                 : AG_CAL_SSE))) {
             if (kb < 0)
-                rc = fail(err, errlen, SIM_EIO, "the idle %s stream "
+                rc = ag_net_fail(err, errlen, SIM_EIO, "the idle %s stream "
                           "broke", t ? "WebSocket" : "SSE");
             fig[t ? F_IDLE_WS : F_IDLE_SSE] = kb;
         }
@@ -817,7 +795,7 @@ int ag_cal_run(const ag_cal_opts *o, ag_cal_profile **out, char *err,
     if (err && errlen)
         err[0] = '\0';
     if (o->sessions + 1 > o->cfg->max_sessions)
-        return fail(err, errlen, SIM_EINVAL, "--sessions %d needs %d "
+        return ag_net_fail(err, errlen, SIM_EINVAL, "--sessions %d needs %d "
                     "sessions (one more for the idle streams), but the "
                     "config's sessions.maxSessions is %lld", o->sessions,
                     o->sessions + 1, (long long)o->cfg->max_sessions);
@@ -830,7 +808,7 @@ int ag_cal_run(const ag_cal_opts *o, ag_cal_profile **out, char *err,
     }
     int rc = sha256_file(o->agent_path, p->sha256);
     if (rc != SIM_OK)
-        fail(err, errlen, rc, "%s: cannot read: %s", o->agent_path,
+        ag_net_fail(err, errlen, rc, "%s: cannot read: %s", o->agent_path,
              strerror(errno));
     if (rc == SIM_OK && o->log && o->idle_span_s > 0 &&
         o->idle_span_s < 2 * slowest_heartbeat(o))
@@ -1001,9 +979,9 @@ int ag_cal_write_atomic(const char *path, const char *text, char *err,
 {
     int rc = sim_write_atomic(path, text, strlen(text));
     if (rc == SIM_ENOMEM)
-        return fail(err, errlen, rc, "out of memory");
+        return ag_net_fail(err, errlen, rc, "out of memory");
     if (rc != SIM_OK)
-        return fail(err, errlen, rc, "%s: %s", path, strerror(errno));
+        return ag_net_fail(err, errlen, rc, "%s: %s", path, strerror(errno));
     return SIM_OK;
 }
 
@@ -1063,20 +1041,6 @@ static int bad_arg(const char *fmt, const char *v)
     return -1;
 }
 
-/* "--name value" or "--name=value"; advances *i past what it used. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc)
-        return "";
-    return argv[++*i];
-}
 
 static int parse_int(const char *name, const char *v, long max, int *out)
 {
@@ -1131,28 +1095,28 @@ static int parse_one(int argc, char **argv, int *i, cal_args *a)
 {
     const char *v;
     int seed = 0;
-    if ((v = opt_value(argc, argv, i, "--agent")))
+    if ((v = ag__opt_value(argc, argv, i, "--agent")))
         return *v ? (a->o.agent_path = v, 0)
                   : bad_arg("--agent needs a file%s", "");
-    if ((v = opt_value(argc, argv, i, "--transport")))
+    if ((v = ag__opt_value(argc, argv, i, "--transport")))
         return parse_transport(v, &a->o.transports);
-    if ((v = opt_value(argc, argv, i, "--sessions")))
+    if ((v = ag__opt_value(argc, argv, i, "--sessions")))
         return parse_int("--sessions", v, MAX_SESSIONS, &a->o.sessions);
-    if ((v = opt_value(argc, argv, i, "--messages")))
+    if ((v = ag__opt_value(argc, argv, i, "--messages")))
         return parse_int("--messages", v, MAX_MESSAGES, &a->o.messages);
-    if ((v = opt_value(argc, argv, i, "--repeats")))
+    if ((v = ag__opt_value(argc, argv, i, "--repeats")))
         return parse_int("--repeats", v, 1000, &a->o.repeats);
-    if ((v = opt_value(argc, argv, i, "--idle-span")))
+    if ((v = ag__opt_value(argc, argv, i, "--idle-span")))
         return parse_secs("--idle-span", v, &a->o.idle_span_s);
-    if ((v = opt_value(argc, argv, i, "--timeout")))
+    if ((v = ag__opt_value(argc, argv, i, "--timeout")))
         return parse_secs("--timeout", v, &a->o.timeout_s);
-    if ((v = opt_value(argc, argv, i, "--seed"))) {
+    if ((v = ag__opt_value(argc, argv, i, "--seed"))) {
         if (parse_int("--seed", v, 2147483647L, &seed))
             return -1;
         a->o.seed = (unsigned long)seed;
         return 0;
     }
-    if ((v = opt_value(argc, argv, i, "--out")))
+    if ((v = ag__opt_value(argc, argv, i, "--out")))
         return *v ? (a->out = v, 0) : bad_arg("--out needs a file%s", "");
     return bad_arg("unknown argument \"%s\"", argv[*i]);
 }
@@ -1202,7 +1166,7 @@ int ag_cal_main(int argc, char **argv, const char *exe,
     char *text = rc == SIM_OK ? ag_cal_profile_json(p) : NULL;
     int code = AG_EXIT_OK;
     if (rc == SIM_OK && !text)
-        rc = fail(err, sizeof err, SIM_ENOMEM, "out of memory");
+        rc = ag_net_fail(err, sizeof err, SIM_ENOMEM, "out of memory");
     if (rc == SIM_OK && a.out)
         rc = ag_cal_write_atomic(a.out, text, err, sizeof err);
     else if (rc == SIM_OK)

@@ -32,28 +32,7 @@ void harness_live_opts_init(harness_live_opts *o)
     o->timeout_s = 30;
 }
 
-static int fail(char *err, size_t len, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
-static int fail(char *err, size_t len, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static void sleep_until(double at_ms)
-{
-    double left = at_ms - ag_net_now_ms();
-    if (left <= 0)
-        return;
-    struct timespec ts = {(time_t)(left / 1e3),
-                          (long)(fmod(left, 1e3) * 1e6)};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
 
 /* ---- the messages ------------------------------------------------------- */
 
@@ -66,7 +45,7 @@ static int collect(const scn_scenario *s, const harness_live_opts *o,
     sim_source *src = NULL;
     int rc;
     if (s->workload.fluid)
-        return fail(err, errlen, SIM_EINVAL, "--live sends each message "
+        return ag_net_fail(err, errlen, SIM_EINVAL, "--live sends each message "
                     "through the agent core; the fluid form "
                     "(active_fraction) has no messages -- give "
                     "messages_per_agent_month and busy_per_message");
@@ -74,7 +53,7 @@ static int collect(const scn_scenario *s, const harness_live_opts *o,
         return rc;
     if (m.agents > o->max_agents) {
         sim_model_fini(&m);
-        return fail(err, errlen, SIM_EINVAL, "--live runs at most %llu "
+        return ag_net_fail(err, errlen, SIM_EINVAL, "--live runs at most %llu "
                     "agents, one session each, and this scenario has %llu; "
                     "cut workload.tenants or agents_per_tenant",
                     (unsigned long long)o->max_agents,
@@ -86,7 +65,7 @@ static int collect(const scn_scenario *s, const harness_live_opts *o,
     sim_msg msg;
     while (rc == SIM_OK && sim_source_next(src, &msg)) {
         if (l->n == o->max_messages) {
-            rc = fail(err, errlen, SIM_EINVAL, "--live sends at most %zu "
+            rc = ag_net_fail(err, errlen, SIM_EINVAL, "--live sends at most %zu "
                       "messages, and this scenario sends more in its "
                       "horizon; shorten horizon or cut "
                       "messages_per_agent_month", o->max_messages);
@@ -154,7 +133,7 @@ static void *sample(void *arg)
         double gb = ag_proc_rss_gb(s->p);
         if (gb > s->peak_gb)
             s->peak_gb = gb;
-        sleep_until(ag_net_now_ms() + 5);
+        ag_net_sleep_until(ag_net_now_ms() + 5);
     }
     return NULL;
 }
@@ -247,7 +226,7 @@ static void *drive(void *arg)
         harness_live_msg *m = &l->m[i];
         if (m->agent != w->agent)
             continue;
-        sleep_until(w->start_ms + m->t / l->speedup * 1e3);
+        ag_net_sleep_until(w->start_ms + m->t / l->speedup * 1e3);
         if (ws)
             send_ws(w, &c, m);
         else
@@ -295,7 +274,7 @@ static int drive_all(const scn_scenario *s, const harness_live_opts *o,
                           ag_net_now_ms() + o->timeout_s * 1e3,
                           w[a].session, sizeof w[a].session);
         if (rc != SIM_OK)
-            rc = fail(err, errlen, SIM_EIO, "the agent core would not open "
+            rc = ag_net_fail(err, errlen, SIM_EIO, "the agent core would not open "
                       "session %llu of %llu (does its maxSessions allow "
                       "one per agent?)", (unsigned long long)a + 1,
                       (unsigned long long)l->agents);
@@ -311,7 +290,7 @@ static int drive_all(const scn_scenario *s, const harness_live_opts *o,
     for (uint64_t a = 0; rc == SIM_OK && a < l->agents; a++) {
         w[a].start_ms = start;
         if (pthread_create(&th[a], NULL, drive, &w[a]) != 0)
-            rc = fail(err, errlen, SIM_EIO, "cannot start a sender thread");
+            rc = ag_net_fail(err, errlen, SIM_EIO, "cannot start a sender thread");
         else
             started++;
     }

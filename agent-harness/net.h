@@ -41,6 +41,15 @@ typedef struct ag_net_conn {
 /* Monotonic milliseconds (fractional). */
 double ag_net_now_ms(void);
 
+/* Sleeps `ms` (nothing when <= 0), and until `at_ms` on that clock. */
+void ag_net_sleep_ms(double ms);
+void ag_net_sleep_until(double at_ms);
+
+/* Writes the message into err unless err holds one already (the first
+ * failure is the one to tell), and returns rc. */
+int ag_net_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Connects to 127.0.0.1:port.  On failure c->fd is -1. */
 int ag_net_conn_init(ag_net_conn *c, int port, double deadline);
 void ag_net_conn_fini(ag_net_conn *c);

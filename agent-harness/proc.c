@@ -31,24 +31,7 @@ struct ag_proc {
     int reaped;
 };
 
-static int fail(char *err, size_t len, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
-static int fail(char *err, size_t len, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static void nap_ms(double ms)
-{
-    struct timespec ts = {(time_t)(ms / 1e3), (long)(fmod(ms, 1e3) * 1e6)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 static void exec_server(const char *exe, const char *config, int out,
                         int errfd)
@@ -104,7 +87,7 @@ static int wait_healthy(const ag_proc *p, double deadline)
             return SIM_OK;
         if (rc == SIM_ENOMEM || ag_net_now_ms() >= deadline)
             return rc == SIM_OK ? AG_NET_ETIMEOUT : rc;
-        nap_ms(2);
+        ag_net_sleep_ms(2);
     }
 }
 
@@ -133,7 +116,7 @@ int ag_proc_start(const char *exe, const char *config, double timeout_s,
     p->err = tmpfile();
     if (!p->err || pipe(fds) != 0) {
         ag_proc_stop(p);
-        return fail(err, errlen, SIM_EIO, "cannot make the agent server's "
+        return ag_net_fail(err, errlen, SIM_EIO, "cannot make the agent server's "
                     "pipes: %s", strerror(errno));
     }
     fcntl(fds[0], F_SETFD, FD_CLOEXEC);
@@ -147,7 +130,7 @@ int ag_proc_start(const char *exe, const char *config, double timeout_s,
     if (p->pid < 0) {
         p->reaped = 1;
         ag_proc_stop(p);
-        return fail(err, errlen, SIM_EIO, "cannot start the agent server: "
+        return ag_net_fail(err, errlen, SIM_EIO, "cannot start the agent server: "
                     "%s", strerror(errno));
     }
     double deadline = t0 + timeout_s * 1e3;
@@ -159,9 +142,9 @@ int ag_proc_start(const char *exe, const char *config, double timeout_s,
         ag_proc_copy_err(p, child_err);
         ag_proc_stop(p);
         if (st >= 0 && WIFEXITED(st))
-            return fail(err, errlen, SIM_EIO, "the agent server did not "
+            return ag_net_fail(err, errlen, SIM_EIO, "the agent server did not "
                         "start (exit %d)", WEXITSTATUS(st));
-        return fail(err, errlen, SIM_EIO, "the agent server did not become "
+        return ag_net_fail(err, errlen, SIM_EIO, "the agent server did not become "
                     "healthy within %g s", timeout_s);
     }
     *cold_s = (ag_net_now_ms() - t0) / 1e3;
@@ -244,7 +227,7 @@ int ag_proc_stop_keep(ag_proc *p)
         pid_t w = 0;
         while ((w = waitpid(p->pid, &st, WNOHANG)) == 0 &&
                ag_net_now_ms() < until)
-            nap_ms(5);
+            ag_net_sleep_ms(5);
         if (w == 0) {
             kill(p->pid, SIGKILL);
             while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)

@@ -1335,8 +1335,7 @@ typedef struct serve_args {
     int help;
 } serve_args;
 
-/* "--name value" or "--name=value"; advances *i past what it used. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
+const char *ag__opt_value(int argc, char **argv, int *i, const char *name)
 {
     size_t n = strlen(name);
     if (strncmp(argv[*i], name, n) != 0)
@@ -1379,15 +1378,15 @@ static int parse_args(int argc, char **argv, serve_args *a)
         const char *v;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             a->help = 1;
-        } else if ((v = opt_value(argc, argv, &i, "--config")) ||
-                   (v = opt_value(argc, argv, &i, "-c"))) {
+        } else if ((v = ag__opt_value(argc, argv, &i, "--config")) ||
+                   (v = ag__opt_value(argc, argv, &i, "-c"))) {
             if (!*v)
                 return bad_arg("--config needs a file%s", "");
             a->config = v;
-        } else if ((v = opt_value(argc, argv, &i, "--port"))) {
+        } else if ((v = ag__opt_value(argc, argv, &i, "--port"))) {
             if (parse_port(v, &a->port) != 0)
                 return -1;
-        } else if ((v = opt_value(argc, argv, &i, "--host"))) {
+        } else if ((v = ag__opt_value(argc, argv, &i, "--host"))) {
             /* civetweb reads 999.1.1.1 as 231.1.1.1 without a word, so
              * the address is checked here; its build has no IPv6. */
             struct in_addr in;

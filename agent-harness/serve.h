@@ -99,4 +99,9 @@ void ag_server_stop(ag_server *s, int64_t grace_ms);
  */
 int ag_serve_main(int argc, char **argv);
 
+/* "--name value" or "--name=value": the value (or "" when it is missing),
+ * advancing *i past what it used; NULL when argv[*i] is not `name`.  For
+ * the agent layer's commands (serve, calibrate). */
+const char *ag__opt_value(int argc, char **argv, int *i, const char *name);
+
 #endif
