@@ -546,12 +546,9 @@ static int size_pool(const price_ctx *ctx, const price_deploy *pd,
      * capsim sizes or scales never drops below what holds them (a
      * fixed `instances` is the user's word; feasibility reports it). */
     sim_capacity cap;
+    /* sim_pool_size already holds a sized pool at cap.floor (within
+     * max), so the capacity is that of the count it gave. */
     sim_pool_capacity(ctx, pd, (int64_t)n, inst, &cap);
-    if (d->instances < 0 && cap.floor > inst && cap.floor < INT64_MAX) {
-        inst = cap.floor < d->max_instances ? cap.floor
-                                            : d->max_instances;
-        sim_pool_capacity(ctx, pd, (int64_t)n, inst, &cap);
-    }
     waits->pool = 1;
     if (first_group || cap.slots < waits->cap.slots) {
         waits->cap.slots = cap.slots;
