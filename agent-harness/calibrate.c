@@ -292,24 +292,6 @@ static void *work(void *arg)
     return NULL;
 }
 
-typedef struct sampler {
-    pid_t pid;
-    atomic_int stop;
-    long peak;
-    pthread_t th;
-} sampler;
-
-static void *sample(void *arg)
-{
-    sampler *s = arg;
-    while (!atomic_load(&s->stop)) {
-        long kb = ag_proc_rss_kib(s->pid);
-        if (kb > s->peak)
-            s->peak = kb;
-        ag_net_sleep_ms(1);
-    }
-    return NULL;
-}
 
 /*
  * Runs a phase: messages v[0..n) (every one already has at_ms and
@@ -340,9 +322,8 @@ static int run_phase(rep *r, cal_msg *v, size_t n, int websocket,
         worker *x = &w[v[i].session];
         x->msgs[x->n++] = &v[i];
     }
-    sampler smp = {ag_proc_pid(r->proc), 0, 0, 0};
-    atomic_init(&smp.stop, 0);
-    if (peak && pthread_create(&smp.th, NULL, sample, &smp) != 0) {
+    ag_rss_peak smp = {0};
+    if (peak && ag_proc_peak_start(&smp, ag_proc_pid(r->proc)) != SIM_OK) {
         rc = SIM_ENOMEM;
         goto done;
     }
@@ -360,9 +341,7 @@ static int run_phase(rep *r, cal_msg *v, size_t n, int websocket,
     for (int k = 0; k < started; k++)
         pthread_join(w[k].th, NULL);
     if (peak) {
-        atomic_store(&smp.stop, 1);
-        pthread_join(smp.th, NULL);
-        *peak = smp.peak;
+        *peak = ag_proc_peak_stop(&smp);
     }
     for (size_t i = 0; rc == SIM_OK && i < n; i++)
         if (v[i].rc != SIM_OK) {

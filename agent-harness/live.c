@@ -3,15 +3,14 @@
  *
  * One thread per agent sends that agent's messages on its schedule and
  * waits for each reply; one more samples the server's resident size.
- * Threads share nothing but their own message records and the sampler's
- * stop flag (atomic), so no lock is needed: each record is written by one
- * thread and read after every thread has been joined.
+ * Threads share nothing but their own message records (and the memory
+ * sampler's atomic stop flag, proc.h), so no lock is needed: each record
+ * is written by one thread and read after every thread has been joined.
  */
 #include "agent-harness/live.h"
 
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,23 +119,6 @@ typedef struct worker {
     char error[256];
 } worker;
 
-typedef struct sampler {
-    const ag_proc *p;
-    atomic_int stop;        /* set by the driver, read by the sampler */
-    double peak_gb;         /* the sampler's; read once it is joined */
-} sampler;
-
-static void *sample(void *arg)
-{
-    sampler *s = arg;
-    while (!atomic_load(&s->stop)) {
-        double gb = ag_proc_rss_gb(s->p);
-        if (gb > s->peak_gb)
-            s->peak_gb = gb;
-        ag_net_sleep_until(ag_net_now_ms() + 5);
-    }
-    return NULL;
-}
 
 static void note(worker *w, const char *what, int rc, int status)
 {
@@ -280,11 +262,9 @@ static int drive_all(const scn_scenario *s, const harness_live_opts *o,
                       (unsigned long long)l->agents);
     }
     l->rss_base_gb = ag_proc_rss_gb(p);
-    sampler smp = {.p = p, .peak_gb = l->rss_base_gb};
-    atomic_init(&smp.stop, 0);
-    pthread_t st;
-    int sampling = rc == SIM_OK && pthread_create(&st, NULL, sample,
-                                                  &smp) == 0;
+    ag_rss_peak smp = {0};
+    if (rc == SIM_OK)
+        ag_proc_peak_start(&smp, ag_proc_pid(p));
     double start = ag_net_now_ms() + 50;
     uint64_t started = 0;
     for (uint64_t a = 0; rc == SIM_OK && a < l->agents; a++) {
@@ -297,11 +277,9 @@ static int drive_all(const scn_scenario *s, const harness_live_opts *o,
     for (uint64_t a = 0; a < started; a++)
         pthread_join(th[a], NULL);
     l->wall_s = (ag_net_now_ms() - start) / 1e3;
-    if (sampling) {
-        atomic_store(&smp.stop, 1);
-        pthread_join(st, NULL);
-    }
-    l->rss_peak_gb = smp.peak_gb;
+    long peak = ag_proc_peak_stop(&smp);
+    l->rss_peak_gb = peak > 0 ? (double)peak / (1024.0 * 1024.0)
+                              : l->rss_base_gb;
     for (uint64_t a = 0; w && a < started; a++)
         if (w[a].error[0] && !l->first_error[0])
             snprintf(l->first_error, sizeof l->first_error, "%s",

@@ -251,3 +251,34 @@ int ag_proc_stop(ag_proc *p)
     free(p);
     return st;
 }
+
+static void *peak_thread(void *arg)
+{
+    ag_rss_peak *s = arg;
+    while (!atomic_load(&s->stop)) {
+        long kb = ag_proc_rss_kib(s->pid);
+        if (kb > s->peak_kib)
+            s->peak_kib = kb;
+        ag_net_sleep_ms(1);
+    }
+    return NULL;
+}
+
+int ag_proc_peak_start(ag_rss_peak *s, pid_t pid)
+{
+    s->pid = pid;
+    s->peak_kib = ag_proc_rss_kib(pid);
+    atomic_init(&s->stop, 0);
+    s->running = pthread_create(&s->th, NULL, peak_thread, s) == 0;
+    return s->running ? SIM_OK : SIM_EIO;
+}
+
+long ag_proc_peak_stop(ag_rss_peak *s)
+{
+    if (s->running) {
+        atomic_store(&s->stop, 1);
+        pthread_join(s->th, NULL);
+        s->running = 0;
+    }
+    return s->peak_kib;
+}

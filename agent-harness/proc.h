@@ -13,6 +13,8 @@
 #ifndef AG_PROC_H
 #define AG_PROC_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -39,6 +41,23 @@ double ag_proc_rss_gb(const ag_proc *p);
  * (sysconf(_SC_CLK_TCK) a second), or -1. */
 long ag_proc_rss_kib(pid_t pid);
 long long ag_proc_cpu_ticks(pid_t pid);
+
+/*
+ * The most resident memory a process reaches while something runs:
+ * VmRSS sampled every millisecond on a thread of its own.  Caller-owned:
+ * ag_proc_peak_start, then ag_proc_peak_stop, which joins the thread and
+ * returns the peak in KiB (at least the value at start).
+ */
+typedef struct ag_rss_peak {
+    pid_t pid;
+    atomic_int stop;        /* set by the caller, read by the sampler */
+    long peak_kib;          /* the sampler's until it is joined */
+    pthread_t th;
+    int running;
+} ag_rss_peak;
+
+int ag_proc_peak_start(ag_rss_peak *s, pid_t pid);  /* SIM_OK, SIM_EIO */
+long ag_proc_peak_stop(ag_rss_peak *s);
 
 /* Copies what the child wrote on stderr to `to` (NULL: nothing). */
 void ag_proc_copy_err(const ag_proc *p, FILE *to);
