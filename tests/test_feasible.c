@@ -416,3 +416,58 @@ Test(feasible, scale_to_zero_kept_awake_by_websockets_warns)
                  sim_fx_to_double(d->usage.cold_starts));
     test_run_free(&t);
 }
+
+/*
+ * A tenant's agents share its one machine (scale-to-zero: one instance a
+ * tenant, not a pool that can grow): ten agents holding 0.05 GB idle,
+ * one of them busy at 0.1 GB, need 9 x 0.05 + 0.1 = 0.55 GB, over a 512 MB
+ * machine; nine need 8 x 0.05 + 0.1 = 0.5 GB, which fits exactly.
+ */
+#define TENANT(apt)                                                        \
+    "capsim: 1\n"                                                          \
+    "profile: {active_vcpu: 0.1, active_memory_gb: 0.1, "                  \
+    "idle_memory_gb: 0.05}\n"                                              \
+    "workload: {tenants: 2, agents_per_tenant: " apt ", transport: sse, "  \
+    "messages_per_agent_month: 10, busy_per_message: 10s}\n"              \
+    "deployments:\n"                                                       \
+    "  - {name: f, provider: fly, plan: shared-cpu-1x-512mb, "             \
+    "architecture: per-tenant, scaling: {mode: scale-to-zero}}\n"
+
+Test(feasible, a_tenants_agents_must_fit_its_instance)
+{
+    test_run t;
+    test_run_yaml(&t, TENANT("10"));
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "f");
+    cr_assert_not(d->feasible);
+    cr_assert_str_eq(d->why.v[0], "10 agents on one instance need 563.2 MB "
+                     "(51.2 MB idle each, one busy); a shared-cpu-1x-512mb "
+                     "instance has 512 MB");
+    test_run_free(&t);
+    test_run_yaml(&t, TENANT("9"));
+    cr_assert_eq(t.rc, SIM_OK);
+    cr_assert(test_deploy(&t, "f")->feasible);
+    test_run_free(&t);
+}
+
+/* A busy agent needing 0.5 vCPU on a 0.25 vCPU Fargate task. */
+Test(feasible, a_busy_agent_must_fit_the_instances_vcpu)
+{
+    test_run t;
+    test_run_yaml(&t, "capsim: 1\n"
+                  "profile: {active_vcpu: 0.5, active_memory_gb: 0.25}\n"
+                  "workload: {tenants: 2, transport: sse, "
+                  "active_fraction: 0.1}\n"
+                  "deployments:\n"
+                  "  - {name: small, provider: aws-fargate, architecture: "
+                  "per-agent, instance: {vcpu: 0.25, memory_gb: 0.5}}\n"
+                  "  - {name: big, provider: aws-fargate, architecture: "
+                  "per-agent, instance: {vcpu: 0.5, memory_gb: 1}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "small");
+    cr_assert_not(d->feasible);
+    cr_assert_str_eq(d->why.v[0], "a busy agent needs 0.5 vCPU; a 0.25 vCPU "
+                     "/ 512 MB instance has 0.25");
+    cr_assert(test_deploy(&t, "big")->feasible);
+    test_run_free(&t);
+}

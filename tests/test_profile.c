@@ -214,3 +214,20 @@ Test(profile, idle_keepalives_are_egress_while_connected)
         test_run_free(&t);
     }
 }
+
+/* A suspended Fly machine resumes from its memory snapshot: the runtime
+ * does not start again, so the cold start stays the resume's 300 ms. */
+Test(profile, a_resumed_snapshot_does_not_start_the_runtime)
+{
+    test_run t;
+    test_run_yaml(&t, "capsim: 1\nseed: 1\nprofile: " MEASURED "\n"
+                  "workload: {tenants: 2, transport: sse, "
+                  "messages_per_agent_month: 10, busy_per_message: 10s}\n"
+                  "deployments:\n"
+                  "  - {name: fly, provider: fly, plan: shared-cpu-1x-512mb, "
+                  "architecture: per-agent, scaling: {mode: scale-to-zero, "
+                  "auto_stop: suspend}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    cr_assert_eq(test_deploy(&t, "fly")->pd.cold_start_us, 300000);
+    test_run_free(&t);
+}
