@@ -156,7 +156,6 @@ void sim_pool_capacity(const price_ctx *ctx, const price_deploy *pd,
         by_mem = 0;
     double k = fmin(by_cpu, by_mem);
     out->by_memory = by_mem < by_cpu;
-    out->fits = k >= 1;
     out->slots = k < 1 ? 1 : k > 1e9 ? 1000000000 : (int64_t)k;
 }
 

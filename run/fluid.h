@@ -59,9 +59,9 @@ int64_t sim_pool_size(const price_ctx *ctx, const price_deploy *pd,
  *            ceil(n x idle / (memory - base_memory_gb));
  *   slots    messages one instance serves at once beside its share of the
  *            residents when the pool has `instances` instances: the
- *            stricter of vCPU and memory, at least 1 (see `fits`);
- *   by_memory  memory, not vCPU, is the stricter;
- *   fits     one message does fit (0: even one overflows the instance).
+ *            stricter of vCPU and memory, at least 1 (whether one message
+ *            fits at all is feasibility's question, run/feasible.c);
+ *   by_memory  memory, not vCPU, is the stricter.
  * With no idle memory this is the plain vCPU-or-memory slot count.
  * Counts, not money: computed in doubles and rounded down with a 1e-9
  * allowance, so 2 GB / 0.5 GB gives 4 slots, not 3.
@@ -71,7 +71,6 @@ typedef struct sim_capacity {
     int64_t floor;
     int64_t resident_floor;
     int by_memory;
-    int fits;
     double resident_gb;
 } sim_capacity;
 

@@ -554,8 +554,6 @@ static int size_pool(const price_ctx *ctx, const price_deploy *pd,
         waits->cap.slots = cap.slots;
         waits->cap.by_memory = cap.by_memory;
     }
-    waits->cap.fits = first_group ? cap.fits
-                                  : waits->cap.fits && cap.fits;
     if (waits->cap.floor < INT64_MAX - cap.floor)
         waits->cap.floor += cap.floor;
     if (waits->cap.resident_floor < INT64_MAX - cap.resident_floor)
