@@ -348,31 +348,6 @@ static int replay_next(void *ctx, sim_msg *out)
     return 0;
 }
 
-/* Instances per group of agents, as the deployment places them. */
-static uint64_t place(const scn_scenario *s, const scn_deployment *d,
-                      uint64_t agents, uint64_t *group)
-{
-    uint64_t n = 0;
-    for (uint64_t a = 0; a < agents; a++) {
-        uint64_t t = tenant_of(s, a);
-        switch (d->arch) {
-        case SCN_ARCH_SHARED:
-            group[a] = 0;
-            break;
-        case SCN_ARCH_PER_TENANT:
-            group[a] = t;
-            break;
-        case SCN_ARCH_POOLED:
-            group[a] = t / (uint64_t)d->tenants_per_instance;
-            break;
-        default:
-            group[a] = a;
-        }
-        if (group[a] + 1 > n)
-            n = group[a] + 1;
-    }
-    return n;
-}
 
 static double awake(const harness_live *l, const scn_scenario *s,
                     const price_deploy *pd, const uint64_t *group,
@@ -449,10 +424,14 @@ void harness_live_compare(const harness_live *l, const scn_scenario *s,
         v->awake_fraction.measured = v->awake_fraction.modelled = up;
         return;
     }
+    sim_workload_model m;
+    if (sim_model_build(s, &m) != SIM_OK)
+        return;
     uint64_t *group = calloc(l->agents ? l->agents : 1, sizeof *group);
+    uint64_t ng = group ? sim_group_agents(&m, d, group) : 0;
+    sim_model_fini(&m);
     if (!group)
         return;
-    uint64_t ng = place(s, d, l->agents, group);
     v->awake_fraction.modelled = awake(l, s, pd, group, ng, 0);
     v->awake_fraction.measured = awake(l, s, pd, group, ng, 1);
     free(group);

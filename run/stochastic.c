@@ -169,6 +169,20 @@ static int next_group(grouper *g, uint64_t *first, uint64_t *n)
     return 1;
 }
 
+uint64_t sim_group_agents(const sim_workload_model *m,
+                          const scn_deployment *d, uint64_t *group)
+{
+    grouper g;
+    uint64_t first, n, k = 0;
+    grouper_init(&g, m, d);
+    while (next_group(&g, &first, &n)) {
+        for (uint64_t a = first; a < first + n; a++)
+            group[a] = k;
+        k++;
+    }
+    return k;
+}
+
 /* Mean messages in service for agents [first, first + n): Little's law. */
 static double group_load(const sim_workload_model *m, uint64_t first,
                          uint64_t n)

@@ -44,4 +44,10 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
 int sim_model_build(const scn_scenario *s, sim_workload_model *m /* OUT */);
 void sim_model_fini(sim_workload_model *m);
 
+/* Which instance each of the model's agents lands on under deployment d's
+ * architecture (group[a] for agent a; `group` has m->agents entries), as
+ * every run places them.  Returns the number of instances. */
+uint64_t sim_group_agents(const sim_workload_model *m,
+                          const scn_deployment *d, uint64_t *group);
+
 #endif
