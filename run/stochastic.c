@@ -625,6 +625,11 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
     p.provision_s = (double)pd->cold_start_us / 1e6;
     p.queue_limit = d->queue_limit;
     metering(pd, &p.granularity, &p.minimum);
+    /* A machine bills at most its month's price (Fly): the cap, on this
+     * horizon. */
+    if (pd->bill_cap_s > 0)
+        p.bill_cap = sim_fx_to_double(pd->bill_cap_s) * H /
+                     SIM_MONTH_SECONDS;
 
     sim_pool_stats *st = malloc(sizeof *st), *acc = calloc(1, sizeof *acc);
     if (!st || !acc) {
@@ -725,14 +730,13 @@ static void pool_capped(const price_deploy *pd, sim_usage *u)
     sim_fx month = sim_fx_from_int(SIM_MONTH_SECONDS), all;
     if (pd->bill_cap_s <= 0 || pd->bill_cap_s >= month)
         return;
+    /* An autoscaled pool's engine capped each machine's billed time
+     * already; instances that run all month are capped here, exactly. */
     if (pd->dep->mode != SCN_MODE_AUTOSCALE &&
         sim_fx_mul(u->provisioned, month, &all) == SIM_OK &&
         all == u->instance_seconds)
         sim_fx_mul(u->provisioned, month - pd->bill_cap_s,
                    &u->capped_seconds);
-    else if (pd->dep->mode == SCN_MODE_AUTOSCALE)
-        sim_fx_mul(sim_fx_from_int(pd->dep->min_instances),
-                   month - pd->bill_cap_s, &u->capped_seconds);
 }
 
 /* Plain Workers (per-request): no instances, only the messages. */

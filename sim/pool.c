@@ -43,6 +43,7 @@ enum { OFF, STARTING, READY, DRAINING };
 
 typedef struct inst {
     int64_t started;        /* tick the current run began */
+    int64_t billed;         /* ticks billed so far, every run */
     int64_t busy;           /* messages in service */
     int state;
     size_t hpos;            /* place in the free-slot heap while READY */
@@ -62,6 +63,7 @@ typedef struct pool {
     int lane_ready, lane_metric;
     int64_t slots, H;
     int64_t prov, period, out_after, in_after, cooldown, gran, minimum;
+    int64_t bill_cap;       /* per instance number; 0: none */
 
     inst *in;
     int64_t ninst;          /* table size */
@@ -253,13 +255,18 @@ static void heap_remove(pool *P, int64_t k)
 
 /* ---- instances ---------------------------------------------------------- */
 
-/* A run as the provider bills it: whole granules, at least the minimum. */
-static void bill(pool *P, int64_t run)
+/* A run of instance k as the provider bills it: whole granules, at least
+ * the minimum, and none past the instance's cap for the horizon. */
+static void bill(pool *P, int64_t k, int64_t run)
 {
+    inst *I = &P->in[k];
     if (P->gran > 0)
         run = (run + P->gran - 1) / P->gran * P->gran;
     if (run < P->minimum)
         run = P->minimum;
+    if (P->bill_cap > 0 && run > P->bill_cap - I->billed)
+        run = P->bill_cap > I->billed ? P->bill_cap - I->billed : 0;
+    I->billed += run;
     P->acc_billed += (double)run;
 }
 
@@ -273,7 +280,7 @@ static void stop(pool *P, int64_t k)
         heap_remove(P, k);
     } else
         P->draining--;
-    bill(P, P->now - I->started);
+    bill(P, k, P->now - I->started);
     I->state = OFF;
 }
 
@@ -618,6 +625,7 @@ static int setup(pool *P, const sim_pool_params *p)
     P->in_after = ticks(p->scale_in_after);
     P->cooldown = ticks(p->cooldown);
     P->gran = ticks(p->granularity);
+    P->bill_cap = ticks(p->bill_cap);
     P->minimum = ticks(p->minimum);
     P->above_since = P->below_since = P->last_action = -1;
     if (p->autoscale && p->min > n0)
@@ -675,7 +683,7 @@ int sim_pool_run(const sim_pool_params *p,
     /* Runs still going are cut at the horizon. */
     for (int64_t k = 0; k < P.ninst; k++)
         if (P.in[k].state != OFF)
-            bill(&P, P.H - P.in[k].started);
+            bill(&P, k, P.H - P.in[k].started);
     st->instance_s = P.acc_inst / TICKS;
     st->billed_s = P.acc_billed / TICKS;
     st->busy_s = P.acc_busy / TICKS;

@@ -80,6 +80,10 @@ typedef struct sim_pool_params {
                                    (0: none), from its start (provisioning
                                    included) to its stop or to H */
     double minimum;             /* and at least this long */
+    double bill_cap;            /* each instance -- by number, one machine
+                                   stopped and started again -- bills at
+                                   most this much of the horizon (Fly: a
+                                   month's price); 0: no cap */
 } sim_pool_params;
 
 #define SIM_POOL_WAIT_BINS 512

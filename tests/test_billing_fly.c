@@ -315,6 +315,35 @@ Test(billing_fly, stochastic_pools_are_capped_too)
     test_run_free(&t);
 }
 
+/*
+ * A machine the autoscaler adds is capped too, not only the `min` ones.
+ * 20 agents each sending a 1-hour message every 2 hours keep ~10 busy
+ * against a pool of at most 2 one-slot machines (1 vCPU each, 1 vCPU a
+ * message), so the second machine starts within minutes and runs past
+ * 720 h: both bill the monthly price, 2 x $5.70 = $11.40.  Capping only
+ * `min` would bill the second one per second, about 729.9 / 720 x $5.70.
+ */
+Test(billing_fly, machines_the_autoscaler_adds_are_capped)
+{
+    test_run t;
+    test_run_yaml(&t, "capsim: 1\nseed: 1\nslo: {queue_wait_p95: 100d}\n"
+                  "profile: {active_vcpu: 1, active_memory_gb: 0.25}\n"
+                  "workload: {tenants: 10, agents_per_tenant: 2, "
+                  "transport: sse, messages_per_agent_month: 365, "
+                  "busy_per_message: 1h}\n"
+                  "deployments:\n"
+                  "  - {name: auto, provider: fly, plan: shared-cpu-1x-1gb, "
+                  "architecture: shared, scaling: {mode: autoscale, min: 1, "
+                  "max: 2, instances: 1}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    const rpt_deploy *d = test_deploy(&t, "auto");
+    cr_assert(sim_fx_to_double(d->usage.instances_mean) > 1.99, "%f",
+              sim_fx_to_double(d->usage.instances_mean));
+    assert_usd(test_item_usd(d, "shared_cpu_1x_1gb"), "11.40",
+               "two capped machines");
+    test_run_free(&t);
+}
+
 /* A stopped machine keeps its rootfs: 1 GB unless the scenario says
  * otherwise, and an explicit 0 is 0.  In the trace above agent a's
  * machine is stopped 2,628,000 - 864,302 = 1,763,698 s and b's never:
