@@ -115,7 +115,7 @@ static const char *money(double v, char *buf, size_t size)
 }
 
 /* Appends one scenario's rows to the summary tables. */
-static void judge(const check_opts *o, const rpt_results *r,
+static void judge(const check_opts *o, const run_results *r,
                   const cJSON *base, sim_buf *rows, sim_buf *brows,
                   check_tally *t)
 {
@@ -130,7 +130,7 @@ static void judge(const check_opts *o, const rpt_results *r,
     char a[64], lo[64], hi[64];
 
     for (size_t i = 0; i < r->n; i++) {
-        const rpt_deploy *d = &r->d[i];
+        const run_deploy *d = &r->d[i];
         const char *name = d->pd.dep->name;
         double m = as_double(d->month.mean);
         const char *verdict = "no baseline";
@@ -186,7 +186,7 @@ static void judge(const check_opts *o, const rpt_results *r,
                        d->why.v[k]);
     }
     for (size_t i = 0; i < r->nbudgets; i++) {
-        const rpt_budget *rb = &r->budgets[i];
+        const run_budget *rb = &r->budgets[i];
         int secs = rb->b->metric == SCN_METRIC_COLD_START_P95;
         char mx[64], act[64];
         if (secs) {
@@ -330,7 +330,7 @@ int cli_check(int argc, char **argv)
         price_catalog *c;
         int rcode = CLI_OK;
         ro.scenario = scen[i];
-        rpt_results *r = cli__run_scenario(&ro, &s, &c, &rcode);
+        run_results *r = cli__run_scenario(&ro, &s, &c, &rcode);
         if (!r) {
             if (rcode == CLI_RUNTIME)
                 t.runtime++;
@@ -350,7 +350,7 @@ int cli_check(int argc, char **argv)
                 free(json);
             }
         }
-        rpt_results_free(r);
+        run_results_free(r);
         price_catalog_free(c);
         scn_free(s);
     }

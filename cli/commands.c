@@ -120,7 +120,7 @@ int cli_run(int argc, char **argv, const cli_live *live)
     }
     scn_scenario *s;
     price_catalog *c;
-    rpt_results *r = cli__run_scenario(&o, &s, &c, &code);
+    run_results *r = cli__run_scenario(&o, &s, &c, &code);
     if (r && o.live) {
         char err[512] = "";
         int rc = live->run(r, o.agent, o.speedup, err, sizeof err);
@@ -128,7 +128,7 @@ int cli_run(int argc, char **argv, const cli_live *live)
             fprintf(stderr, "capsim run --live: %s\n", err[0] ? err
                                                          : sim_strerror(rc));
             code = rc == SIM_EINVAL ? CLI_BAD_INPUT : CLI_RUNTIME;
-            rpt_results_free(r);
+            run_results_free(r);
             r = NULL;
         }
     }
@@ -156,7 +156,7 @@ int cli_run(int argc, char **argv, const cli_live *live)
         free(text);
         free(json);
     }
-    rpt_results_free(r);
+    run_results_free(r);
     price_catalog_free(c);
     scn_free(s);
     free(sets);
@@ -207,14 +207,14 @@ int cli_validate(int argc, char **argv, const cli_validator *extra)
         } else {
             scn_scenario *s = NULL;
             price_catalog *c = NULL;
-            rpt_results *r = NULL;
+            run_results *r = NULL;
             rc = scn_load(argv[i], &d, &s);
             /* A scenario is valid when its provider rules hold too. */
             if (rc == SIM_OK)
                 rc = cli__load_catalog(s, NULL, &d, &c);
             if (rc == SIM_OK)
-                rc = rpt_results_compute(s, c, &d, &r);
-            rpt_results_free(r);
+                rc = run_results_compute(s, c, &d, &r);
+            run_results_free(r);
             price_catalog_free(c);
             scn_free(s);
         }

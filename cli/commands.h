@@ -18,9 +18,9 @@
  * deployment's `live`; SIM_EINVAL (the scenario cannot run live, said in
  * err), SIM_EIO (the core failed) or SIM_ENOMEM otherwise.
  */
-struct rpt_results;
+struct run_results;
 typedef struct cli_live {
-    int (*run)(struct rpt_results *r, const char *agent, double speedup,
+    int (*run)(struct run_results *r, const char *agent, double speedup,
                char *err, size_t errlen);
 } cli_live;
 

@@ -171,11 +171,11 @@ static int use_profile(scn_scenario *s, const char *path, sim_diag *d)
     return SIM_OK;
 }
 
-rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
+run_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
                                  price_catalog **cp, int *code)
 {
     sim_diag d;
-    rpt_results *r = NULL;
+    run_results *r = NULL;
     sim_diag_init(&d);
     *sp = NULL;
     *cp = NULL;
@@ -191,7 +191,7 @@ rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
             rc = cli__load_catalog(*sp, o->pricing, &d, cp);
     }
     if (rc == SIM_OK)
-        rc = rpt_results_compute(*sp, *cp, &d, &r);
+        rc = run_results_compute(*sp, *cp, &d, &r);
     print_diag(&d, o->quiet);
     sim_diag_fini(&d);
     if (rc == SIM_OK) {

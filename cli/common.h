@@ -47,7 +47,7 @@ int cli__load_catalog(const scn_scenario *s, const char *cli_ref,
  * is more than a year old, unless quiet. */
 void cli__warn_age(const price_catalog *c, int quiet, int *warned);
 /* Loads and runs a scenario; on failure NULL and *code is the exit code. */
-rpt_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
+run_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
                                price_catalog **cp, int *code);
 /* Prints "capsim CMD: MESSAGE" and a pointer to help; returns CLI_USAGE. */
 int cli__usage_error(const char *cmd, const char *fmt, const char *arg);

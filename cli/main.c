@@ -52,7 +52,7 @@ static int cli_calibrate(int argc, char **argv)
     return ag_cal_main(argc, argv, "/proc/self/exe", AG_CAL_DEFAULT_AGENT);
 }
 
-static void live_pair(rpt_live_pair *to, const harness_live_pair *from)
+static void live_pair(run_live_pair *to, const harness_live_pair *from)
 {
     to->measured = from->measured;
     to->modelled = from->modelled;
@@ -60,7 +60,7 @@ static void live_pair(rpt_live_pair *to, const harness_live_pair *from)
 
 /* run --live: the scenario's messages through the agent core, which runs
  * as this very binary; each deployment gets the comparison. */
-static int run_live(struct rpt_results *r, const char *agent, double speedup,
+static int live_runner_fn(struct run_results *r, const char *agent, double speedup,
                     char *err, size_t errlen)
 {
     harness_live_opts o;
@@ -86,7 +86,7 @@ static int run_live(struct rpt_results *r, const char *agent, double speedup,
     if ((rc = harness_live_run(r->scn, &o, &l, err, errlen)) != SIM_OK)
         return rc;
     for (size_t i = 0; i < r->n; i++) {
-        rpt_live *to = &r->d[i].live;
+        run_live *to = &r->d[i].live;
         harness_live_view v;
         harness_live_compare(&l, r->scn, &r->d[i].pd, &v);
         to->present = 1;
@@ -106,7 +106,7 @@ static int run_live(struct rpt_results *r, const char *agent, double speedup,
     return SIM_OK;
 }
 
-static const cli_live live_runner = {run_live};
+static const cli_live live_runner = {live_runner_fn};
 #define LIVE_RUNNER (&live_runner)
 #else
 #define AGENT_VALIDATOR NULL

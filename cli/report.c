@@ -179,7 +179,7 @@ static int ptable_run(ptable *t, const char *pricing, const char *scenario,
                            .nsets = 1, .age_warned = &t->age_warned};
         scn_scenario *s;
         price_catalog *c;
-        rpt_results *r = cli__run_scenario(&ro, &s, &c, &code);
+        run_results *r = cli__run_scenario(&ro, &s, &c, &code);
         if (!r)
             break;
         if (k == 0) {
@@ -215,7 +215,7 @@ static int ptable_run(ptable *t, const char *pricing, const char *scenario,
                 add_source(&t->src, &t->nsrc, &t->capsrc, t->keep ? t->keep : c,
                            r->d[i].pd.dep->provider, r->d[i].bill.v[l].item);
         }
-        rpt_results_free(r);
+        run_results_free(r);
         if (!t->keep)
             t->keep = c;
         else

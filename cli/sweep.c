@@ -268,7 +268,7 @@ static int sweep_points(sweep *w)
         w->ro.nsets = w->nv;
         scn_scenario *s;
         price_catalog *c;
-        rpt_results *r = cli__run_scenario(&w->ro, &s, &c, &code);
+        run_results *r = cli__run_scenario(&w->ro, &s, &c, &code);
         if (r) {
             if (p == 0) {
                 w->ndep = r->n;
@@ -316,7 +316,7 @@ static int sweep_points(sweep *w)
         } else if (code == CLI_BAD_INPUT)
             fprintf(stderr, "capsim sweep: at the point where %s\n",
                     w->sets[0]);
-        rpt_results_free(r);
+        run_results_free(r);
         price_catalog_free(c);
         scn_free(s);
     }
@@ -538,11 +538,9 @@ static int sweep_write(sweep *w)
                  * written, with a warning. */
                 rpt_charts charts;
                 sim_diag d;
-                cJSON *doc = NULL;
                 memset(&charts, 0, sizeof charts);
                 sim_diag_init(&d);
-                if (rpt_json_parse(jnl, strlen(jnl), &doc, NULL) != SIM_OK ||
-                    rpt_charts_make(doc, w->out, &charts, &d) != SIM_OK)
+                if (rpt_charts_make(w->root, w->out, &charts, &d) != SIM_OK)
                     code = CLI_RUNTIME;
                 else if (charts.problem && !w->ro.quiet)
                     fprintf(stderr, "capsim sweep: warning: no chart: %s\n",
@@ -550,7 +548,6 @@ static int sweep_write(sweep *w)
                 sim_diag_print(&d, stderr);
                 sim_diag_fini(&d);
                 rpt_charts_fini(&charts);
-                cJSON_Delete(doc);
             }
             free(jnl);
             cJSON_free(json);

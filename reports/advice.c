@@ -53,7 +53,7 @@ static sim_fx divx(sim_fx a, sim_fx b)
     return r;
 }
 
-static void analyse(const rpt_results *r, const rpt_deploy *d,
+static void analyse(const run_results *r, const run_deploy *d,
                     dep_advice *a)
 {
     const scn_scenario *s = r->scn;
@@ -168,11 +168,11 @@ static void money_text(sim_fx v, char *buf, size_t size)
 
 /* Each deployment's "recommendation": prices, margins, its cost line and
  * break-even tenants at every markup. */
-static void per_deployment(const rpt_results *r, dep_advice *a, cJSON *deps)
+static void per_deployment(const run_results *r, dep_advice *a, cJSON *deps)
 {
     const scn_scenario *s = r->scn;
     for (size_t i = 0; i < r->n; i++) {
-        const rpt_deploy *d = &r->d[i];
+        const run_deploy *d = &r->d[i];
         analyse(r, d, &a[i]);
         cJSON *o = cJSON_CreateObject();
         add_money(o, "llm_usd_per_agent_month", a[i].llm_agent);
@@ -206,7 +206,7 @@ static void per_deployment(const rpt_results *r, dep_advice *a, cJSON *deps)
  * tenant counts, on each one's cost line; the same in words into
  * band_text (size bytes).  Returns the number of bands.
  */
-static size_t scale_bands(const rpt_results *r, const dep_advice *a,
+static size_t scale_bands(const run_results *r, const dep_advice *a,
                           cJSON *root, char *band_text, size_t size)
 {
     /* Scale bands on the linear extrapolation. */
@@ -256,7 +256,7 @@ static size_t scale_bands(const rpt_results *r, const dep_advice *a,
     return nb;
 }
 
-int rpt_advice_json(const rpt_results *r, cJSON *root)
+int rpt_advice_json(const run_results *r, cJSON *root)
 {
     const scn_scenario *s = r->scn;
     cJSON *deps = cJSON_GetObjectItemCaseSensitive(root, "deployments");
@@ -271,7 +271,7 @@ int rpt_advice_json(const rpt_results *r, cJSON *root)
     size_t nb = scale_bands(r, a, root, band_text, sizeof band_text);
 
     /* The same, in plain words. */
-    const rpt_deploy *bd = rpt_cheapest(r);
+    const run_deploy *bd = run_cheapest(r);
     cJSON *adv = cJSON_AddArrayToObject(root, "advice");
     long long nt = (long long)s->workload.tenants;
     long long na = (long long)scn_agents(s);

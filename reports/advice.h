@@ -19,6 +19,6 @@
 
 /* Adds "recommendation" to each deployment object of `root` (in order),
  * and "cheapest" and "advice" to `root`.  Returns SIM_OK or SIM_ENOMEM. */
-int rpt_advice_json(const rpt_results *r, cJSON *root);
+int rpt_advice_json(const run_results *r, cJSON *root);
 
 #endif

@@ -31,26 +31,41 @@ const char *rpt__str(const cJSON *o, const char *key)
     return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
 }
 
+/* A number that came through a double: 15 significant digits give back
+ * the decimal that was written, for every value results.c writes (at most
+ * 6 decimals, well under 10^9). */
+static int fx_of_double(double v, sim_fx *out)
+{
+    char buf[64];
+    if (!isfinite(v))
+        return SIM_EINVAL;
+    snprintf(buf, sizeof buf, "%.15g", v);
+    if (sim_fx_parse(buf, out) == SIM_OK)
+        return SIM_OK;
+    if (fabs(v) > 1e25)
+        return SIM_EINVAL;
+    *out = sim_fx_from_double(v);
+    return SIM_OK;
+}
+
 int rpt_json_fx(const cJSON *item, sim_fx *out)
 {
     if (!item)
         return SIM_EINVAL;
-    if (cJSON_IsRaw(item))
-        return sim_fx_parse(item->valuestring, out) == SIM_OK ? SIM_OK
-                                                               : SIM_EINVAL;
-    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+    if (cJSON_IsRaw(item)) {
+        if (sim_fx_parse(item->valuestring, out) == SIM_OK)
+            return SIM_OK;
+        /* Raw text finer than the fixed point (a sweep's interpolated
+         * crossing) reads as the double rpt_json_parse would have left. */
+        char *end = NULL;
+        double v = strtod(item->valuestring, &end);
+        if (end == item->valuestring || *end != '\0')
+            return SIM_EINVAL;
+        return fx_of_double(v, out);
+    }
+    if (!cJSON_IsNumber(item))
         return SIM_EINVAL;
-    /* A number that came through a double: 15 significant digits give
-     * back the decimal that was written, for every value results.c writes
-     * (at most 6 decimals, well under 10^9). */
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.15g", item->valuedouble);
-    if (sim_fx_parse(buf, out) == SIM_OK)
-        return SIM_OK;
-    if (fabs(item->valuedouble) > 1e25)
-        return SIM_EINVAL;
-    *out = sim_fx_from_double(item->valuedouble);
-    return SIM_OK;
+    return fx_of_double(item->valuedouble, out);
 }
 
 /* The number at `key`; 0 and false when absent. */

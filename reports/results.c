@@ -29,7 +29,7 @@ static cJSON *num(sim_fx v)
 }
 
 /* A fluid run is one deterministic outcome: every statistic is the value. */
-static cJSON *stat_block(const rpt_stat *st, int full)
+static cJSON *stat_block(const run_stat *st, int full)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *ci = cJSON_CreateArray();
@@ -47,7 +47,7 @@ static cJSON *stat_block(const rpt_stat *st, int full)
 
 /* measured, modelled and (measured - modelled) / modelled (null when
  * nothing was modelled). */
-static void live_pair(cJSON *o, const char *key, const rpt_live_pair *p)
+static void live_pair(cJSON *o, const char *key, const run_live_pair *p)
 {
     cJSON *x = cJSON_AddObjectToObject(o, key);
     add_num(x, "measured", sim_fx_from_double(p->measured));
@@ -60,9 +60,9 @@ static void live_pair(cJSON *o, const char *key, const rpt_live_pair *p)
         cJSON_AddNullToObject(x, "relative_difference");
 }
 
-static void live_json(const rpt_results *r, const rpt_deploy *d, cJSON *o)
+static void live_json(const run_results *r, const run_deploy *d, cJSON *o)
 {
-    const rpt_live *l = &d->live;
+    const run_live *l = &d->live;
     cJSON *x = cJSON_AddObjectToObject(o, "live");
     add_num(x, "speedup", sim_fx_from_double(l->speedup));
     cJSON_AddStringToObject(x, "transport",
@@ -79,7 +79,7 @@ static void live_json(const rpt_results *r, const rpt_deploy *d, cJSON *o)
     live_pair(x, "memory_gb", &l->memory_gb);
 }
 
-static cJSON *deploy_json(const rpt_results *r, const rpt_deploy *d)
+static cJSON *deploy_json(const run_results *r, const run_deploy *d)
 {
     const scn_deployment *dep = d->pd.dep;
     cJSON *o = cJSON_CreateObject();
@@ -228,7 +228,7 @@ static void slo_json(const scn_scenario *s, cJSON *root)
     cJSON_AddBoolToObject(o, "default", !slo->given);
 }
 
-static char *render_json(const rpt_results *r, const char *version)
+static char *render_json(const run_results *r, const char *version)
 {
     const scn_scenario *s = r->scn;
     cJSON *root = cJSON_CreateObject();
@@ -257,7 +257,7 @@ static char *render_json(const rpt_results *r, const char *version)
         cJSON_AddItemToArray(deps, deploy_json(r, &r->d[i]));
     cJSON *bud = cJSON_AddArrayToObject(root, "budgets");
     for (size_t i = 0; i < r->nbudgets; i++) {
-        const rpt_budget *b = &r->budgets[i];
+        const run_budget *b = &r->budgets[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "metric", scn_metric_names[b->b->metric]);
         cJSON_AddStringToObject(o, "deployment", b->d->pd.dep->name);
@@ -291,7 +291,7 @@ static char *render_json(const rpt_results *r, const char *version)
 #include "reports/report.h"
 #include "reports/table.h"
 
-char *rpt_render(const rpt_results *r, enum rpt_format fmt,
+char *rpt_render(const run_results *r, enum rpt_format fmt,
                  const char *version)
 {
     switch (fmt) {

@@ -33,7 +33,7 @@ static const char *population(const scn_scenario *s, char *buf, size_t size)
 /* The wait a deployment's users see at p95: for a pool, for a free slot;
  * for instances that sleep, for a cold start.  "-" where a fluid run has
  * none to show. */
-static void wait_cell(const rpt_deploy *d, char *buf, size_t size)
+static void wait_cell(const run_deploy *d, char *buf, size_t size)
 {
     double w;
     if (!d->stochastic || d->pd.dep->arch == SCN_ARCH_PER_REQUEST) {
@@ -75,7 +75,7 @@ void rpt_slo_text(const scn_scenario *s, char *buf, size_t size)
 
 enum { NCOL = 10 };
 
-char *rpt_render_table(const rpt_results *r)
+char *rpt_render_table(const run_results *r)
 {
     static const char *const head[NCOL] = {
         "deployment", "provider", "architecture", "plan", "instances",
@@ -106,7 +106,7 @@ char *rpt_render_table(const rpt_results *r)
             sim_buf_printf(&b, "\n");
         }
         for (size_t i = 0; i < r->n; i++) {
-            const rpt_deploy *d = &r->d[i];
+            const run_deploy *d = &r->d[i];
             snprintf(cell[0], 96, "%s", d->pd.dep->name);
             snprintf(cell[1], 96, "%s", d->pd.dep->provider);
             snprintf(cell[2], 96, "%s", scn_arch_names[d->pd.dep->arch]);
@@ -130,13 +130,13 @@ char *rpt_render_table(const rpt_results *r)
     }
     {
         char slo[256];
-        const rpt_deploy *best = rpt_cheapest(r);
+        const run_deploy *best = run_cheapest(r);
         rpt_slo_text(r->scn, slo, sizeof slo);
         sim_buf_printf(&b, "\nSLO: %s%s.\n", slo,
                    r->scn->slo.given ? "" : " (the default; set slo: to "
                                             "change it)");
         for (size_t i = 0; i < r->n; i++) {
-            const rpt_deploy *d = &r->d[i];
+            const run_deploy *d = &r->d[i];
             for (size_t k = 0; k < d->why.n; k++)
                 sim_buf_printf(&b, "  infeasible: %s: %s\n", d->pd.dep->name,
                            d->why.v[k]);
@@ -150,7 +150,7 @@ char *rpt_render_table(const rpt_results *r)
         sim_buf_printf(&b, "\nbudgets:\n");
         for (size_t i = 0; i < r->nbudgets; i++) {
             char a[64], m[64];
-            const rpt_budget *bu = &r->budgets[i];
+            const run_budget *bu = &r->budgets[i];
             sim_buf_printf(&b, "  %-4s %s %s: %s (max %s)\n",
                        bu->ok ? "ok" : "FAIL", bu->d->pd.dep->name,
                        scn_metric_names[bu->b->metric],

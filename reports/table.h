@@ -8,10 +8,10 @@
 
 #include "base/buf.h"
 
-struct rpt_results;
+struct run_results;
 
 /* Each returns a new string (free()) or NULL when out of memory. */
-char *rpt_render_table(const struct rpt_results *r);
+char *rpt_render_table(const struct run_results *r);
 
 /* The scenario's service level in words: "queue wait p95 <= 10 s,
  * nothing refused".  buf should hold 256 bytes. */

@@ -67,7 +67,7 @@ static int64_t agents_per_instance(const scn_scenario *s,
 
 /* One busy agent, with the runtime and the idle agents beside it, must
  * fit in one instance; pools must hold their residents. */
-static void check_fit(const price_ctx *ctx, rpt_deploy *rd)
+static void check_fit(const price_ctx *ctx, run_deploy *rd)
 {
     const scn_profile *pr = &ctx->scn->profile;
     const price_deploy *pd = &rd->pd;
@@ -107,7 +107,7 @@ static void check_fit(const price_ctx *ctx, rpt_deploy *rd)
                      rpt_gb_text(cap, e, sizeof e));
 }
 
-static void check_pool(const price_ctx *ctx, rpt_deploy *rd)
+static void check_pool(const price_ctx *ctx, run_deploy *rd)
 {
     const scn_deployment *d = rd->pd.dep;
     const sim_capacity *c = &rd->cap;
@@ -131,7 +131,7 @@ static void check_pool(const price_ctx *ctx, rpt_deploy *rd)
 
 /* A fluid pool has no queue to simulate: fixed instances that cannot
  * carry the mean demand would queue without bound. */
-static void check_fluid_load(const price_ctx *ctx, rpt_deploy *rd)
+static void check_fluid_load(const price_ctx *ctx, run_deploy *rd)
 {
     const scn_scenario *s = ctx->scn;
     const scn_deployment *d = rd->pd.dep;
@@ -149,7 +149,7 @@ static void check_fluid_load(const price_ctx *ctx, rpt_deploy *rd)
                      carry, busy);
 }
 
-static void check_slo(const price_ctx *ctx, rpt_deploy *rd)
+static void check_slo(const price_ctx *ctx, run_deploy *rd)
 {
     const scn_slo *slo = &ctx->scn->slo;
     const sim_usage *u = &rd->usage;
@@ -186,7 +186,7 @@ static void check_slo(const price_ctx *ctx, rpt_deploy *rd)
                      sim_fx_to_double(u->refused_seconds) / 3600);
 }
 
-int rpt_feasibility(const price_ctx *ctx, rpt_deploy *rd)
+int rpt_feasibility(const price_ctx *ctx, run_deploy *rd)
 {
     check_fit(ctx, rd);
     check_pool(ctx, rd);

@@ -23,7 +23,7 @@
 
 /* Judges `rd`, computed under `ctx`: sets rd->feasible and fills rd->why.
  * Returns SIM_OK or SIM_ENOMEM. */
-int rpt_feasibility(const price_ctx *ctx, rpt_deploy *rd);
+int rpt_feasibility(const price_ctx *ctx, run_deploy *rd);
 
 /* "0.5 GB" or "128 MB": memory as a person writes it. */
 char *rpt_gb_text(double gb, char *buf, size_t size);

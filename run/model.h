@@ -19,30 +19,30 @@
 #define RPT_TIMELINE 128
 
 /* Mean, 95% interval (Student t over replications) and percentiles. */
-typedef struct rpt_stat {
+typedef struct run_stat {
     sim_fx mean, lo, hi, p5, p50, p95;
-} rpt_stat;
+} run_stat;
 
 /* `run --live`: one figure measured on the real agent core and as the
  * model has it (agent-harness/live.h fills these). */
-typedef struct rpt_live_pair {
+typedef struct run_live_pair {
     double measured, modelled;
-} rpt_live_pair;
+} run_live_pair;
 
-typedef struct rpt_live {
+typedef struct run_live {
     int present;
     double speedup;             /* simulated seconds per wall second */
     size_t sent, completed, errors;
     char first_error[256];
     int sleeps;                 /* the awake fraction is a comparison */
-    rpt_live_pair busy_s, awake_fraction, kib_per_message, memory_gb;
-} rpt_live;
+    run_live_pair busy_s, awake_fraction, kib_per_message, memory_gb;
+} run_live;
 
-typedef struct rpt_deploy {
+typedef struct run_deploy {
     price_deploy pd;
     sim_usage usage;            /* mean over replications */
     price_bill bill;            /* line items averaged over replications */
-    rpt_stat month, per_tenant, per_agent;
+    run_stat month, per_tenant, per_agent;
     sim_fx month_usd, per_tenant_usd, per_agent_usd;   /* the means */
     double wait_p50, wait_p95;  /* cold-start waits, seconds */
     double queue_p50, queue_p95, queue_p99;     /* waits for a free slot */
@@ -56,26 +56,26 @@ typedef struct rpt_deploy {
      * or the scenario is that small already). */
     sim_fx small_month_usd;
     int64_t small_tenants;
-    rpt_live live;              /* run --live */
+    run_live live;              /* run --live */
     int feasible;               /* meets the SLO within its limits */
     price_reasons why;          /* otherwise: one sentence per reason */
-} rpt_deploy;
+} run_deploy;
 
-typedef struct rpt_budget {
+typedef struct run_budget {
     const scn_budget *b;
-    const rpt_deploy *d;
+    const run_deploy *d;
     sim_fx actual;
     int ok;
-} rpt_budget;
+} run_budget;
 
-typedef struct rpt_results {
+typedef struct run_results {
     const scn_scenario *scn;
     const price_catalog *cat;
-    rpt_deploy *d;
+    run_deploy *d;
     size_t n;
-    rpt_budget *budgets;
+    run_budget *budgets;
     size_t nbudgets;
     int budgets_ok;
-} rpt_results;
+} run_results;
 
 #endif

@@ -32,7 +32,7 @@ static sim_fx percentile(const sim_fx *sorted, size_t n, double p)
 }
 
 /* Statistics of n replication values; `v` is sorted in place. */
-static void stat_of(sim_fx *v, size_t n, rpt_stat *st)
+static void stat_of(sim_fx *v, size_t n, run_stat *st)
 {
     sim_fx sum = 0;
     for (size_t i = 0; i < n; i++)
@@ -56,7 +56,7 @@ static void stat_of(sim_fx *v, size_t n, rpt_stat *st)
     st->p95 = percentile(v, n, 0.95);
 }
 
-static void stat_div(const rpt_stat *a, sim_fx by, rpt_stat *out)
+static void stat_div(const run_stat *a, sim_fx by, run_stat *out)
 {
     sim_fx_div(a->mean, by, &out->mean);
     sim_fx_div(a->lo, by, &out->lo);
@@ -120,7 +120,7 @@ static void usage_div(sim_usage *acc, sim_fx div)
 /* Scale-to-zero that cannot happen: WebSocket clients connected all month
  * keep every instance awake (and a Durable Object that cannot hibernate
  * billed), which is seldom what the user meant by it. */
-static void warn_never_sleeps(const price_ctx *ctx, const rpt_deploy *rd)
+static void warn_never_sleeps(const price_ctx *ctx, const run_deploy *rd)
 {
     const scn_workload *w = &ctx->scn->workload;
     const scn_deployment *d = rd->pd.dep;
@@ -145,7 +145,7 @@ static void warn_never_sleeps(const price_ctx *ctx, const rpt_deploy *rd)
 }
 
 /* A fluid pool's capacity per instance, as its sizing saw it. */
-static void fluid_capacity(const price_ctx *ctx, rpt_deploy *rd)
+static void fluid_capacity(const price_ctx *ctx, run_deploy *rd)
 {
     const scn_scenario *s = ctx->scn;
     const scn_deployment *d = rd->pd.dep;
@@ -161,7 +161,7 @@ static void fluid_capacity(const price_ctx *ctx, rpt_deploy *rd)
 }
 
 static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
-                       rpt_deploy *rd, int small);
+                       run_deploy *rd, int small);
 
 /*
  * The deployment's month at one tenant, so the advice can
@@ -172,7 +172,7 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
  * full run has said everything there is to say).
  */
 static int run_small(const price_ctx *ctx, const scn_deployment *dep,
-                     rpt_deploy *rd)
+                     run_deploy *rd)
 {
     const scn_scenario *s = ctx->scn;
     const scn_workload *w = &s->workload;
@@ -183,7 +183,7 @@ static int run_small(const price_ctx *ctx, const scn_deployment *dep,
             return SIM_OK;
     scn_scenario one = *s;
     scn_class *cls = malloc(sizeof *cls);
-    rpt_deploy *tmp = calloc(1, sizeof *tmp);
+    run_deploy *tmp = calloc(1, sizeof *tmp);
     if (!cls || !tmp) {
         free(cls);
         free(tmp);
@@ -224,7 +224,7 @@ static int run_small(const price_ctx *ctx, const scn_deployment *dep,
 }
 
 static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
-                       rpt_deploy *rd, int small)
+                       run_deploy *rd, int small)
 {
     const scn_scenario *s = ctx->scn;
     size_t reps = s->workload.fluid ? 1 : (size_t)s->replications;
@@ -331,7 +331,7 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
     return SIM_OK;
 }
 
-static void check_budgets(rpt_results *r)
+static void check_budgets(run_results *r)
 {
     const scn_scenario *s = r->scn;
     size_t n = 0;
@@ -344,10 +344,10 @@ static void check_budgets(rpt_results *r)
     for (size_t i = 0; i < s->nbudgets; i++) {
         const scn_budget *b = &s->budgets[i];
         for (size_t j = 0; j < r->n; j++) {
-            const rpt_deploy *d = &r->d[j];
+            const run_deploy *d = &r->d[j];
             if (b->deployment && strcmp(b->deployment, d->pd.dep->name))
                 continue;
-            rpt_budget *rb = &r->budgets[r->nbudgets++];
+            run_budget *rb = &r->budgets[r->nbudgets++];
             rb->b = b;
             rb->d = d;
             int up = b->bound == SCN_BOUND_UPPER95;
@@ -372,12 +372,12 @@ static void check_budgets(rpt_results *r)
     }
 }
 
-int rpt_results_compute(const scn_scenario *scn, const price_catalog *cat,
-                        sim_diag *d, rpt_results **out)
+int run_results_compute(const scn_scenario *scn, const price_catalog *cat,
+                        sim_diag *d, run_results **out)
 {
     price_ctx ctx = {scn, cat, d};
     int failed = 0;
-    rpt_results *r = calloc(1, sizeof *r);
+    run_results *r = calloc(1, sizeof *r);
     *out = NULL;
     if (!r)
         return SIM_ENOMEM;
@@ -393,28 +393,28 @@ int rpt_results_compute(const scn_scenario *scn, const price_catalog *cat,
     for (size_t i = 0; i < r->n; i++) {
         int rc = compute_one(&ctx, &scn->deployments[i], &r->d[i], 0);
         if (rc == SIM_ENOMEM) {
-            rpt_results_free(r);
+            run_results_free(r);
             return rc;
         }
         if (rc != SIM_OK)
             failed = 1;
     }
     if (failed) {
-        rpt_results_free(r);
+        run_results_free(r);
         return SIM_EINVAL;
     }
     check_budgets(r);
     if (!r->budgets) {
-        rpt_results_free(r);
+        run_results_free(r);
         return SIM_ENOMEM;
     }
     *out = r;
     return SIM_OK;
 }
 
-const rpt_deploy *rpt_cheapest(const rpt_results *r)
+const run_deploy *run_cheapest(const run_results *r)
 {
-    const rpt_deploy *best = NULL;
+    const run_deploy *best = NULL;
     for (size_t i = 0; i < r->n; i++)
         if (r->d[i].feasible &&
             (!best || r->d[i].per_agent_usd < best->per_agent_usd))
@@ -422,7 +422,7 @@ const rpt_deploy *rpt_cheapest(const rpt_results *r)
     return best;
 }
 
-void rpt_results_free(rpt_results *r)
+void run_results_free(run_results *r)
 {
     if (!r)
         return;

@@ -31,19 +31,19 @@ void test_run_yaml(test_run *t, const char *yaml)
                                        t->scn->rates[i].value, &hint);
     }
     if (t->rc == SIM_OK)
-        t->rc = rpt_results_compute(t->scn, t->cat, &t->diag, &t->res);
+        t->rc = run_results_compute(t->scn, t->cat, &t->diag, &t->res);
     unlink(path);
 }
 
 void test_run_free(test_run *t)
 {
-    rpt_results_free(t->res);
+    run_results_free(t->res);
     price_catalog_free(t->cat);
     scn_free(t->scn);
     sim_diag_fini(&t->diag);
 }
 
-const rpt_deploy *test_deploy(const test_run *t, const char *name)
+const run_deploy *test_deploy(const test_run *t, const char *name)
 {
     cr_assert(t->res, "scenario did not run");
     for (size_t i = 0; i < t->res->n; i++)
@@ -53,7 +53,7 @@ const rpt_deploy *test_deploy(const test_run *t, const char *name)
     return NULL;
 }
 
-sim_fx test_item_usd(const rpt_deploy *d, const char *item)
+sim_fx test_item_usd(const run_deploy *d, const char *item)
 {
     sim_fx sum = 0;
     for (size_t i = 0; i < d->bill.n; i++)

@@ -12,7 +12,7 @@
 typedef struct test_run {
     scn_scenario *scn;
     price_catalog *cat;
-    rpt_results *res;
+    run_results *res;
     sim_diag diag;
     int rc;             /* SIM_OK when the scenario ran */
 } test_run;
@@ -25,10 +25,10 @@ void test_run_yaml(test_run *t, const char *yaml);
 void test_run_free(test_run *t);
 
 /* The deployment result named `name`; fails the test when absent. */
-const rpt_deploy *test_deploy(const test_run *t, const char *name);
+const run_deploy *test_deploy(const test_run *t, const char *name);
 
 /* USD of line item `item` in a deployment's bill (0 when absent). */
-sim_fx test_item_usd(const rpt_deploy *d, const char *item);
+sim_fx test_item_usd(const run_deploy *d, const char *item);
 
 /* Parses "12.34" into sim_fx; aborts the test on a malformed literal. */
 sim_fx fx(const char *decimal);

@@ -108,7 +108,7 @@ Test(arrivals, a_trace_replays_exactly)
     test_run_yaml(&t, yaml);
     cr_assert_eq(t.rc, SIM_OK);
     cr_assert_eq(t.scn->workload.tenants, 2);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* Two instances (one per agent) over 3,600 s: (1,320 + 600) / 7,200. */
     double want = (1320.0 + 600) / 7200;
     cr_assert(fabs(sim_fx_to_double(d->usage.awake_fraction) - want) < 1e-9,
@@ -147,7 +147,7 @@ Test(arrivals, a_lingering_client_keeps_a_container_awake)
     test_run t;
     test_run_yaml(&t, yaml);
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* (1,920 + 600) s awake of 2 x 3,600 s */
     double want = (1920.0 + 600) / 7200;
     cr_assert(fabs(sim_fx_to_double(d->usage.awake_fraction) - want) < 1e-9,
@@ -192,7 +192,7 @@ Test(arrivals, sessions_send_their_messages)
                   "{sessions: {per_agent_month: 20, messages_per_session: "
                   "3, think_time: 2m}}}\n" DEPLOY);
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "a");
+    const run_deploy *d = test_deploy(&t, "a");
     double m = sim_fx_to_double(d->usage.messages);
     /* 2,000 sessions a replication, 3 messages each: sd of the mean of
      * four is 3 sqrt(2000 / 4) = 67. */
@@ -221,7 +221,7 @@ Test(arrivals, the_eco_hour_pool_runs_dry_at_the_right_hour)
                   "architecture: per-tenant, scaling: {mode: "
                   "scale-to-zero}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "e");
+    const run_deploy *d = test_deploy(&t, "e");
     double dry = sim_fx_to_double(d->usage.pool_dry_at) / 3600;
     cr_assert(fabs(dry - 100) < 0.05, "dry at %f h", dry);
     double refused = sim_fx_to_double(d->usage.refused_seconds) / 3600;

@@ -20,7 +20,7 @@ Test(billing_aws, fargate_bills_the_requested_task_size_per_hour)
                   "architecture: shared, instance: {vcpu: 1, memory_gb: 2}, "
                   "scaling: {mode: fixed, instances: 2}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* 2 tasks x 1 vCPU x 730 h x $0.04048 = $59.1008 */
     assert_usd(test_item_usd(d, "x86_vcpu_hour"), "59.1008", "vcpu");
     /* 2 tasks x 2 GB x 730 h x $0.004445 = $12.9794 */
@@ -61,7 +61,7 @@ Test(billing_aws, fargate_pool_is_sized_from_demand)
                   "  - {name: f, provider: aws-fargate, plan: linux-x86, "
                   "architecture: shared, instance: {vcpu: 1, memory_gb: 2}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* 1,000 agents x 0.1 = 100 active: 25 vCPU / 1 = 25 tasks, 50 GB / 2
      * = 25 tasks -> 25 tasks x $36.0401 = $901.0025 */
     assert_usd(d->month_usd, "901.0025", "total");
@@ -117,7 +117,7 @@ Test(billing_aws, alb_hours_lcu_on_active_connections_and_ipv4)
                   "scaling: {mode: fixed, instances: 2}, "
                   "extras: {load_balancer: alb, ipv4: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* 730 ALB-hours x $0.0225 = $16.425 */
     assert_usd(test_item_usd(d, "alb_hour"), "16.425", "alb hours");
     /* 6,000 sockets always open / 3,000 active connections per LCU = 2 LCU
@@ -147,7 +147,7 @@ Test(billing_aws, alb_lcu_on_processed_bytes_and_egress_beyond_100_gb)
                   "scaling: {mode: fixed, instances: 1}, "
                   "extras: {load_balancer: alb}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* 10 agents x 146 messages x 1 GB = 1,460 GB = 2 GB an hour -> 2 LCU
      * (busiest dimension); 2 x 730 h x $0.008 = $11.68 */
     assert_usd(test_item_usd(d, "alb_lcu_hour"), "11.68", "lcu");
@@ -171,7 +171,7 @@ Test(billing_aws, egress_within_the_free_100_gb_costs_nothing)
                   "architecture: shared, instance: {vcpu: 0.25, memory_gb: 0.5}, "
                   "scaling: {mode: fixed, instances: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* 90 GB <= 100 GB free: $0; total is the task alone, $9.010025 */
     assert_usd(test_item_usd(d, "egress_gb"), "0", "egress");
     assert_usd(d->month_usd, "9.010025", "total");
@@ -189,7 +189,7 @@ Test(billing_aws, ec2_instance_ebs_and_ipv4)
                   "  - {name: nano, provider: aws-ec2, plan: t3.nano, "
                   "architecture: shared, scaling: {mode: fixed, instances: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "e");
+    const run_deploy *d = test_deploy(&t, "e");
     /* 2 x 730 h x $0.0208 = $30.368 */
     assert_usd(test_item_usd(d, "t3_small"), "30.368", "instances");
     /* 2 x 20 GB-month x $0.08 = $3.20 */

@@ -28,7 +28,7 @@ Test(billing_cloudflare, workers_paid_minimum_covers_included_usage)
                   "  - {name: w, provider: cloudflare, plan: workers-paid, "
                   "architecture: per-request}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "w");
+    const run_deploy *d = test_deploy(&t, "w");
     /* 10,000 x 500 = 5M requests <= 10M; 25M CPU-ms <= 30M: $0 each */
     assert_usd(test_item_usd(d, "workers_requests"), "0", "requests");
     assert_usd(test_item_usd(d, "workers_cpu_ms"), "0", "cpu");
@@ -46,7 +46,7 @@ Test(billing_cloudflare, workers_paid_overage)
                   "  - {name: w, provider: cloudflare, plan: workers-paid, "
                   "architecture: per-request}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "w");
+    const run_deploy *d = test_deploy(&t, "w");
     /* 20M requests - 10M included = 10M x $0.30/M = $3.00 */
     assert_usd(test_item_usd(d, "workers_requests"), "3.00", "requests");
     /* 20M x 5 ms = 100M CPU-ms - 30M = 70M x $0.02/M = $1.40 */
@@ -67,7 +67,7 @@ Test(billing_cloudflare, workers_for_platforms_25_with_20m_and_60m)
                   "plan: workers-for-platforms, architecture: per-request, "
                   "extras: {scripts: 1500}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "p");
+    const run_deploy *d = test_deploy(&t, "p");
     /* 20M requests <= 20M included: $0 */
     assert_usd(test_item_usd(d, "wfp_requests"), "0", "requests");
     /* 100M CPU-ms - 60M = 40M x $0.02/M = $0.80 */
@@ -75,7 +75,7 @@ Test(billing_cloudflare, workers_for_platforms_25_with_20m_and_60m)
     /* $25 + $0.80 = $25.80 */
     assert_usd(d->month_usd, "25.80", "total");
     /* 1,500 scripts - 1,000 included = 500 x $0.02 = $10; $35.80 */
-    const rpt_deploy *m = test_deploy(&t, "many");
+    const run_deploy *m = test_deploy(&t, "many");
     assert_usd(test_item_usd(m, "wfp_scripts"), "10", "scripts");
     assert_usd(m->month_usd, "35.80", "many total");
     test_run_free(&t);
@@ -92,7 +92,7 @@ Test(billing_cloudflare, durable_object_per_session_duration)
                   "  - {name: do, provider: cloudflare, plan: workers-paid, "
                   "architecture: per-session}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "do");
+    const run_deploy *d = test_deploy(&t, "do");
     /* 1,000 objects x 0.1 active = 100 x 2,628,000 s x 0.125 GB
      * = 32,850,000 GB-s - 400,000 = 32,450,000 x $12.50/M = $405.625 */
     assert_usd(test_item_usd(d, "do_gb_seconds"), "405.625", "duration");
@@ -113,7 +113,7 @@ Test(billing_cloudflare, durable_object_duration_within_400k_gb_s)
                   "  - {name: do, provider: cloudflare, plan: workers-paid, "
                   "architecture: per-session}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "do");
+    const run_deploy *d = test_deploy(&t, "do");
     /* 1 object active all month: 2,628,000 s x 0.125 GB = 328,500 GB-s
      * <= 400,000 included: $0; total the $5 minimum */
     assert_usd(test_item_usd(d, "do_gb_seconds"), "0", "duration");
@@ -131,7 +131,7 @@ Test(billing_cloudflare, durable_object_per_tenant_is_active_when_any_agent_is)
                   "  - {name: do, provider: cloudflare, plan: workers-paid, "
                   "architecture: per-tenant}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "do");
+    const run_deploy *d = test_deploy(&t, "do");
     /* active share 1 - 0.9^2 = 0.19; 10 x 0.19 x 2,628,000 s x 0.125 GB
      * = 624,150 GB-s - 400,000 = 224,150 x $12.50/M = $2.801875 */
     assert_usd(test_item_usd(d, "do_gb_seconds"), "2.801875", "duration");
@@ -151,7 +151,7 @@ Test(billing_cloudflare, websocket_incoming_messages_count_20_to_1)
                   "  - {name: do, provider: cloudflare, plan: workers-paid, "
                   "architecture: per-session, extras: {hibernation: true}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "do");
+    const run_deploy *d = test_deploy(&t, "do");
     /* 1,000 upgrades + 100M incoming messages / 20 = 5,001,000 requests
      * - 1M included = 4,001,000 x $0.15/M = $0.60015 */
     assert_usd(test_item_usd(d, "do_requests"), "0.60015", "do requests");
@@ -174,7 +174,7 @@ Test(billing_cloudflare, non_hibernatable_socket_bills_the_whole_month)
                   "  - {name: do, provider: cloudflare, plan: workers-paid, "
                   "architecture: per-session, extras: {hibernation: false}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "do");
+    const run_deploy *d = test_deploy(&t, "do");
     /* 1,000 objects x 2,628,000 s x 0.125 GB = 328,500,000 GB-s
      * - 400,000 = 328,100,000 x $12.50/M = $4,101.25 */
     assert_usd(test_item_usd(d, "do_gb_seconds"), "4101.25", "duration");
@@ -195,7 +195,7 @@ Test(billing_cloudflare, r2_free_tier_and_round_up_to_whole_units)
                   "architecture: per-request, extras: {r2_storage_gb: 9.5, "
                   "r2_class_a_millions: 0.9, r2_class_b_millions: 9}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "r2");
+    const run_deploy *d = test_deploy(&t, "r2");
     /* 25.5 - 10 free = 15.5 GB-month, rounded up to 16 x $0.015 = $0.24 */
     assert_usd(test_item_usd(d, "r2_storage_gb_month"), "0.24", "storage");
     /* 1.5M - 1M free = 0.5M, rounded up to 1M x $4.50 = $4.50 */
@@ -289,7 +289,7 @@ static void run_do_trace(test_run *t, const char *connected,
 static void assert_duration(const test_run *t, double seconds_per_hour,
                             const char *usd)
 {
-    const rpt_deploy *d = test_deploy(t, "do");
+    const run_deploy *d = test_deploy(t, "do");
     double got = sim_fx_to_double(d->usage.object_seconds);
     cr_assert(fabs(got - seconds_per_hour * 730) < 1e-6,
               "object-seconds %.6f, want %.0f x 730", got, seconds_per_hour);
@@ -358,7 +358,7 @@ Test(billing_cloudflare, websocket_upgrades_count_in_every_connected_mode)
     for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
         test_run t;
         run_do_trace(&t, modes[i].connected, "true");
-        const rpt_deploy *d = test_deploy(&t, "do");
+        const run_deploy *d = test_deploy(&t, "do");
         double up = sim_fx_to_double(d->usage.ws_connects);
         double req = sim_fx_to_double(d->usage.requests);
         cr_assert(fabs(up - modes[i].upgrades) < 1e-6, "%s: %.6f upgrades",
@@ -422,7 +422,7 @@ Test(billing_cloudflare, fluid_upgrades_follow_the_connected_mode)
                  "architecture: per-session}\n", cases[i].yaml);
         test_run_yaml(&t, yaml);
         cr_assert_eq(t.rc, SIM_OK);
-        const rpt_deploy *d = test_deploy(&t, "do");
+        const run_deploy *d = test_deploy(&t, "do");
         cr_assert(d->usage.ws_connects == fx(cases[i].upgrades),
                   "case %zu: %.6f upgrades", i,
                   sim_fx_to_double(d->usage.ws_connects));

@@ -25,7 +25,7 @@ Test(billing_fly, an_always_on_machine_costs_its_monthly_price)
                   "  - {name: f, provider: fly, plan: shared-cpu-1x-1gb, "
                   "architecture: shared, scaling: {mode: fixed, instances: 2}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* 2,628,000 s a month each, billed up to 2,592,000 s (the 30 days
      * the price buys): 2 machines x $5.70 = $11.40, not x 730/720 */
     assert_usd(test_item_usd(d, "shared_cpu_1x_1gb"), "11.40", "machines");
@@ -66,7 +66,7 @@ Test(billing_fly, volume_per_machine)
                   "architecture: shared, scaling: {mode: fixed, instances: 2}, "
                   "extras: {storage_gb: 10}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* 2 machines x 10 GB x $0.15 per 30 d x 730/720 = $3.041667 */
     assert_usd(test_item_usd(d, "volume_gb"), "3.041667", "volume");
     /* $11.40 machines + $3.041667 volumes = $14.441667 */
@@ -84,7 +84,7 @@ Test(billing_fly, dedicated_ipv4_per_app)
                   "  - {name: f, provider: fly, plan: shared-cpu-1x-256mb, "
                   "architecture: per-tenant, extras: {ipv4: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* per tenant: 0.2 active agents x 0.5 GB = 0.1 GB < 0.25 GB: one
      * machine per tenant app, 3 machines x $1.94 = $5.82 */
     assert_usd(test_item_usd(d, "shared_cpu_1x_256mb"), "5.82", "machines");
@@ -103,7 +103,7 @@ Test(billing_fly, one_dedicated_ipv4_for_a_shared_app)
                   "architecture: shared, scaling: {mode: fixed, instances: 3}, "
                   "extras: {ipv4: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* one app with 3 machines: one address, $2 (not 3 x $2) */
     assert_usd(test_item_usd(d, "dedicated_ipv4"), "2", "ipv4");
     /* 3 x $1.94 = $5.82; + $2 = $7.82 */
@@ -123,7 +123,7 @@ Test(billing_fly, support_plans_per_account)
                   "architecture: shared, scaling: {mode: fixed, instances: 1}, "
                   "extras: {support: premium}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *s = test_deploy(&t, "std");
+    const run_deploy *s = test_deploy(&t, "std");
     /* $3.19 machine + $29 standard support = $32.19 */
     assert_usd(test_item_usd(s, "support_standard"), "29", "standard");
     assert_usd(s->month_usd, "32.19", "standard total");
@@ -145,7 +145,7 @@ Test(billing_fly, egress_north_america)
                   "region: iad, architecture: shared, "
                   "scaling: {mode: fixed, instances: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "na");
+    const run_deploy *d = test_deploy(&t, "na");
     /* 20 agents x 10 messages x 1 GB = 200 GB x $0.02 = $4 */
     assert_usd(test_item_usd(d, "egress_na_eu_gb"), "4", "na egress");
     /* $5.70 machine + $4 = $9.70 */
@@ -165,7 +165,7 @@ Test(billing_fly, egress_asia_pacific_is_not_marked_up)
                   "region: sin, architecture: shared, "
                   "scaling: {mode: fixed, instances: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "apac");
+    const run_deploy *d = test_deploy(&t, "apac");
     /* 200 GB x $0.04 = $8 in Asia Pacific (no machine markup on egress) */
     assert_usd(test_item_usd(d, "egress_apac_gb"), "8", "apac egress");
     /* sin machine: $5.70 x 1.2 = $6.84; + $8 = $14.84 */
@@ -185,7 +185,7 @@ Test(billing_fly, volume_price_is_the_same_in_sjc)
                   "scaling: {mode: fixed, instances: 1}, "
                   "extras: {storage_gb: 10}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* 10 GB x $0.15 x 730/720 = $1.520833 */
     assert_usd(test_item_usd(d, "volume_gb"), "1.520833", "sjc volume");
     /* $6.79 machine + $1.520833 = $8.310833 */
@@ -240,7 +240,7 @@ Test(billing_fly, three_1gb_machines_in_sjc_cost_20_37_tops)
                   "region: sjc, architecture: shared, "
                   "scaling: {mode: fixed, instances: 3}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     assert_usd(d->month_usd, "20.37", "three sjc 1 GB machines");
     /* Shown as 3 machine-30d at $6.79. */
     cr_assert_eq(d->bill.v[0].quantity, sim_fx_from_int(3));
@@ -284,7 +284,7 @@ Test(billing_fly, part_month_machines_bill_per_second_under_the_cap)
     test_run_yaml(&t, yaml);
     unlink(csv);
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     assert_usd(test_item_usd(d, "shared_cpu_1x_1gb"), "7.600664",
                "one machine under the cap, one at it");
     test_run_free(&t);
@@ -336,7 +336,7 @@ Test(billing_fly, machines_the_autoscaler_adds_are_capped)
                   "architecture: shared, scaling: {mode: autoscale, min: 1, "
                   "max: 2, instances: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "auto");
+    const run_deploy *d = test_deploy(&t, "auto");
     cr_assert(sim_fx_to_double(d->usage.instances_mean) > 1.99, "%f",
               sim_fx_to_double(d->usage.instances_mean));
     assert_usd(test_item_usd(d, "shared_cpu_1x_1gb"), "11.40",
@@ -350,7 +350,7 @@ Test(billing_fly, machines_the_autoscaler_adds_are_capped)
  *   default 1 GB: 1,763,698 x $0.15 / 2,592,000 = $0.102066;
  *   rootfs_gb: 2:  twice that, $0.204132;
  *   rootfs_gb: 0:  no rootfs line. */
-static const rpt_deploy *run_stopped(test_run *t, const char *extras)
+static const run_deploy *run_stopped(test_run *t, const char *extras)
 {
     char *csv = write_trace("time,tenant,agent,busy\n"
                             "0,t,a,864000\n0,u,b,2700000\n");
@@ -370,7 +370,7 @@ static const rpt_deploy *run_stopped(test_run *t, const char *extras)
 Test(billing_fly, stopped_machines_keep_a_1_gb_rootfs_by_default)
 {
     test_run t;
-    const rpt_deploy *d = run_stopped(&t, "");
+    const run_deploy *d = run_stopped(&t, "");
     assert_usd(test_item_usd(d, "stopped_rootfs_gb"), "0.102066",
                "default rootfs");
     /* $7.600664 machines + $0.102066 rootfs */
@@ -384,7 +384,7 @@ Test(billing_fly, stopped_machines_keep_a_1_gb_rootfs_by_default)
 Test(billing_fly, an_explicit_zero_rootfs_is_zero)
 {
     test_run t;
-    const rpt_deploy *d = run_stopped(&t, ", extras: {rootfs_gb: 0}");
+    const run_deploy *d = run_stopped(&t, ", extras: {rootfs_gb: 0}");
     for (size_t i = 0; i < d->bill.n; i++)
         cr_assert_str_neq(d->bill.v[i].item, "stopped_rootfs_gb");
     assert_usd(d->month_usd, "7.600664", "machines only");

@@ -30,7 +30,7 @@ Test(billing_heroku, eco_is_a_flat_5_dollars)
                   "  - {name: e, provider: heroku, plan: eco, "
                   "architecture: per-tenant}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "e");
+    const run_deploy *d = test_deploy(&t, "e");
     /* one always-on Eco dyno: 730 h of the 1,000-hour pool; flat $5 */
     assert_usd(test_item_usd(d, "eco_month"), "5", "eco");
     assert_usd(d->month_usd, "5", "total");
@@ -48,7 +48,7 @@ Test(billing_heroku, two_always_on_eco_apps_exhaust_the_pool)
                   "  - {name: e, provider: heroku, plan: eco, "
                   "architecture: per-tenant}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "e");
+    const run_deploy *d = test_deploy(&t, "e");
     /* still the flat $5: extra hours cannot be bought */
     assert_usd(d->month_usd, "5", "total");
     /* 2 apps x 730 h = 1,460 h wanted, 1,000 h in the pool */
@@ -98,7 +98,7 @@ Test(billing_heroku, basic_pool_needing_two_dynos_in_one_app_is_infeasible)
     /* It runs, and is marked infeasible: 250 GB / 0.5 GB = 500 dynos in
      * one app, where Heroku runs one per process type. */
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "b");
+    const run_deploy *d = test_deploy(&t, "b");
     cr_assert_not(d->feasible);
     cr_assert_eq(d->why.n, 1);
     cr_assert_str_eq(d->why.v[0], "needs up to 500 basic dynos in one app, "

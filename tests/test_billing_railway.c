@@ -28,7 +28,7 @@ Test(billing_railway, hobby_subscription_is_a_minimum_with_included_usage)
                   "  - {name: r, provider: railway, plan: hobby, "
                   "architecture: shared, instance: {vcpu: 2, memory_gb: 2}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "r");
+    const run_deploy *d = test_deploy(&t, "r");
     /* 0.2 active x 0.25 vCPU x 2,628,000 s = 131,400 vCPU-s
      * x $0.00000772 = $1.014408 */
     assert_usd(test_item_usd(d, "vcpu_second"), "1.014408", "vcpu");
@@ -51,7 +51,7 @@ Test(billing_railway, hobby_usage_above_the_minimum_is_billed_in_full)
                   "  - {name: r, provider: railway, plan: hobby, "
                   "architecture: shared, instance: {vcpu: 2, memory_gb: 2}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "r");
+    const run_deploy *d = test_deploy(&t, "r");
     /* 2 active x 0.25 vCPU x 2,628,000 s = 1,314,000 vCPU-s x $0.00000772
      * = $10.14408 */
     assert_usd(test_item_usd(d, "vcpu_second"), "10.14408", "vcpu");
@@ -76,14 +76,14 @@ Test(billing_railway, allocated_basis_bills_the_whole_instance)
                   "architecture: shared, instance: {vcpu: 2, memory_gb: 2}, "
                   "billing_basis: measured, scaling: {mode: fixed, instances: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *a = test_deploy(&t, "alloc");
+    const run_deploy *a = test_deploy(&t, "alloc");
     /* 2 vCPU x 2,628,000 s x $0.00000772 = $40.57632 */
     assert_usd(test_item_usd(a, "vcpu_second"), "40.57632", "alloc vcpu");
     /* 2 GB x 2,628,000 s x $0.00000386 = $20.28816 */
     assert_usd(test_item_usd(a, "memory_gb_second"), "20.28816", "alloc mem");
     /* $5 + $60.86448 - $5 = $60.86448 */
     assert_usd(a->month_usd, "60.86448", "alloc total");
-    const rpt_deploy *m = test_deploy(&t, "meas");
+    const run_deploy *m = test_deploy(&t, "meas");
     /* measured: only the 2 active agents' use, as above: $20.28816 */
     assert_usd(m->month_usd, "20.28816", "measured total");
     test_run_free(&t);
@@ -101,7 +101,7 @@ Test(billing_railway, measured_use_includes_idle_and_runtime_memory)
                   "architecture: shared, instance: {vcpu: 2, memory_gb: 2}, "
                   "scaling: {mode: fixed, instances: 2}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "r");
+    const run_deploy *d = test_deploy(&t, "r");
     /* memory: 2 active x 0.5 + 18 idle x 0.05 + 2 instances x 0.2
      * = 1 + 0.9 + 0.4 = 2.3 GB x 2,628,000 s = 6,044,400 GB-s
      * x $0.00000386 = $23.331384 */
@@ -122,12 +122,12 @@ Test(billing_railway, pro_minimum_and_credit)
                   "architecture: shared, instance: {vcpu: 2, memory_gb: 2}, "
                   "billing_basis: allocated, scaling: {mode: fixed, instances: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *s = test_deploy(&t, "small");
+    const run_deploy *s = test_deploy(&t, "small");
     /* usage $2.028816 < $20: pay the $20 subscription only */
     assert_usd(test_item_usd(s, "pro_subscription"), "20", "pro sub");
     assert_usd(test_item_usd(s, "pro_credit"), "-2.028816", "pro credit");
     assert_usd(s->month_usd, "20", "small total");
-    const rpt_deploy *b = test_deploy(&t, "big");
+    const run_deploy *b = test_deploy(&t, "big");
     /* allocated 2 vCPU + 2 GB all month = $60.86448 > $20:
      * $20 + $60.86448 - $20 = $60.86448 */
     assert_usd(test_item_usd(b, "pro_credit"), "-20", "big credit");
@@ -149,7 +149,7 @@ Test(billing_railway, egress_and_volume)
                   "scaling: {mode: fixed, instances: 1}, "
                   "extras: {storage_gb: 10}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "r");
+    const run_deploy *d = test_deploy(&t, "r");
     /* 20 agents x 10,240 messages x 1,024 KB = 209,715,200 KB
      * / 1,048,576 KB per GB = 200 GB x $0.05 = $10 */
     assert_usd(test_item_usd(d, "egress_gb"), "10", "egress");
@@ -216,7 +216,7 @@ static void assert_near(sim_fx got, double want, double tol, const char *what)
     "billing_basis: allocated, scaling: {mode: fixed, instances: 1}}\n"
 #define FREE_DRY 103626.943005
 
-static void assert_suspended(const rpt_deploy *d, double dry,
+static void assert_suspended(const run_deploy *d, double dry,
                              const char *credit)
 {
     assert_near(d->usage.pool_dry_at, dry, 1e-3, "dry at");
@@ -232,7 +232,7 @@ Test(billing_railway, free_plan_suspends_when_its_dollar_runs_out)
     test_run t;
     test_run_yaml(&t, HEAD SMALL "deployments:\n" FREE_ALLOC);
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "free");
+    const run_deploy *d = test_deploy(&t, "free");
     assert_suspended(d, FREE_DRY, "-1");
     /* 103,626.943005 s x $0.00000772 = $0.80; x 0.5 GB x $0.00000386
      * = $0.20 */
@@ -291,7 +291,7 @@ Test(billing_railway, free_plan_suspends_in_the_stochastic_form)
     unlink(csv);
     free(csv);
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "free");
+    const run_deploy *d = test_deploy(&t, "free");
     /* $1 of compute and 2,920 x 1,024 KB = 2.8515625 GB of egress x
      * $0.05 = $0.142578125 */
     assert_suspended(d, FREE_DRY, "-1.142578125");

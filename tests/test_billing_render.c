@@ -118,7 +118,7 @@ Test(billing_render, bandwidth_blocks_beyond_the_hobby_allowance)
                   "  - {name: s, provider: render, plan: starter, "
                   "architecture: shared, scaling: {mode: fixed, instances: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "s");
+    const run_deploy *d = test_deploy(&t, "s");
     /* 250 GB - 100 GB hobby allowance = 150 GB -> 2 blocks of 100 GB
      * x $15 = $30 */
     assert_usd(test_item_usd(d, "bandwidth_block"), "30", "bandwidth");
@@ -151,7 +151,7 @@ Test(billing_render, bandwidth_professional_allowance)
                   "architecture: shared, scaling: {mode: fixed, instances: 1}, "
                   "extras: {workspace: professional}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "s");
+    const run_deploy *d = test_deploy(&t, "s");
     /* 1,234 GB - 500 GB = 734 GB -> 8 blocks x $15 = $120 */
     assert_usd(test_item_usd(d, "bandwidth_block"), "120", "bandwidth");
     /* $7 + 1 seat x $19 + $120 = $146 */
@@ -168,7 +168,7 @@ Test(billing_render, persistent_disk)
                   "architecture: shared, scaling: {mode: fixed, instances: 2}, "
                   "extras: {storage_gb: 10}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "s");
+    const run_deploy *d = test_deploy(&t, "s");
     /* 2 instances x 10 GB x $0.25 = $5; + $14 = $19 */
     assert_usd(test_item_usd(d, "disk_gb_month"), "5", "disk");
     assert_usd(d->month_usd, "19", "total");
@@ -185,7 +185,7 @@ Test(billing_render, free_instances_share_750_hours)
                   "  - {name: f, provider: render, plan: free, "
                   "architecture: per-tenant}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* free costs $0 */
     assert_usd(d->month_usd, "0", "total");
     /* 2 always-on instances want 1,460 h; the pool has 750:

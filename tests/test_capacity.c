@@ -50,7 +50,7 @@ Test(capacity, a_queueing_pool_matches_erlang_c)
     test_run t;
     test_run_yaml(&t, POOL(""));
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "p");
+    const run_deploy *d = test_deploy(&t, "p");
     double c = erlang_c(4, 3);
     cr_assert(fabs(c - 0.5094) < 1e-4, "C = %f", c);
     double queued = sim_fx_to_double(d->usage.queued_messages) /
@@ -71,7 +71,7 @@ Test(capacity, a_pool_without_a_queue_matches_erlang_b)
     test_run t;
     test_run_yaml(&t, POOL(", queue_limit: 0"));
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "p");
+    const run_deploy *d = test_deploy(&t, "p");
     double b = erlang_b(4, 3);
     double refused = sim_fx_to_double(d->usage.refused_messages) /
                      sim_fx_to_double(d->usage.messages);
@@ -145,8 +145,8 @@ Test(capacity, autoscaling_follows_the_daily_cycle)
                   "shared, instance: {vcpu: 1, memory_gb: 2}, scaling: "
                   "{sizing: peak}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *a = test_deploy(&t, "auto");
-    const rpt_deploy *p = test_deploy(&t, "peak");
+    const run_deploy *a = test_deploy(&t, "auto");
+    const run_deploy *p = test_deploy(&t, "peak");
     /* 128 slices of 7 days: slice i covers hours [1.3125 i, 1.3125 (i+1)).
      * Noon of day 2 is slice 27; 00:00 of day 2 slice 18. */
     double noon = a->timeline[27], night = a->timeline[18];
@@ -183,7 +183,7 @@ Test(capacity, an_autoscaled_pool_holds_its_idle_agents)
     test_run_yaml(&t, IDLE_POOL("{mode: autoscale, min: 1, max: 500}",
                                 STOCH));
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     /* One slot a task at 81 tasks: a rare burst may add a task briefly. */
     double mean = sim_fx_to_double(d->usage.instances_mean);
     cr_assert(mean >= 81 && mean < 81.5, "mean instances %f", mean);
@@ -203,7 +203,7 @@ Test(capacity, quantile_sized_pools_hold_their_idle_agents)
         test_run t;
         test_run_yaml(&t, yaml);
         cr_assert_eq(t.rc, SIM_OK);
-        const rpt_deploy *d = test_deploy(&t, "f");
+        const run_deploy *d = test_deploy(&t, "f");
         cr_assert_eq(d->usage.instances_mean, sim_fx_from_int(81), "%s: %f",
                      sizing[i], sim_fx_to_double(d->usage.instances_mean));
         test_run_free(&t);
@@ -220,7 +220,7 @@ Test(capacity, fluid_pools_hold_their_idle_agents)
     test_run_yaml(&t, IDLE_POOL("{mode: always-on, sizing: mean}",
                                 "active_fraction: 0.01"));
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     cr_assert_eq(d->usage.instances_mean, sim_fx_from_int(81), "%f",
                  sim_fx_to_double(d->usage.instances_mean));
     test_run_free(&t);

@@ -6,7 +6,7 @@
  *   queue_wait_slo_*           reading queue_p50 or queue_p99 for the p95
  *   refused_hours_*            dropping the refused-time rule
  *   durable_object_memory      comparing with <= the runtime's room
- *   infeasible_is_never_*      rpt_cheapest not skipping infeasible ones
+ *   infeasible_is_never_*      run_cheapest not skipping infeasible ones
  *   advice_band_at_one_tenant  the advice's fixed part from per-account
  *                              line items only (the old rule)
  */
@@ -29,7 +29,7 @@ static double erlang_c(int c, double a)
     return c * b / (c - a * (1 - b));
 }
 
-static int has_reason(const rpt_deploy *d, const char *needle)
+static int has_reason(const run_deploy *d, const char *needle)
 {
     for (size_t i = 0; i < d->why.n; i++)
         if (strstr(d->why.v[i], needle))
@@ -61,7 +61,7 @@ Test(feasible, queue_wait_slo_reads_the_p95_wait)
     /* 100 s: between the p50 (1.1 s) and the p95 (139 s). */
     test_run_yaml(&t, MM4("slo: {queue_wait_p95: 100s}\n"));
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "p");
+    const run_deploy *d = test_deploy(&t, "p");
     cr_assert_not(d->feasible);
     cr_assert_eq(d->why.n, 1);
     cr_assert(strstr(d->why.v[0], "p95 queue wait "), "%s", d->why.v[0]);
@@ -79,7 +79,7 @@ Test(feasible, queue_wait_slo_default_is_ten_seconds)
     test_run t;
     test_run_yaml(&t, MM4(""));
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "p");
+    const run_deploy *d = test_deploy(&t, "p");
     cr_assert_not(d->feasible);
     cr_assert(has_reason(d, "s > 10 s"));
     char *table = rpt_render(t.res, RPT_TABLE, "test");
@@ -109,7 +109,7 @@ Test(feasible, refused_hours_break_the_default_slo)
     test_run t;
     test_run_yaml(&t, ECO(""));
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "eco");
+    const run_deploy *d = test_deploy(&t, "eco");
     assert_usd(d->usage.refused_seconds / 3600, "230", "refused hours");
     cr_assert_not(d->feasible);
     cr_assert_str_eq(d->why.v[0], "service is refused 230 h a month once "
@@ -138,7 +138,7 @@ Test(feasible, durable_object_memory)
     test_run t;
     test_run_yaml(&t, DO("0.5"));
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "do");
+    const run_deploy *d = test_deploy(&t, "do");
     cr_assert_not(d->feasible);
     cr_assert_str_eq(d->why.v[0], "agents need 512 MB; a Durable Object "
                      "has 128 MB");
@@ -165,7 +165,7 @@ Test(feasible, worker_cpu_per_request)
                   "  - {name: w, provider: cloudflare, architecture: "
                   "per-request}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "w");
+    const run_deploy *d = test_deploy(&t, "w");
     cr_assert_not(d->feasible);
     cr_assert_str_eq(d->why.v[0], "per-request CPU of 300001 ms exceeds "
                      "the Workers limit of 300000 ms (5 minutes)");
@@ -192,7 +192,7 @@ Test(feasible, fluid_fixed_pool_must_carry_the_mean_demand)
                   "architecture: shared, instance: {vcpu: 8, memory_gb: 8}, "
                   "scaling: {mode: fixed, instances: 2}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *s = test_deploy(&t, "small");
+    const run_deploy *s = test_deploy(&t, "small");
     cr_assert_not(s->feasible);
     cr_assert_str_eq(s->why.v[0], "1 instances serve at most 4 messages at "
                      "once; 10 agents are busy on average, so the queue "
@@ -223,12 +223,12 @@ Test(feasible, pools_below_the_resident_floor)
                   "shared, instance: {vcpu: 1, memory_gb: 2}, scaling: "
                   "{mode: autoscale, min: 1, max: 50}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *f = test_deploy(&t, "fixed");
+    const run_deploy *f = test_deploy(&t, "fixed");
     cr_assert_not(f->feasible);
     cr_assert(has_reason(f, "10 instances cannot keep them"), "%s",
               f->why.n ? f->why.v[0] : "");
     cr_assert(has_reason(f, "(81 needed"));
-    const rpt_deploy *a = test_deploy(&t, "auto");
+    const run_deploy *a = test_deploy(&t, "auto");
     cr_assert_not(a->feasible);
     cr_assert_str_eq(a->why.v[0], "autoscaling max 50 is below the 81 "
                      "instances that keep the agents' 125 GB resident with "
@@ -255,10 +255,10 @@ Test(feasible, infeasible_is_never_named_cheapest)
                   "  - {name: fly, provider: fly, plan: "
                   "shared-cpu-1x-512mb, architecture: per-agent}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *dd = test_deploy(&t, "do");
-    const rpt_deploy *fl = test_deploy(&t, "fly");
+    const run_deploy *dd = test_deploy(&t, "do");
+    const run_deploy *fl = test_deploy(&t, "fly");
     cr_assert(dd->month_usd < fl->month_usd, "the object is cheaper");
-    cr_assert_eq(rpt_cheapest(t.res), fl);
+    cr_assert_eq(run_cheapest(t.res), fl);
     char *json = rpt_render(t.res, RPT_JSON, "test");
     cJSON *root = cJSON_Parse(json);
     const cJSON *bands = cJSON_GetObjectItem(root, "cheapest");
@@ -314,7 +314,7 @@ Test(feasible, advice_band_at_one_tenant_agrees_with_a_run_there)
     test_run one, many;
     test_run_yaml(&one, ADVICE("1"));
     cr_assert_eq(one.rc, SIM_OK);
-    const rpt_deploy *best = rpt_cheapest(one.res);
+    const run_deploy *best = run_cheapest(one.res);
     cr_assert_str_eq(best->pd.dep->name, "railway");
     /* One tenant: Railway's $5 minimum; Fargate $16.425 for the ALB
      * alone. */
@@ -330,7 +330,7 @@ Test(feasible, advice_band_at_one_tenant_agrees_with_a_run_there)
                      best->pd.dep->name);
     /* Fargate's fixed part is what one tenant costs less one tenant's
      * variable cost: the line through both runs. */
-    const rpt_deploy *f = test_deploy(&many, "fargate");
+    const run_deploy *f = test_deploy(&many, "fargate");
     sim_fx var = (f->month_usd - f->small_month_usd) / 99;
     const cJSON *rec = cJSON_GetObjectItem(
         cJSON_GetArrayItem(cJSON_GetObjectItem(root, "deployments"), 1),
@@ -410,7 +410,7 @@ Test(feasible, scale_to_zero_kept_awake_by_websockets_warns)
     cr_assert(test_diag_has(&t, "set workload.connected to while-active"));
     /* Awake from its first message to the month's end, as the warning
      * says: never asleep again. */
-    const rpt_deploy *d = test_deploy(&t, "fly");
+    const run_deploy *d = test_deploy(&t, "fly");
     cr_assert_eq(d->usage.cold_starts, sim_fx_from_int(2),
                  "one start per machine: %f",
                  sim_fx_to_double(d->usage.cold_starts));
@@ -438,7 +438,7 @@ Test(feasible, a_tenants_agents_must_fit_its_instance)
     test_run t;
     test_run_yaml(&t, TENANT("10"));
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     cr_assert_not(d->feasible);
     cr_assert_str_eq(d->why.v[0], "10 agents on one instance need 563.2 MB "
                      "(51.2 MB idle each, one busy); a shared-cpu-1x-512mb "
@@ -464,7 +464,7 @@ Test(feasible, a_busy_agent_must_fit_the_instances_vcpu)
                   "  - {name: big, provider: aws-fargate, architecture: "
                   "per-agent, instance: {vcpu: 0.5, memory_gb: 1}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "small");
+    const run_deploy *d = test_deploy(&t, "small");
     cr_assert_not(d->feasible);
     cr_assert_str_eq(d->why.v[0], "a busy agent needs 0.5 vCPU; a 0.25 vCPU "
                      "/ 512 MB instance has 0.25");

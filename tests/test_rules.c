@@ -104,7 +104,7 @@ Test(rules, railway_credit_covers_egress_and_volume)
                   "architecture: shared, instance: {vcpu: 2, memory_gb: 2}, "
                   "extras: {storage_gb: 10}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "r");
+    const run_deploy *d = test_deploy(&t, "r");
     cr_assert(test_item_usd(d, "vcpu_second") == fx("1.014408"));
     cr_assert(test_item_usd(d, "memory_gb_second") == fx("1.014408"));
     cr_assert(test_item_usd(d, "egress_gb") == fx("2"));
@@ -160,7 +160,7 @@ Test(rules, upper95_budget_checks_the_upper_bound)
     test_run t;
     test_run_yaml(&t, yaml);
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     double mean = sim_fx_to_double(d->per_tenant.mean);
     double kd = (n * B - n * mean) / (B - A);
     int k = (int)lround(kd);
@@ -204,9 +204,9 @@ Test(rules, upper95_budget_checks_the_upper_bound)
     test_run_yaml(&t, yaml);
     cr_assert_eq(t.rc, SIM_OK);
     cr_assert_eq(t.res->nbudgets, 3);
-    const rpt_budget *tight = &t.res->budgets[0];
-    const rpt_budget *loose = &t.res->budgets[1];
-    const rpt_budget *on_mean = &t.res->budgets[2];
+    const run_budget *tight = &t.res->budgets[0];
+    const run_budget *loose = &t.res->budgets[1];
+    const run_budget *on_mean = &t.res->budgets[2];
     assert_near(sim_fx_to_double(tight->actual), upper, 1e-6,
                 "upper95 budget actual");
     cr_assert(!tight->ok, "mean %.6f <= max %.6f < upper %.6f must fail",
@@ -248,7 +248,7 @@ Test(rules, fly_rootfs_bills_stopped_time)
     test_run t;
     test_run_yaml(&t, yaml);
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "fly");
+    const run_deploy *d = test_deploy(&t, "fly");
     cr_assert(d->usage.stopped_seconds == fx("1971000"), "stopped %.6f",
               sim_fx_to_double(d->usage.stopped_seconds));
     cr_assert(d->usage.instance_seconds == fx("657000"), "started %.6f",
@@ -293,7 +293,7 @@ Test(rules, fluid_p95_sizing_takes_the_binomial_95th_percentile)
                   "billing_basis: allocated, scaling: {mode: always-on, "
                   "sizing: p99}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "p95");
+    const run_deploy *d = test_deploy(&t, "p95");
     cr_assert(d->usage.provisioned == sim_fx_from_int(8), "instances %.3f",
               sim_fx_to_double(d->usage.provisioned));
     cr_assert(d->month_usd == fx("243.45792"), "total %.6f",
@@ -336,7 +336,7 @@ Test(rules, stochastic_p95_sizing_takes_the_time_weighted_95th_percentile)
     test_run t;
     test_run_yaml(&t, yaml);
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "p95");
+    const run_deploy *d = test_deploy(&t, "p95");
     cr_assert(d->usage.provisioned == sim_fx_from_int(2), "instances %.3f",
               sim_fx_to_double(d->usage.provisioned));
     cr_assert(d->month_usd == fx("60.86448"), "total %.6f",
@@ -378,7 +378,7 @@ Test(rules, cold_start_budget_reads_the_p95_wait)
     test_run t;
     test_run_yaml(&t, yaml);
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "f");
+    const run_deploy *d = test_deploy(&t, "f");
     assert_near(d->wait_p50, 157, 1e-9, "p50 wait");
     assert_near(d->wait_p95, 256, 1e-9, "p95 wait");
     cr_assert_eq(t.res->nbudgets, 2);
@@ -424,7 +424,7 @@ Test(rules, while_active_clients_let_the_instance_sleep)
         test_run t;
         test_run_yaml(&t, yaml);
         cr_assert_eq(t.rc, SIM_OK);
-        const rpt_deploy *d = test_deploy(&t, "r");
+        const run_deploy *d = test_deploy(&t, "r");
         cr_assert(d->usage.instance_seconds == fx(awake[i]),
                   "%s: awake %.6f", modes[i],
                   sim_fx_to_double(d->usage.instance_seconds));
@@ -457,7 +457,7 @@ Test(rules, while_active_clients_let_the_instance_sleep)
 
 static void assert_pooled(const test_run *t)
 {
-    const rpt_deploy *d = test_deploy(t, "pool");
+    const run_deploy *d = test_deploy(t, "pool");
     cr_assert(d->usage.groups == sim_fx_from_int(4), "groups %.3f",
               sim_fx_to_double(d->usage.groups));
     cr_assert(d->usage.provisioned == sim_fx_from_int(4), "instances %.3f",
@@ -519,7 +519,7 @@ Test(rules, target_utilization_divides_demand)
                   "billing_basis: allocated, scaling: {mode: always-on, "
                   "target_utilization: 0.7}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "r");
+    const run_deploy *d = test_deploy(&t, "r");
     cr_assert(d->usage.provisioned == sim_fx_from_int(8), "instances %.3f",
               sim_fx_to_double(d->usage.provisioned));
     cr_assert(d->month_usd == fx("649.22112"), "total %.6f",

@@ -191,7 +191,7 @@ Test(scenario, rate_override_changes_the_bill)
     test_run_yaml(&t, HEAD "rates: {railway.memory_gb_second: 0.000001}\n"
                   WL DEP);
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *d = test_deploy(&t, "r");
+    const run_deploy *d = test_deploy(&t, "r");
     cr_assert(test_item_usd(d, "memory_gb_second") == fx("2.628"));
     cr_assert(test_item_usd(d, "vcpu_second") == fx("10.14408"));
     cr_assert(d->month_usd == fx("12.77208"));

@@ -34,7 +34,7 @@ Test(stochastic, scale_to_zero_matches_the_busy_period_closed_form)
 {
     test_run t;
     run_stz(&t, 11);
-    const rpt_deploy *d = test_deploy(&t, "r");
+    const run_deploy *d = test_deploy(&t, "r");
     double lambda = 300.0 / 2628000, rho = lambda * 660;
     double awake = sim_fx_to_double(d->usage.awake_fraction);
     cr_assert(fabs(awake - (1 - exp(-rho))) < 0.002, "awake %f", awake);
@@ -111,8 +111,8 @@ Test(stochastic, deployments_share_arrivals)
                   "billing_basis: allocated, scaling: {mode: scale-to-zero, "
                   "idle_timeout: 20m}}\n");
     cr_assert_eq(t.rc, SIM_OK);
-    const rpt_deploy *s = test_deploy(&t, "short");
-    const rpt_deploy *l = test_deploy(&t, "long");
+    const run_deploy *s = test_deploy(&t, "short");
+    const run_deploy *l = test_deploy(&t, "long");
     cr_assert(l->month.p5 >= s->month.p95);
     cr_assert(l->usage.cold_starts <= s->usage.cold_starts);
     cr_assert(l->usage.messages == s->usage.messages);
