@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "base/fixed.h"
 
 /* Why a reply was cancelled (the value of job.cancel). */
@@ -91,7 +92,7 @@ const char *ag_strerror(int status)
 
 void ag_reply_result_fini(ag_reply_result *r)
 {
-    free(r->content);
+    sim_free(r->content);
     r->content = NULL;
 }
 
@@ -102,16 +103,16 @@ int64_t ag_agent_now(ag_agent *a)
 
 int ag_agent_new(const ag_agent_opts *o, ag_agent **out)
 {
-    ag_agent *a = calloc(1, sizeof *a);
+    ag_agent *a = sim_calloc(1, sizeof *a);
     if (!a)
         return SIM_ENOMEM;
     if (pthread_mutex_init(&a->mu, NULL) != 0) {
-        free(a);
+        sim_free(a);
         return SIM_ENOMEM;
     }
     if (pthread_cond_init(&a->idle, NULL) != 0) {
         pthread_mutex_destroy(&a->mu);
-        free(a);
+        sim_free(a);
         return SIM_ENOMEM;
     }
     a->cfg = o->cfg;
@@ -122,7 +123,7 @@ int ag_agent_new(const ag_agent_opts *o, ag_agent **out)
     a->clock = o->clock ? o->clock : ag_clock_real;
     a->clock_ud = o->clock_ud;
     if (o->system_prompt && *o->system_prompt) {
-        a->system = strdup(o->system_prompt);
+        a->system = sim_strdup(o->system_prompt);
         if (!a->system) {
             ag_agent_free(a);
             return SIM_ENOMEM;
@@ -145,7 +146,7 @@ static void runtime_free(runtime *rt)
         ag_stream_close(rt->ring);
         ag_stream_free(rt->ring);
     }
-    free(rt);
+    sim_free(rt);
 }
 
 void ag_agent_free(ag_agent *a)
@@ -154,14 +155,14 @@ void ag_agent_free(ag_agent *a)
         return;
     for (size_t i = 0; i < a->nrt; i++)
         runtime_free(a->rts[i]);
-    free(a->rts);
+    sim_free(a->rts);
     for (size_t i = 0; i < a->nten; i++)
-        free(a->tenants[i]);
-    free(a->tenants);
-    free(a->system);
+        sim_free(a->tenants[i]);
+    sim_free(a->tenants);
+    sim_free(a->system);
     pthread_cond_destroy(&a->idle);
     pthread_mutex_destroy(&a->mu);
-    free(a);
+    sim_free(a);
 }
 
 /* ---- runtime state (agent lock held) --------------------------------- */
@@ -186,20 +187,20 @@ static int rt_get(ag_agent *a, const char *id, runtime **out)
     }
     if (a->nrt == a->caprt) {
         size_t cap = a->caprt ? a->caprt * 2 : 16;
-        runtime **v = realloc(a->rts, cap * sizeof *v);
+        runtime **v = sim_realloc(a->rts, cap * sizeof *v);
         if (!v)
             return SIM_ENOMEM;
         a->rts = v;
         a->caprt = cap;
     }
-    rt = calloc(1, sizeof *rt);
+    rt = sim_calloc(1, sizeof *rt);
     if (!rt)
         return SIM_ENOMEM;
     snprintf(rt->id, sizeof rt->id, "%s", id);
     int rc = ag_stream_new(a->ring_events, AG_STREAM_DEFAULT_BYTES,
                            a->first_id, &rt->ring);
     if (rc != SIM_OK) {
-        free(rt);
+        sim_free(rt);
         return rc;
     }
     a->rts[a->nrt++] = rt;
@@ -230,7 +231,7 @@ static void tenant_make_room(ag_agent *a)
     for (size_t i = 0; i < a->nten; i++) {
         if (a->tenants[i]->in_flight > 0)
             continue;
-        free(a->tenants[i]);
+        sim_free(a->tenants[i]);
         a->tenants[i] = a->tenants[--a->nten];
         return;
     }
@@ -252,13 +253,13 @@ static int tenant_get(ag_agent *a, const char *name, tenant **out)
         return rc;
     if (a->nten == a->capten) {
         size_t cap = a->capten ? a->capten * 2 : 8;
-        tenant **v = realloc(a->tenants, cap * sizeof *v);
+        tenant **v = sim_realloc(a->tenants, cap * sizeof *v);
         if (!v)
             return SIM_ENOMEM;
         a->tenants = v;
         a->capten = cap;
     }
-    tenant *t = calloc(1, sizeof *t);
+    tenant *t = sim_calloc(1, sizeof *t);
     if (!t)
         return SIM_ENOMEM;
     snprintf(t->name, sizeof t->name, "%s", name);
@@ -359,7 +360,7 @@ static void emit(job *j, const char *type, char *data)
     }
     ag_event ev = {j->session, id, type, data};
     ag_bus_emit(j->a->bus, &ev);
-    free(data);
+    sim_free(data);
 }
 
 static int on_token(void *ud, const char *text, size_t len)
@@ -417,7 +418,7 @@ static int msgs_push(job *j, ag_message *m)
 {
     if (j->nmsgs == j->cap) {
         size_t cap = j->cap ? j->cap * 2 : 16;
-        ag_message *v = realloc(j->msgs, cap * sizeof *v);
+        ag_message *v = sim_realloc(j->msgs, cap * sizeof *v);
         if (!v)
             return SIM_ENOMEM;
         j->msgs = v;
@@ -485,7 +486,7 @@ static int run_tools(job *j, ag_model_result *r, const ag_message *step)
             rc = ag_tools_call(j->a->tools, c->name, c->arguments, &out,
                                &is_error);
         else
-            rc = (out = strdup("{\"error\":\"no tools are enabled\"}"))
+            rc = (out = sim_strdup("{\"error\":\"no tools are enabled\"}"))
                      ? SIM_OK : SIM_ENOMEM;
         if (rc != SIM_OK)
             return rc;
@@ -493,8 +494,8 @@ static int run_tools(job *j, ag_model_result *r, const ag_message *step)
         ag_message tm = {0};
         tm.role = AG_ROLE_TOOL;
         tm.content = out;
-        tm.tool_call_id = strdup(c->id);
-        tm.name = strdup(c->name);
+        tm.tool_call_id = sim_strdup(c->id);
+        tm.name = sim_strdup(c->name);
         if (!tm.tool_call_id || !tm.name || msgs_push(j, &tm) != SIM_OK) {
             ag_message_fini(&tm);
             return SIM_ENOMEM;
@@ -540,9 +541,9 @@ static int step(job *j, int *more)
         snprintf(j->res.finish_reason, sizeof j->res.finish_reason, "%s",
                  r.ncalls > 0 ? "max_iterations"
                               : r.finish_reason[0] ? r.finish_reason : "stop");
-        m.content = r.content ? r.content : strdup("");
+        m.content = r.content ? r.content : sim_strdup("");
         r.content = NULL;
-        j->res.content = m.content ? strdup(m.content) : NULL;
+        j->res.content = m.content ? sim_strdup(m.content) : NULL;
         if (!m.content || !j->res.content || msgs_push(j, &m) != SIM_OK) {
             ag_message_fini(&m);
             rc = SIM_ENOMEM;
@@ -684,8 +685,8 @@ static void job_free(job *j)
     ag_messages_free(j->msgs, j->nmsgs);
     ag_stream_free(j->ring);
     ag_reply_result_fini(&j->res);
-    free(j->content);
-    free(j);
+    sim_free(j->content);
+    sim_free(j);
 }
 
 static int job_new(ag_agent *a, const char *session, const char *tenant_name,
@@ -694,16 +695,16 @@ static int job_new(ag_agent *a, const char *session, const char *tenant_name,
     if (!tenant_name || !*tenant_name ||
         strlen(tenant_name) >= AG_TENANT_SIZE)
         return SIM_EINVAL;
-    job *j = calloc(1, sizeof *j);
+    job *j = sim_calloc(1, sizeof *j);
     if (!j)
         return SIM_ENOMEM;
     j->a = a;
     snprintf(j->session, sizeof j->session, "%s", session ? session : "");
     snprintf(j->tenant_name, sizeof j->tenant_name, "%s", tenant_name);
     atomic_init(&j->cancel, CANCEL_NONE);
-    j->content = strdup(content ? content : "");
+    j->content = sim_strdup(content ? content : "");
     if (!j->content) {
-        free(j);
+        sim_free(j);
         return SIM_ENOMEM;
     }
     *out = j;

@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/fixed.h"
+#include "base/json.h"
 
 struct ag_bus_sub {
     ag_bus *bus;
@@ -57,16 +59,16 @@ static _Thread_local struct frame *tl_frames;
 
 int ag_bus_new(ag_bus **out)
 {
-    ag_bus *b = calloc(1, sizeof *b);
+    ag_bus *b = sim_calloc(1, sizeof *b);
     if (!b)
         return SIM_ENOMEM;
     if (pthread_mutex_init(&b->mu, NULL) != 0) {
-        free(b);
+        sim_free(b);
         return SIM_ENOMEM;
     }
     if (pthread_cond_init(&b->cv, NULL) != 0) {
         pthread_mutex_destroy(&b->mu);
-        free(b);
+        sim_free(b);
         return SIM_ENOMEM;
     }
     *out = b;
@@ -75,8 +77,8 @@ int ag_bus_new(ag_bus **out)
 
 static void sub_free(ag_bus_sub *s)
 {
-    free(s->session);
-    free(s);
+    sim_free(s->session);
+    sim_free(s);
 }
 
 void ag_bus_free(ag_bus *b)
@@ -91,19 +93,19 @@ void ag_bus_free(ag_bus *b)
     }
     pthread_cond_destroy(&b->cv);
     pthread_mutex_destroy(&b->mu);
-    free(b);
+    sim_free(b);
 }
 
 int ag_bus_subscribe(ag_bus *b, const char *session, ag_bus_fn fn,
                      void *ud, ag_bus_sub **out)
 {
-    ag_bus_sub *s = calloc(1, sizeof *s);
+    ag_bus_sub *s = sim_calloc(1, sizeof *s);
     if (!s)
         return SIM_ENOMEM;
     if (session) {
-        s->session = strdup(session);
+        s->session = sim_strdup(session);
         if (!s->session) {
-            free(s);
+            sim_free(s);
             return SIM_ENOMEM;
         }
     }
@@ -229,28 +231,14 @@ cJSON *ag__jarr(int *bad)
 
 void ag__jitem(cJSON *o, const char *k, cJSON *item, int *bad)
 {
-    if (*bad || !o || !item) {
-        cJSON_Delete(item);
+    if (!item || !sim_json_add(*bad ? NULL : o, k, item))
         *bad = 1;
-        return;
-    }
-    if (!cJSON_AddItemToObject(o, k, item)) {
-        cJSON_Delete(item);
-        *bad = 1;
-    }
 }
 
 void ag__jpush(cJSON *arr, cJSON *item, int *bad)
 {
-    if (*bad || !arr || !item) {
-        cJSON_Delete(item);
+    if (!item || !sim_json_push(*bad ? NULL : arr, item))
         *bad = 1;
-        return;
-    }
-    if (!cJSON_AddItemToArray(arr, item)) {
-        cJSON_Delete(item);
-        *bad = 1;
-    }
 }
 
 void ag__jstr(cJSON *o, const char *k, const char *v, int *bad)

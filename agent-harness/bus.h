@@ -97,7 +97,7 @@ void ag__jusd(struct cJSON *o, const char *k, sim_fx usd, int *bad);
  * input is checked with this first. */
 int ag__json_depth_ok(const char *s, size_t n, int max_depth);
 /* Prints compactly and deletes o.  NULL when *bad was set or printing
- * failed; the text is the caller's to free(). */
+ * failed; the text is the caller's to sim_free(). */
 char *ag__jprint(struct cJSON *o, int *bad);
 
 #endif

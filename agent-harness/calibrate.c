@@ -49,12 +49,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "agent-harness/net.h"
 #include "agent-harness/proc.h"
 #include "agent-harness/serve.h"
 #include "base/diag.h"
 #include "base/file.h"
 #include "base/fixed.h"
+#include "base/json.h"
 #include "sim/workload.h"
 
 #define STOP_WAIT_MS (AG_SERVE_GRACE_MS + 3000)  /* SIGTERM, then SIGKILL */
@@ -167,10 +169,10 @@ static int create_sessions(rep *r, int from, int to, char *err,
             else
                 ag_net_fail(err, errlen, SIM_EIO, "POST /v1/sessions: HTTP %d "
                      "%.200s", status, body ? body : "");
-            free(body);
+            sim_free(body);
             return SIM_EIO;
         }
-        free(body);
+        sim_free(body);
     }
     return SIM_OK;
 }
@@ -303,9 +305,9 @@ static int run_phase(rep *r, cal_msg *v, size_t n, int websocket,
                      long *peak, char *err, size_t errlen)
 {
     int ns = r->o->sessions;
-    worker *w = calloc((size_t)ns, sizeof *w);
-    cal_msg **slots = malloc((n ? n : 1) * sizeof *slots);
-    size_t *count = calloc((size_t)ns, sizeof *count);
+    worker *w = sim_calloc((size_t)ns, sizeof *w);
+    cal_msg **slots = sim_alloc((n ? n : 1) * sizeof *slots);
+    size_t *count = sim_calloc((size_t)ns, sizeof *count);
     int rc = SIM_OK, started = 0;
     if (!w || !slots || !count) {
         rc = SIM_ENOMEM;
@@ -353,9 +355,9 @@ static int run_phase(rep *r, cal_msg *v, size_t n, int websocket,
                       status);
         }
 done:
-    free(count);
-    free(slots);
-    free(w);
+    sim_free(count);
+    sim_free(slots);
+    sim_free(w);
     return rc;
 }
 
@@ -467,7 +469,7 @@ static double idler_finish(idler *d)
 static int open_websockets(rep *r, char *err, size_t errlen)
 {
     int n = r->o->sessions;
-    r->ws = calloc((size_t)n, sizeof *r->ws);
+    r->ws = sim_calloc((size_t)n, sizeof *r->ws);
     if (!r->ws)
         return SIM_ENOMEM;
     for (int i = 0; i < n; i++)
@@ -489,7 +491,7 @@ static void close_websockets(rep *r)
         return;
     for (int i = 0; i < r->o->sessions; i++)
         ag_net_conn_fini(&r->ws[i]);
-    free(r->ws);
+    sim_free(r->ws);
     r->ws = NULL;
 }
 
@@ -530,7 +532,7 @@ static int burst(rep *r, int websocket, double *fig, double *mean_ms,
                  char *err, size_t errlen)
 {
     int n = r->o->sessions;
-    cal_msg *v = calloc((size_t)n, sizeof *v);
+    cal_msg *v = sim_calloc((size_t)n, sizeof *v);
     if (!v)
         return SIM_ENOMEM;
     for (int i = 0; i < n; i++)
@@ -545,7 +547,7 @@ static int burst(rep *r, int websocket, double *fig, double *mean_ms,
         double d = gib(peak - before) / n;
         fig[F_ACTIVE_MEM] = d > 0 ? d : 0;
     }
-    free(v);
+    sim_free(v);
     return rc;
 }
 
@@ -553,7 +555,7 @@ static int load(rep *r, uint64_t rep_no, int websocket, double ms_per_s,
                 load_acc *acc, char *err, size_t errlen)
 {
     size_t n = (size_t)r->o->messages;
-    cal_msg *v = malloc(n * sizeof *v);
+    cal_msg *v = sim_alloc(n * sizeof *v);
     if (!v)
         return SIM_ENOMEM;
     int rc = schedule(r->o, rep_no, ms_per_s, v, n);
@@ -573,7 +575,7 @@ static int load(rep *r, uint64_t rep_no, int websocket, double ms_per_s,
         acc->ticks += t1 - t0;
         acc->egress_kib[websocket] = (double)bytes / 1024.0 / (double)n;
     }
-    free(v);
+    sim_free(v);
     return rc;
 }
 
@@ -671,11 +673,11 @@ static int run_repeat(const ag_cal_opts *o, uint64_t k, double *fig,
     load_acc acc = {NULL, 0, 0, {0, 0}};
     int nt = (o->transports & AG_CAL_SSE ? 1 : 0) +
              (o->transports & AG_CAL_WEBSOCKET ? 1 : 0);
-    r.s = calloc((size_t)o->sessions + 1, sizeof *r.s);
-    acc.reply_s = malloc((size_t)o->messages * (size_t)nt * sizeof(double));
+    r.s = sim_calloc((size_t)o->sessions + 1, sizeof *r.s);
+    acc.reply_s = sim_alloc((size_t)o->messages * (size_t)nt * sizeof(double));
     if (!r.s || !acc.reply_s) {
-        free(r.s);
-        free(acc.reply_s);
+        sim_free(r.s);
+        sim_free(acc.reply_s);
         return SIM_ENOMEM;
     }
     int rc = ag_proc_start(o->exe, o->agent_path, o->timeout_s,
@@ -708,8 +710,8 @@ static int run_repeat(const ag_cal_opts *o, uint64_t k, double *fig,
         }
     }
     ag_proc_stop(r.proc);
-    free(acc.reply_s);
-    free(r.s);
+    sim_free(acc.reply_s);
+    sim_free(r.s);
     return rc;
 }
 
@@ -736,7 +738,7 @@ static int sha256_file(const char *path, char *hex /* 65 */)
     if (!text)
         return SIM_EIO;
     int ok = EVP_Digest(text, len, md, &n, EVP_sha256(), NULL) && n == 32;
-    free(text);
+    sim_free(text);
     if (!ok)
         return SIM_EIO;
     for (unsigned int i = 0; i < n; i++)
@@ -778,11 +780,11 @@ int ag_cal_run(const ag_cal_opts *o, ag_cal_profile **out, char *err,
                     "sessions (one more for the idle streams), but the "
                     "config's sessions.maxSessions is %lld", o->sessions,
                     o->sessions + 1, (long long)o->cfg->max_sessions);
-    ag_cal_profile *p = calloc(1, sizeof *p);
-    double *v = calloc((size_t)o->repeats * NFIG, sizeof *v);
-    if (!p || !v || !(p->agent_config = strdup(o->agent_path))) {
+    ag_cal_profile *p = sim_calloc(1, sizeof *p);
+    double *v = sim_calloc((size_t)o->repeats * NFIG, sizeof *v);
+    if (!p || !v || !(p->agent_config = sim_strdup(o->agent_path))) {
         ag_cal_profile_free(p);
-        free(v);
+        sim_free(v);
         return SIM_ENOMEM;
     }
     int rc = sha256_file(o->agent_path, p->sha256);
@@ -800,12 +802,12 @@ int ag_cal_run(const ag_cal_opts *o, ag_cal_profile **out, char *err,
             log_repeat(o, k, v + k * NFIG);
     }
     if (rc != SIM_OK) {
-        free(v);
+        sim_free(v);
         ag_cal_profile_free(p);
         return rc;
     }
     summarise(p, v, o->repeats);
-    free(v);
+    sim_free(v);
     p->transports = o->transports;
     p->sessions = o->sessions;
     p->messages = o->messages;
@@ -827,8 +829,8 @@ void ag_cal_profile_free(ag_cal_profile *p)
 {
     if (!p)
         return;
-    free(p->agent_config);
-    free(p);
+    sim_free(p->agent_config);
+    sim_free(p);
 }
 
 /* Four significant digits: the repeats disagree well before the fifth,
@@ -888,9 +890,9 @@ static void add_measured(cJSON *root, const ag_cal_profile *p, int *bad)
     if (!tr)
         *bad = 1;
     if (tr && (p->transports & AG_CAL_SSE))
-        cJSON_AddItemToArray(tr, cJSON_CreateString("sse"));
+        sim_json_push(tr, cJSON_CreateString("sse"));
     if (tr && (p->transports & AG_CAL_WEBSOCKET))
-        cJSON_AddItemToArray(tr, cJSON_CreateString("websocket"));
+        sim_json_push(tr, cJSON_CreateString("websocket"));
     if (!cJSON_AddNumberToObject(m, "sessions", p->sessions) ||
         !cJSON_AddNumberToObject(m, "messages", p->messages) ||
         !cJSON_AddNumberToObject(m, "repeats", p->repeats) ||
@@ -943,9 +945,9 @@ char *ag_cal_profile_json(const ag_cal_profile *p)
         return NULL;
     /* cJSON_Print leaves off the final newline a text file ends with. */
     size_t n = strlen(text);
-    char *t = realloc(text, n + 2);
+    char *t = sim_realloc(text, n + 2);
     if (!t) {
-        free(text);
+        sim_free(text);
         return NULL;
     }
     t[n] = '\n';
@@ -1157,7 +1159,7 @@ int ag_cal_main(int argc, char **argv, const char *exe,
     } else if (a.out && !a.quiet) {
         fprintf(stderr, "capsim calibrate: wrote %s\n", a.out);
     }
-    free(text);
+    sim_free(text);
     ag_cal_profile_free(p);
     ag_config_free(cfg);
     return code;

@@ -28,6 +28,7 @@
 
 #include <curl/curl.h>
 
+#include "base/alloc.h"
 #include "agent-harness/resource.h"
 #include "base/fixed.h"
 #include "base/yml.h"
@@ -44,7 +45,7 @@ static const char *const tool_names[] = {"readResource", "currentTime", NULL};
 
 static char *xdup(loader *L, const char *s)
 {
-    char *d = s ? strdup(s) : NULL;
+    char *d = s ? sim_strdup(s) : NULL;
     if (s && !d)
         L->nomem = 1;
     return d;
@@ -52,7 +53,7 @@ static char *xdup(loader *L, const char *s)
 
 static void *xcalloc(loader *L, size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size);
+    void *p = sim_calloc(n ? n : 1, size);
     if (!p)
         L->nomem = 1;
     return p;
@@ -71,7 +72,7 @@ static int str_addn(str *b, const char *s, size_t n)
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->n + n + 1)
             cap *= 2;
-        char *ns = realloc(b->s, cap);
+        char *ns = sim_realloc(b->s, cap);
         if (!ns)
             return SIM_ENOMEM;
         b->s = ns;
@@ -205,7 +206,7 @@ static int expand(loader *L, const yml_node *n, const char *what, int secret,
     if (rc == SIM_ENOMEM)
         L->nomem = 1;
     if (rc != SIM_OK || (secret && (unset || b.n == 0))) {
-        free(b.s);
+        sim_free(b.s);
         return rc;
     }
     *out = b.s;
@@ -227,7 +228,7 @@ static yml_node *get_text(loader *L, const yml_node *m, const char *key,
     if (yml_get_str(L->doc, n, what, &raw) != SIM_OK)
         return n;
     if (expand(L, n, what, secret, &v) == SIM_OK) {
-        free(*out);
+        sim_free(*out);
         *out = v;
     }
     return n;
@@ -311,11 +312,11 @@ static char *local_path(loader *L, const yml_node *n, const char *v,
             yml_error(L->doc, n, "%s: a file:// URI takes no query, "
                       "fragment or %%00", what);
     } else if (v[0] == '/') {
-        p = strdup(v);
+        p = sim_strdup(v);
         rc = p ? SIM_OK : SIM_ENOMEM;
     } else {
         size_t n1 = strlen(L->c->agent_dir), n2 = strlen(v);
-        p = malloc(n1 + n2 + 2);
+        p = sim_alloc(n1 + n2 + 2);
         if (p) {
             memcpy(p, L->c->agent_dir, n1);
             p[n1] = '/';
@@ -354,7 +355,7 @@ static void get_url(loader *L, const yml_node *m, const char *key,
     if (n && *out && !is_http_url(*out)) {
         yml_error(L->doc, n, "%s must be an http:// or https:// URL, found "
                   "'%s'", what, *out);
-        free(*out);
+        sim_free(*out);
         *out = NULL;
     }
 }
@@ -397,7 +398,7 @@ static void parse_roots(loader *L, const yml_node *m, ag_source *s)
             expand(L, it, "root", TEXT_PLAIN, &v) != SIM_OK)
             continue;
         char *p = local_path(L, it, v, "root");
-        free(v);
+        sim_free(v);
         if (p)
             s->roots[s->nroots++] = p;
     }
@@ -434,7 +435,7 @@ static void parse_headers(loader *L, const yml_node *m, ag_source *s,
             continue;
         if (strpbrk(v, "\r\n")) {
             yml_error(L->doc, vn, "%s must not contain a line break", label);
-            free(v);
+            sim_free(v);
             continue;
         }
         s->headers[s->nheaders].name = xdup(L, name);
@@ -487,6 +488,8 @@ static void parse_s3(loader *L, const yml_node *m, ag_source *s,
     get_url(L, m, "endpoint", "endpoint", &s->endpoint);
     parse_credentials(L, m, s);
 }
+
+static void free_source(ag_source *s);
 
 static void parse_source(loader *L, const char *name, const yml_node *m,
                          ag_source *s)
@@ -552,6 +555,10 @@ static void add_implicit_fs(loader *L, ag_config *c)
         s->nroots = 1;
     if (s->name)
         c->nsources++;
+    else {
+        free_source(s);
+        memset(s, 0, sizeof *s);
+    }
 }
 
 static void parse_sources(loader *L, const yml_node *m)
@@ -579,8 +586,13 @@ static void parse_sources(loader *L, const yml_node *m)
         }
         parse_source(L, name, yml_map_value(L->doc, m, i),
                      &c->sources[c->nsources]);
+        /* Without its name (out of memory) the source is dropped whole. */
         if (c->sources[c->nsources].name)
             c->nsources++;
+        else {
+            free_source(&c->sources[c->nsources]);
+            memset(&c->sources[c->nsources], 0, sizeof *c->sources);
+        }
     }
     add_implicit_fs(L, c);
 }
@@ -678,7 +690,7 @@ static size_t parse_files(loader *L, const yml_node *m, size_t ci,
             continue;
         link_part(L, q, en, dn, path, &named_bad);
     }
-    free(given);
+    sim_free(given);
     return k;
 }
 
@@ -934,13 +946,13 @@ static void parse_storage(loader *L, const yml_node *m)
     } else if (pn && raw) {
         char *p = local_path(L, pn, raw, "storage path");
         if (p) {
-            free(c->db_path);
+            sim_free(c->db_path);
             c->db_path = p;
         }
     }
-    free(raw);
+    sim_free(raw);
     if (c->storage == AG_STORE_MEMORY) {
-        free(c->db_path);
+        sim_free(c->db_path);
         c->db_path = NULL;
     }
 }
@@ -1052,9 +1064,9 @@ static int set_defaults(ag_config *c, const char *path, const char *dir)
     c->ping_interval_ms = 30000;
     c->keepalive_ms = 15000;
     c->stream_buffer = 1024;
-    c->file = strdup(path);
-    c->agent_dir = strdup(dir);
-    c->db_path = malloc(strlen(dir) + sizeof "/agent.db");
+    c->file = sim_strdup(path);
+    c->agent_dir = sim_strdup(dir);
+    c->db_path = sim_alloc(strlen(dir) + sizeof "/agent.db");
     if (!c->file || !c->agent_dir || !c->db_path)
         return SIM_ENOMEM;
     strcpy(c->db_path, dir);
@@ -1066,10 +1078,10 @@ static int set_defaults(ag_config *c, const char *path, const char *dir)
 static int finish(ag_config *c)
 {
     if (!c->llm.model)
-        c->llm.model = strdup(c->llm.provider == AG_LLM_OPENAI ? ""
+        c->llm.model = sim_strdup(c->llm.provider == AG_LLM_OPENAI ? ""
                                                                : "scripted");
     if (c->llm.provider == AG_LLM_OPENAI && !c->llm.base_url)
-        c->llm.base_url = strdup("https://api.openai.com/v1");
+        c->llm.base_url = sim_strdup("https://api.openai.com/v1");
     if (!c->llm.model ||
         (c->llm.provider == AG_LLM_OPENAI && !c->llm.base_url))
         return SIM_ENOMEM;
@@ -1079,7 +1091,7 @@ static int finish(ag_config *c)
 /* The absolute, resolved directory holding `path`, into dir. */
 static int dir_of(const char *path, char dir[PATH_MAX])
 {
-    char *copy = strdup(path), *slash;
+    char *copy = sim_strdup(path), *slash;
     int ok;
     if (!copy)
         return SIM_ENOMEM;
@@ -1091,7 +1103,7 @@ static int dir_of(const char *path, char dir[PATH_MAX])
     else
         *slash = '\0';
     ok = realpath(copy, dir) != NULL;
-    free(copy);
+    sim_free(copy);
     return ok ? SIM_OK : SIM_EIO;
 }
 
@@ -1108,7 +1120,7 @@ int ag_config_load(const char *path, sim_diag *d, ag_config **out)
     if (rc == SIM_EIO)
         sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0, "cannot resolve "
                      "the directory of the file: %s", strerror(errno));
-    ag_config *c = rc == SIM_OK ? calloc(1, sizeof *c) : NULL;
+    ag_config *c = rc == SIM_OK ? sim_calloc(1, sizeof *c) : NULL;
     if (rc == SIM_OK && (!c || set_defaults(c, path, dir) != SIM_OK))
         rc = SIM_ENOMEM;
     if (rc == SIM_OK) {
@@ -1132,52 +1144,52 @@ int ag_config_load(const char *path, sim_diag *d, ag_config **out)
 
 static void free_source(ag_source *s)
 {
-    free(s->name);
-    free(s->description);
+    sim_free(s->name);
+    sim_free(s->description);
     for (size_t i = 0; i < s->nroots; i++)
-        free(s->roots[i]);
-    free(s->roots);
-    free(s->base_url);
+        sim_free(s->roots[i]);
+    sim_free(s->roots);
+    sim_free(s->base_url);
     for (size_t i = 0; i < s->nheaders; i++) {
-        free(s->headers[i].name);
-        free(s->headers[i].value);
+        sim_free(s->headers[i].name);
+        sim_free(s->headers[i].value);
     }
-    free(s->headers);
-    free(s->bucket);
-    free(s->region);
-    free(s->endpoint);
-    free(s->access_key_id);
-    free(s->secret_access_key);
-    free(s->session_token);
-    free(s->profile);
+    sim_free(s->headers);
+    sim_free(s->bucket);
+    sim_free(s->region);
+    sim_free(s->endpoint);
+    sim_free(s->access_key_id);
+    sim_free(s->secret_access_key);
+    sim_free(s->session_token);
+    sim_free(s->profile);
 }
 
 void ag_config_free(ag_config *c)
 {
     if (!c)
         return;
-    free(c->file);
-    free(c->agent_dir);
-    free(c->llm.model);
-    free(c->llm.base_url);
-    free(c->llm.api_key);
-    free(c->llm.tool_call);
+    sim_free(c->file);
+    sim_free(c->agent_dir);
+    sim_free(c->llm.model);
+    sim_free(c->llm.base_url);
+    sim_free(c->llm.api_key);
+    sim_free(c->llm.tool_call);
     for (size_t i = 0; i < c->nprompt; i++) {
-        free(c->prompt[i].name);
-        free(c->prompt[i].text);
-        free(c->prompt[i].uri);
-        free(c->prompt[i].source);
+        sim_free(c->prompt[i].name);
+        sim_free(c->prompt[i].text);
+        sim_free(c->prompt[i].uri);
+        sim_free(c->prompt[i].source);
     }
-    free(c->prompt);
+    sim_free(c->prompt);
     for (size_t i = 0; i < c->nsources; i++)
         free_source(&c->sources[i]);
-    free(c->sources);
-    free(c->db_path);
+    sim_free(c->sources);
+    sim_free(c->db_path);
     for (size_t i = 0; i < c->ntools; i++)
-        free(c->tools[i]);
-    free(c->tools);
-    free(c->api_key);
-    free(c);
+        sim_free(c->tools[i]);
+    sim_free(c->tools);
+    sim_free(c->api_key);
+    sim_free(c);
 }
 
 int ag_config_sniff(const char *path)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "agent-harness/net.h"
 #include "agent-harness/proc.h"
 #include "sim/des.h"
@@ -59,7 +60,7 @@ static int collect(const scn_scenario *s, const harness_live_opts *o,
                     (unsigned long long)m.agents);
     }
     size_t cap = 64;
-    l->m = malloc(cap * sizeof *l->m);
+    l->m = sim_alloc(cap * sizeof *l->m);
     rc = l->m ? sim_source_open(&m, 0, 0, m.agents, &src) : SIM_ENOMEM;
     sim_msg msg;
     while (rc == SIM_OK && sim_source_next(src, &msg)) {
@@ -71,7 +72,7 @@ static int collect(const scn_scenario *s, const harness_live_opts *o,
             break;
         }
         if (l->n == cap) {
-            harness_live_msg *v = realloc(l->m, 2 * cap * sizeof *v);
+            harness_live_msg *v = sim_realloc(l->m, 2 * cap * sizeof *v);
             if (!v) {
                 rc = SIM_ENOMEM;
                 break;
@@ -236,7 +237,7 @@ static int open_session(int port, const char *tenant, double deadline,
         memcpy(id, q + 1, (size_t)(e - q - 1));
         id[e - q - 1] = '\0';
     }
-    free(body);
+    sim_free(body);
     return rc;
 }
 
@@ -245,8 +246,8 @@ static int drive_all(const scn_scenario *s, const harness_live_opts *o,
                      size_t errlen)
 {
     int port = ag_proc_port(p);
-    worker *w = calloc(l->agents, sizeof *w);
-    pthread_t *th = calloc(l->agents, sizeof *th);
+    worker *w = sim_calloc(l->agents, sizeof *w);
+    pthread_t *th = sim_calloc(l->agents, sizeof *th);
     int rc = w && th ? SIM_OK : SIM_ENOMEM;
     for (uint64_t a = 0; rc == SIM_OK && a < l->agents; a++) {
         w[a] = (worker){.l = l, .o = o, .port = port, .agent = a};
@@ -284,8 +285,8 @@ static int drive_all(const scn_scenario *s, const harness_live_opts *o,
         if (w[a].error[0] && !l->first_error[0])
             snprintf(l->first_error, sizeof l->first_error, "%s",
                      w[a].error);
-    free(w);
-    free(th);
+    sim_free(w);
+    sim_free(th);
     return rc;
 }
 
@@ -316,7 +317,7 @@ int harness_live_run(const scn_scenario *s, const harness_live_opts *o,
 
 void harness_live_fini(harness_live *l)
 {
-    free(l->m);
+    sim_free(l->m);
     l->m = NULL;
     l->n = 0;
 }
@@ -363,7 +364,7 @@ static double awake(const harness_live *l, const scn_scenario *s,
                                  : connected;
     if (w->connected == SCN_CONN_LINGER && !pd->objects)
         p.linger = (double)w->linger_us / 1e6;
-    sim_inst_stats *st = calloc(1, sizeof *st);
+    sim_inst_stats *st = sim_calloc(1, sizeof *st);
     if (!st)
         return -1;
     for (uint64_t g = 0; g < ngroups; g++) {
@@ -371,7 +372,7 @@ static double awake(const harness_live *l, const scn_scenario *s,
         sim_instance_run(&p, replay_next, &r, st);
     }
     double f = ngroups ? st->awake_s / ((double)ngroups * H) : 0;
-    free(st);
+    sim_free(st);
     return f;
 }
 
@@ -427,12 +428,12 @@ void harness_live_compare(const harness_live *l, const scn_scenario *s,
     sim_workload_model m;
     if (sim_model_build(s, &m) != SIM_OK)
         return;
-    uint64_t *group = calloc(l->agents ? l->agents : 1, sizeof *group);
+    uint64_t *group = sim_calloc(l->agents ? l->agents : 1, sizeof *group);
     uint64_t ng = group ? sim_group_agents(&m, d, group) : 0;
     sim_model_fini(&m);
     if (!group)
         return;
     v->awake_fraction.modelled = awake(l, s, pd, group, ng, 0);
     v->awake_fraction.measured = awake(l, s, pd, group, ng, 1);
-    free(group);
+    sim_free(group);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "agent-harness/bus.h"
 #include "base/fixed.h"
 
@@ -22,13 +23,13 @@ struct ag_model {
 
 void ag_model_result_fini(ag_model_result *r)
 {
-    free(r->content);
+    sim_free(r->content);
     for (size_t i = 0; i < r->ncalls; i++) {
-        free(r->calls[i].id);
-        free(r->calls[i].name);
-        free(r->calls[i].arguments);
+        sim_free(r->calls[i].id);
+        sim_free(r->calls[i].name);
+        sim_free(r->calls[i].arguments);
     }
-    free(r->calls);
+    sim_free(r->calls);
     r->content = NULL;
     r->calls = NULL;
     r->ncalls = 0;
@@ -97,7 +98,7 @@ static int dbuf_add(dbuf *b, const char *s, size_t n)
             cap *= 2;
         if (cap > b->max)
             cap = b->max;
-        char *p = realloc(b->p, cap);
+        char *p = sim_realloc(b->p, cap);
         if (!p)
             return SIM_ENOMEM;
         b->p = p;
@@ -117,7 +118,7 @@ static const char *dbuf_str(const dbuf *b)
 /* Hands the text over (an empty string when nothing was added). */
 static char *dbuf_take(dbuf *b)
 {
-    char *p = b->p ? b->p : strdup("");
+    char *p = b->p ? b->p : sim_strdup("");
     b->p = NULL;
     b->len = b->cap = 0;
     return p;
@@ -158,16 +159,16 @@ static int scripted_tool_call(const ag_model *m, const ag_model_request *req,
     args += strspn(args, " \t\r\n");
     if (!*args)
         args = "{}";
-    out->calls = calloc(1, sizeof *out->calls);
+    out->calls = sim_calloc(1, sizeof *out->calls);
     if (!out->calls)
         return SIM_ENOMEM;
     out->ncalls = 1;
     char id[48];
     snprintf(id, sizeof id, "call_%zu", req->nmessages);
-    out->calls[0].id = strdup(id);
-    out->calls[0].name = strndup(spec, nl);
-    out->calls[0].arguments = strdup(args);
-    out->content = strdup("");
+    out->calls[0].id = sim_strdup(id);
+    out->calls[0].name = sim_strndup(spec, nl);
+    out->calls[0].arguments = sim_strdup(args);
+    out->content = sim_strdup("");
     if (!out->calls[0].id || !out->calls[0].name ||
         !out->calls[0].arguments || !out->content)
         return SIM_ENOMEM;
@@ -387,10 +388,10 @@ static int set_str(char **dst, const char *src)
 {
     if (!src)
         return SIM_OK;
-    char *p = strdup(src);
+    char *p = sim_strdup(src);
     if (!p)
         return SIM_ENOMEM;
-    free(*dst);
+    sim_free(*dst);
     *dst = p;
     return SIM_OK;
 }
@@ -565,7 +566,7 @@ static int collect_calls(oa_state *st)
     ag_model_result *out = st->out;
     if (st->ncalls == 0)
         return SIM_OK;
-    out->calls = calloc(st->ncalls, sizeof *out->calls);
+    out->calls = sim_calloc(st->ncalls, sizeof *out->calls);
     if (!out->calls)
         return SIM_ENOMEM;
     for (size_t i = 0; i < st->ncalls; i++) {
@@ -578,9 +579,9 @@ static int collect_calls(oa_state *st)
         char id[32];
         snprintf(id, sizeof id, "call_%zu", i);
         ag_tool_call *t = &out->calls[out->ncalls++];
-        t->id = c->id ? c->id : strdup(id);
+        t->id = c->id ? c->id : sim_strdup(id);
         t->name = c->name;
-        t->arguments = c->args.len ? dbuf_take(&c->args) : strdup("{}");
+        t->arguments = c->args.len ? dbuf_take(&c->args) : sim_strdup("{}");
         c->id = c->name = NULL;
         if (!t->id || !t->arguments)
             return SIM_ENOMEM;
@@ -590,14 +591,14 @@ static int collect_calls(oa_state *st)
 
 static void oa_state_fini(oa_state *st)
 {
-    free(st->line.p);
-    free(st->data.p);
-    free(st->content.p);
-    free(st->errbody.p);
+    sim_free(st->line.p);
+    sim_free(st->data.p);
+    sim_free(st->content.p);
+    sim_free(st->errbody.p);
     for (size_t i = 0; i < AG_MODEL_MAX_CALLS; i++) {
-        free(st->calls[i].id);
-        free(st->calls[i].name);
-        free(st->calls[i].args.p);
+        sim_free(st->calls[i].id);
+        sim_free(st->calls[i].name);
+        sim_free(st->calls[i].args.p);
     }
 }
 
@@ -614,12 +615,12 @@ static struct curl_slist *oa_headers(const ag_llm *llm)
     }
     if (llm->api_key && *llm->api_key) {
         size_t n = strlen(llm->api_key) + 32;
-        char *auth = malloc(n);
+        char *auth = sim_alloc(n);
         if (!auth)
             goto fail;
         snprintf(auth, n, "Authorization: Bearer %s", llm->api_key);
         t = curl_slist_append(h, auth);
-        free(auth);
+        sim_free(auth);
         if (!t)
             goto fail;
         h = t;
@@ -732,7 +733,7 @@ done:
     oa_state_fini(&st);
     curl_easy_cleanup(c);
     curl_slist_free_all(hdr);
-    free(body);
+    sim_free(body);
     return rc;
 }
 
@@ -745,7 +746,7 @@ int ag_model_new(const ag_llm *llm, ag_model **out)
         return SIM_EINVAL;
     if (llm->provider == AG_LLM_SCRIPTED && llm->tokens < 0)
         return SIM_EINVAL;
-    ag_model *m = calloc(1, sizeof *m);
+    ag_model *m = sim_calloc(1, sizeof *m);
     if (!m)
         return SIM_ENOMEM;
     m->llm = llm;
@@ -753,9 +754,9 @@ int ag_model_new(const ag_llm *llm, ag_model **out)
         size_t n = strlen(llm->base_url);
         while (n > 0 && llm->base_url[n - 1] == '/')
             n--;
-        m->url = malloc(n + sizeof "/chat/completions");
+        m->url = sim_alloc(n + sizeof "/chat/completions");
         if (!m->url) {
-            free(m);
+            sim_free(m);
             return SIM_ENOMEM;
         }
         memcpy(m->url, llm->base_url, n);
@@ -769,8 +770,8 @@ void ag_model_free(ag_model *m)
 {
     if (!m)
         return;
-    free(m->url);
-    free(m);
+    sim_free(m->url);
+    sim_free(m);
 }
 
 const char *ag_model_name(const ag_model *m)

@@ -6,6 +6,7 @@
  * never a hang.
  */
 #include "agent-harness/net.h"
+#include "base/alloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -107,7 +108,7 @@ int ag_net_conn_init(ag_net_conn *c, int port, double deadline)
             goto fail;
     }
     c->cap = 16384;
-    c->buf = malloc(c->cap);
+    c->buf = sim_alloc(c->cap);
     if (!c->buf) {
         rc = SIM_ENOMEM;
         goto fail;
@@ -123,7 +124,7 @@ void ag_net_conn_fini(ag_net_conn *c)
 {
     if (c->fd >= 0)
         close(c->fd);
-    free(c->buf);
+    sim_free(c->buf);
     memset(c, 0, sizeof *c);
     c->fd = -1;
 }
@@ -160,7 +161,7 @@ static int fill(ag_net_conn *c, double deadline)
         } else {
             if (c->cap >= AG_NET_MAX_ANSWER + 64)
                 return -SIM_ERANGE;
-            char *p = realloc(c->buf, c->cap * 2);
+            char *p = sim_realloc(c->buf, c->cap * 2);
             if (!p)
                 return -SIM_ENOMEM;
             c->buf = p;
@@ -235,7 +236,7 @@ static int send_request(ag_net_conn *c, int port, const char *method,
     auth_headers(auth, sizeof auth, api_key, tenant);
     size_t blen = body ? strlen(body) : 0;
     size_t cap = strlen(path) + strlen(extra) + strlen(auth) + blen + 256;
-    char *req = malloc(cap);
+    char *req = sim_alloc(cap);
     if (!req)
         return SIM_ENOMEM;
     int n = snprintf(req, cap,
@@ -246,7 +247,7 @@ static int send_request(ag_net_conn *c, int port, const char *method,
                      body ? body : "");
     int rc = n < 0 || (size_t)n >= cap
                  ? SIM_ENOMEM : ag_net_send(c, req, (size_t)n, deadline);
-    free(req);
+    sim_free(req);
     return rc;
 }
 
@@ -268,7 +269,7 @@ int ag_net_request(int port, const char *method, const char *path,
     if (rc == SIM_OK)
         rc = read_to_eof(&c, deadline);
     if (rc == SIM_OK && rbody) {
-        *rbody = strdup(c.buf + c.pos);
+        *rbody = sim_strdup(c.buf + c.pos);
         if (!*rbody)
             rc = SIM_ENOMEM;
     }
@@ -412,7 +413,7 @@ int ag_net_ws_send(ag_net_conn *c, const char *text, double deadline)
     unsigned char mask[4];
     if (RAND_bytes(mask, sizeof mask) != 1)
         return SIM_EIO;
-    unsigned char *f = malloc(n + 14);
+    unsigned char *f = sim_alloc(n + 14);
     if (!f)
         return SIM_ENOMEM;
     f[h++] = 0x81;                      /* FIN, text */
@@ -432,7 +433,7 @@ int ag_net_ws_send(ag_net_conn *c, const char *text, double deadline)
     for (size_t i = 0; i < n; i++)
         f[h + i] = (unsigned char)text[i] ^ mask[i % 4];
     int rc = ag_net_send(c, (const char *)f, h + n, deadline);
-    free(f);
+    sim_free(f);
     return rc;
 }
 
@@ -448,7 +449,7 @@ static int want_bytes(ag_net_conn *c, size_t need, double deadline)
             c->pos = 0;
         }
         while (c->cap < need + 1) {
-            char *p = realloc(c->buf, c->cap * 2);
+            char *p = sim_realloc(c->buf, c->cap * 2);
             if (!p)
                 return SIM_ENOMEM;
             c->buf = p;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "agent-harness/net.h"
 #include "base/diag.h"
 
@@ -108,7 +109,7 @@ int ag_proc_start(const char *exe, const char *config, double timeout_s,
                   size_t errlen)
 {
     int fds[2];
-    ag_proc *p = calloc(1, sizeof *p);
+    ag_proc *p = sim_calloc(1, sizeof *p);
     *out = NULL;
     if (!p)
         return SIM_ENOMEM;
@@ -248,7 +249,7 @@ int ag_proc_stop(ag_proc *p)
     int st = ag_proc_stop_keep(p);
     if (p->err)
         fclose(p->err);
-    free(p);
+    sim_free(p);
     return st;
 }
 

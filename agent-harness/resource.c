@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "base/alloc.h"
 #include "base/fixed.h"
 
 const char *const ag_res_schemes[] = {"file", "s3", "http", "https", NULL};
@@ -43,7 +44,7 @@ void ag_buf_init(ag_buf *b)
 
 void ag_buf_fini(ag_buf *b)
 {
-    free(b->data);
+    sim_free(b->data);
     ag_buf_init(b);
 }
 
@@ -63,7 +64,7 @@ static int buf_add(ag_buf *b, size_t *bcap, size_t cap, const void *p,
             want *= 2;
         if (want > cap + 1)
             want = cap + 1;
-        char *nd = realloc(b->data, want);
+        char *nd = sim_realloc(b->data, want);
         if (!nd)
             return SIM_ENOMEM;
         b->data = nd;
@@ -91,7 +92,7 @@ static void sb_addn(sb *b, const char *s, size_t n)
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->n + n + 1)
             cap *= 2;
-        char *ns = realloc(b->s, cap);
+        char *ns = sim_realloc(b->s, cap);
         if (!ns) {
             b->oom = 1;
             return;
@@ -128,7 +129,7 @@ static void sb_add_enc(sb *b, const char *s, int keep_slash)
 
 static char *dupn(const char *s, size_t n)
 {
-    char *d = malloc(n + 1);
+    char *d = sim_alloc(n + 1);
     if (d) {
         memcpy(d, s, n);
         d[n] = '\0';
@@ -265,7 +266,7 @@ char *ag_res__file_path(const char *uri, int *rc)
         *rc = SIM_EINVAL;
         return NULL;
     }
-    out = malloc(n + 1);
+    out = sim_alloc(n + 1);
     if (!out) {
         *rc = SIM_ENOMEM;
         return NULL;
@@ -287,7 +288,7 @@ char *ag_res__file_path(const char *uri, int *rc)
     }
     out[k] = '\0';
     if (strlen(out) != k) {
-        free(out);
+        sim_free(out);
         *rc = SIM_EINVAL;
         return NULL;
     }
@@ -415,7 +416,7 @@ static int covers(const ag_source *s, const char *uri)
         if (!b)
             return -1;
         ok = s->bucket && strcmp(b, s->bucket) == 0;
-        free(b);
+        sim_free(b);
         return ok;
     }
     int rc = SIM_OK, ok = 0;
@@ -425,7 +426,7 @@ static int covers(const ag_source *s, const char *uri)
     ag_res__normalize(p);
     for (size_t i = 0; i < s->nroots && !ok; i++)
         ok = path_under(s->roots[i], p);
-    free(p);
+    sim_free(p);
     return ok;
 }
 
@@ -615,11 +616,11 @@ static int load_fs(const ag_config *c, const ag_source *s, const char *uri,
             s->name, "a file:// URI takes no query, fragment or %%00");
     if (!realpath(path, real)) {
         int e = errno;
-        free(path);
+        sim_free(path);
         return load_failed(err, errlen, e == ENOENT ? SIM_ENOTFOUND : SIM_EIO,
                            uri, s->name, "%s", strerror(e));
     }
-    free(path);
+    sim_free(path);
     if (!inside_roots(s, real))
         return load_failed(err, errlen, SIM_EINVAL, uri, s->name,
                            "the path leads outside the dataSource's roots");
@@ -763,7 +764,7 @@ static int load_http(const ag_source *s, const char *uri, ag_buf *out,
         else
             f.headers = n;
     }
-    free(line.s);
+    sim_free(line.s);
     if (rc == SIM_OK)
         rc = do_fetch(&f, out);
     curl_slist_free_all(f.headers);
@@ -783,18 +784,18 @@ static int load_http(const ag_source *s, const char *uri, ag_buf *out,
 
 void ag_res_aws_creds_fini(ag_aws_creds *c)
 {
-    free(c->access_key_id);
-    free(c->secret_access_key);
-    free(c->session_token);
+    sim_free(c->access_key_id);
+    sim_free(c->secret_access_key);
+    sim_free(c->session_token);
     memset(c, 0, sizeof *c);
 }
 
 static int creds_set(ag_aws_creds *c, const char *id, const char *secret,
                      const char *token, const char *from)
 {
-    c->access_key_id = strdup(id);
-    c->secret_access_key = strdup(secret);
-    c->session_token = token && *token ? strdup(token) : NULL;
+    c->access_key_id = sim_strdup(id);
+    c->secret_access_key = sim_strdup(secret);
+    c->session_token = token && *token ? sim_strdup(token) : NULL;
     c->from = from;
     if (!c->access_key_id || !c->secret_access_key ||
         (token && *token && !c->session_token)) {
@@ -889,7 +890,7 @@ static int creds_from_profile(const char *profile, int required,
                 profile);
         return SIM_ENOTFOUND;
     }
-    k = malloc(sizeof *k);
+    k = sim_alloc(sizeof *k);
     if (!k)
         return SIM_ENOMEM;
     if (!read_profile(path, profile, k)) {
@@ -905,7 +906,7 @@ static int creds_from_profile(const char *profile, int required,
         rc = creds_set(out, k->id, k->secret, k->token,
                        "shared credentials file");
     }
-    free(k);
+    sim_free(k);
     return rc;
 }
 
@@ -1057,7 +1058,7 @@ static int signing_key(const ag_sigv4 *r, const char *date,
         rc = hmac(k3, 32, "aws4_request", key);
     /* The secret does not outlive the call in freed heap memory. */
     memset(secret.s, 0, secret.n);
-    free(secret.s);
+    sim_free(secret.s);
     return rc;
 }
 
@@ -1099,9 +1100,9 @@ int ag_res_sigv4(const ag_sigv4 *r, char *auth, size_t authlen, char *sig)
         if (sig)
             memcpy(sig, sighex, 65);
     }
-    free(creq.s);
-    free(signed_h.s);
-    free(sts.s);
+    sim_free(creq.s);
+    sim_free(signed_h.s);
+    sim_free(sts.s);
     return rc;
 }
 
@@ -1114,9 +1115,9 @@ typedef struct s3_target {
 
 static void s3_target_fini(s3_target *t)
 {
-    free(t->url.s);
-    free(t->host.s);
-    free(t->path.s);
+    sim_free(t->url.s);
+    sim_free(t->host.s);
+    sim_free(t->path.s);
 }
 
 /*
@@ -1186,7 +1187,7 @@ int ag_res__s3_target(const ag_source *s, const char *uri, char **url,
     s3_target t = {{0}, {0}, {0}};
     char *bucket = s3_bucket(uri, &key);
     int rc = bucket ? s3_locate(s, bucket, key, &t) : SIM_ENOMEM;
-    free(bucket);
+    sim_free(bucket);
     *url = *host = *path = NULL;
     if (rc != SIM_OK) {
         s3_target_fini(&t);
@@ -1295,7 +1296,7 @@ static int load_s3(const ag_source *s, const char *uri, ag_buf *out,
     } else if (rc != SIM_ENOMEM) {
         load_failed(err, errlen, rc, uri, s->name, "%s", why);
     }
-    free(bucket);
+    sim_free(bucket);
     return rc;
 }
 
@@ -1330,7 +1331,7 @@ int ag_res_load(const ag_config *c, const char *uri, const char *source_name,
         rc = load_s3(s, uri, out, err, errlen);
     if (rc == SIM_OK && !out->data) {
         /* An empty body still reads as the empty string. */
-        out->data = calloc(1, 1);
+        out->data = sim_calloc(1, 1);
         if (!out->data)
             rc = SIM_ENOMEM;
     }
@@ -1348,7 +1349,7 @@ int ag_res_system_prompt(const ag_config *c, char **out, char *err,
                          size_t errlen)
 {
     *out = NULL;
-    char *text = strdup("");
+    char *text = sim_strdup("");
     int rc = text ? SIM_OK : SIM_ENOMEM;
     for (size_t i = 0; rc == SIM_OK && i < c->nprompt; i++) {
         const ag_prompt_part *p = &c->prompt[i];
@@ -1361,7 +1362,7 @@ int ag_res_system_prompt(const ag_config *c, char **out, char *err,
         }
         if (rc == SIM_OK && piece && *piece) {
             size_t n = strlen(text), k = strlen(piece);
-            char *grown = realloc(text, n + k + 3);
+            char *grown = sim_realloc(text, n + k + 3);
             if (!grown) {
                 rc = SIM_ENOMEM;
             } else {
@@ -1372,7 +1373,7 @@ int ag_res_system_prompt(const ag_config *c, char **out, char *err,
         ag_buf_fini(&b);
     }
     if (rc != SIM_OK) {
-        free(text);
+        sim_free(text);
         if (rc == SIM_ENOMEM)
             say(err, errlen, "out of memory");
         return rc;

@@ -33,6 +33,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "agent-harness/agent.h"
 #include "agent-harness/bus.h"
 #include "agent-harness/model.h"
@@ -128,7 +129,7 @@ static int send_obj(struct mg_connection *c, int status, struct cJSON *o,
     if (!text)
         return send_json(c, 500, "{\"error\":\"out of memory\"}", "");
     int rc = send_json(c, status, text, extra);
-    free(text);
+    sim_free(text);
     return rc;
 }
 
@@ -225,18 +226,18 @@ static int read_body(struct mg_connection *c, long long declared, char **out)
     if (declared > AG_SERVE_MAX_BODY)
         return SIM_ERANGE;
     size_t cap = declared > 0 ? (size_t)declared + 1 : 4096, len = 0;
-    char *buf = malloc(cap);
+    char *buf = sim_alloc(cap);
     if (!buf)
         return SIM_ENOMEM;
     for (;;) {
         if (len + 1 >= cap) {
             if ((long long)cap > AG_SERVE_MAX_BODY) {
-                free(buf);
+                sim_free(buf);
                 return SIM_ERANGE;
             }
-            char *p = realloc(buf, cap * 2);
+            char *p = sim_realloc(buf, cap * 2);
             if (!p) {
-                free(buf);
+                sim_free(buf);
                 return SIM_ENOMEM;
             }
             buf = p;
@@ -456,7 +457,7 @@ static int list_sessions(req *r)
     for (size_t i = 0; i < n; i++)
         if (!filter || strcmp(v[i].tenant, want) == 0)
             ag__jpush(arr, session_json(&v[i], &bad), &bad);
-    free(v);
+    sim_free(v);
     ag__jitem(o, "sessions", arr, &bad);
     return send_obj(r->c, 200, o, &bad, "");
 }
@@ -539,7 +540,7 @@ static int read_content(req *r, char **content)
         return send_error(r->c, 500, "out of memory");
     cJSON *j = ag__json_depth_ok(body, strlen(body), MAX_JSON_DEPTH)
                    ? cJSON_Parse(body) : NULL;
-    free(body);
+    sim_free(body);
     if (!j)
         return send_error(r->c, 400, "request body is not valid JSON (or "
                                      "nests too deep)");
@@ -550,7 +551,7 @@ static int read_content(req *r, char **content)
                           "body must be {\"content\": \"...\"} with a "
                           "non-empty string");
     }
-    *content = strdup(ct->valuestring);
+    *content = sim_strdup(ct->valuestring);
     cJSON_Delete(j);
     return *content ? 0 : send_error(r->c, 500, "out of memory");
 }
@@ -617,7 +618,7 @@ static int route_messages(req *r, const char *id)
         return sent;
     int status = wants_sse(r) ? reply_sse(r, id, content)
                               : reply_json(r, id, content);
-    free(content);
+    sim_free(content);
     return status;
 }
 
@@ -770,7 +771,7 @@ static void ws_error(ws_conn *w, const char *session, int status,
     ag__jint(o, "status", status, &bad);
     char *s = ag__jprint(o, &bad);
     ws_push(w, s);
-    free(s);
+    sim_free(s);
 }
 
 /* A bus event as a frame: {"type","session","id", ...data}.  Spliced as
@@ -781,7 +782,7 @@ static void ws_forward(const ag_event *ev, void *ud)
     ws_conn *w = ud;
     size_t dl = strlen(ev->data);
     size_t n = dl + strlen(ev->type) + strlen(ev->session) + 64;
-    char *f = malloc(n);
+    char *f = sim_alloc(n);
     if (!f)
         return;
     int k = snprintf(f, n,
@@ -792,7 +793,7 @@ static void ws_forward(const ag_event *ev, void *ud)
         rest++;
     snprintf(f + k, n - (size_t)k, "%s%s", *rest == '}' ? "" : ",", rest);
     ws_push(w, f);
-    free(f);
+    sim_free(f);
 }
 
 static int ws_follow(ws_conn *w, const char *session)
@@ -949,8 +950,8 @@ static void ws_conn_free(ws_conn *w)
         ws_settle(w);
     ag_stream_free(w->q);
     pthread_mutex_destroy(&w->mu);
-    free(w->frag);
-    free(w);
+    sim_free(w->frag);
+    sim_free(w);
 }
 
 static int ws_connect(const struct mg_connection *c, void *cb)
@@ -963,7 +964,7 @@ static int ws_connect(const struct mg_connection *c, void *cb)
 static void ws_ready(struct mg_connection *c, void *cb)
 {
     ag_server *srv = cb;
-    ws_conn *w = calloc(1, sizeof *w);
+    ws_conn *w = sim_calloc(1, sizeof *w);
     if (!w)
         return;     /* the data handler closes a connection without state */
     w->srv = srv;
@@ -971,7 +972,7 @@ static void ws_ready(struct mg_connection *c, void *cb)
     const char *t = mg_get_header(c, "X-Tenant");
     snprintf(w->tenant, sizeof w->tenant, "%s", t ? t : "default");
     if (pthread_mutex_init(&w->mu, NULL) != 0) {
-        free(w);
+        sim_free(w);
         return;
     }
     if (ag_stream_new(srv->ws_queue, AG_STREAM_DEFAULT_BYTES, 1, &w->q) !=
@@ -999,7 +1000,7 @@ static int ws_data(struct mg_connection *c, int bits, char *data, size_t len,
     if (op == MG_WEBSOCKET_OPCODE_PING || op == MG_WEBSOCKET_OPCODE_PONG)
         return 1;
     if (op != MG_WEBSOCKET_OPCODE_CONTINUATION) {
-        free(w->frag);
+        sim_free(w->frag);
         w->frag = NULL;
         w->fraglen = 0;
         w->fragop = op;
@@ -1009,7 +1010,7 @@ static int ws_data(struct mg_connection *c, int bits, char *data, size_t len,
         return 0;
     }
     if (!fin || w->frag) {
-        char *p = realloc(w->frag, w->fraglen + len + 1);
+        char *p = sim_realloc(w->frag, w->fraglen + len + 1);
         if (!p)
             return 0;
         memcpy(p + w->fraglen, data, len);
@@ -1024,7 +1025,7 @@ static int ws_data(struct mg_connection *c, int bits, char *data, size_t len,
         ws_message(w, data, len);
     else
         ws_error(w, NULL, 400, "only text frames are understood");
-    free(w->frag);
+    sim_free(w->frag);
     w->frag = NULL;
     w->fraglen = 0;
     return 1;
@@ -1059,9 +1060,9 @@ static char *db_path(const ag_config *cfg)
 {
     const char *p = cfg->db_path ? cfg->db_path : "agent.db";
     if (p[0] == '/' || !cfg->agent_dir)
-        return strdup(p);
+        return sim_strdup(p);
     size_t n = strlen(cfg->agent_dir) + strlen(p) + 2;
-    char *full = malloc(n);
+    char *full = sim_alloc(n);
     if (full)
         snprintf(full, n, "%s/%s", cfg->agent_dir, p);
     return full;
@@ -1134,10 +1135,10 @@ static int build_runtime(ag_server *s, char *err, size_t errlen)
                            sizeof msg);
     if (rc != SIM_OK) {
         set_err(err, errlen, "%s: %s", path, msg[0] ? msg : sim_strerror(rc));
-        free(path);
+        sim_free(path);
         return rc;
     }
-    free(path);
+    sim_free(path);
     if ((rc = ag_bus_new(&s->bus)) != SIM_OK)
         return rc;
     if ((rc = ag_model_new(&cfg->llm, &s->model)) != SIM_OK) {
@@ -1164,7 +1165,7 @@ static int build_runtime(ag_server *s, char *err, size_t errlen)
     ag_agent_opts ao = {cfg, s->store, s->model, s->tools, s->bus, prompt,
                         NULL, NULL};
     rc = ag_agent_new(&ao, &s->agent);
-    free(prompt);
+    sim_free(prompt);
     return rc;
 }
 
@@ -1223,7 +1224,7 @@ static void free_runtime(ag_server *s)
 int ag_server_start(const ag_config *cfg, const char *host, int port,
                     ag_server **out, char *err, size_t errlen)
 {
-    ag_server *s = calloc(1, sizeof *s);
+    ag_server *s = sim_calloc(1, sizeof *s);
     if (!s)
         return SIM_ENOMEM;
     s->cfg = cfg;
@@ -1234,12 +1235,12 @@ int ag_server_start(const ag_config *cfg, const char *host, int port,
     s->ping_ms = cfg->ping_interval_ms;
     s->ws_queue = cfg->stream_buffer > 0 ? (size_t)cfg->stream_buffer : 1024;
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
-        free(s);
+        sim_free(s);
         return SIM_ENOMEM;
     }
     if (pthread_cond_init(&s->cv, NULL) != 0) {
         pthread_mutex_destroy(&s->mu);
-        free(s);
+        sim_free(s);
         return SIM_ENOMEM;
     }
     mg_init_library(0);
@@ -1309,7 +1310,7 @@ void ag_server_stop(ag_server *s, int64_t grace_ms)
     mg_exit_library();
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
-    free(s);
+    sim_free(s);
 }
 
 /* ---- the command ----------------------------------------------------- */

@@ -14,6 +14,7 @@
  *   tenants(tenant, ...)         usage per tenant, for token budgets
  */
 #include "agent-harness/store.h"
+#include "base/alloc.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -120,10 +121,10 @@ static int role_parse(const char *s, enum ag_role *out)
 
 void ag_message_fini(ag_message *m)
 {
-    free(m->content);
-    free(m->tool_calls);
-    free(m->tool_call_id);
-    free(m->name);
+    sim_free(m->content);
+    sim_free(m->tool_calls);
+    sim_free(m->tool_call_id);
+    sim_free(m->name);
     m->content = m->tool_calls = m->tool_call_id = m->name = NULL;
 }
 
@@ -133,7 +134,7 @@ void ag_messages_free(ag_message *v, size_t n)
         return;
     for (size_t i = 0; i < n; i++)
         ag_message_fini(&v[i]);
-    free(v);
+    sim_free(v);
 }
 
 static int dup_opt(const char *s, char **out)
@@ -141,7 +142,7 @@ static int dup_opt(const char *s, char **out)
     *out = NULL;
     if (!s)
         return SIM_OK;
-    *out = strdup(s);
+    *out = sim_strdup(s);
     return *out ? SIM_OK : SIM_ENOMEM;
 }
 
@@ -283,7 +284,7 @@ static int grow_sessions(ag_store *st)
     if (st->n < st->cap)
         return SIM_OK;
     size_t cap = st->cap ? st->cap * 2 : 16;
-    sess *v = realloc(st->v, cap * sizeof *v);
+    sess *v = sim_realloc(st->v, cap * sizeof *v);
     if (!v)
         return SIM_ENOMEM;
     st->v = v;
@@ -377,11 +378,11 @@ int ag_store_open(const ag_store_opts *o, int64_t now_ms, ag_store **out,
         set_err(err, errlen, "%s", "maxSessions must be at least 1");
         return SIM_EINVAL;
     }
-    ag_store *st = calloc(1, sizeof *st);
+    ag_store *st = sim_calloc(1, sizeof *st);
     if (!st)
         return SIM_ENOMEM;
     if (pthread_mutex_init(&st->mu, NULL) != 0) {
-        free(st);
+        sim_free(st);
         return SIM_ENOMEM;
     }
     st->kind = o->kind;
@@ -425,10 +426,10 @@ void ag_store_close(ag_store *st)
     }
     for (size_t i = 0; i < st->n; i++)
         ag_messages_free(st->v[i].msgs, st->v[i].nmsgs);
-    free(st->v);
-    free(st->tenants);
+    sim_free(st->v);
+    sim_free(st->tenants);
     pthread_mutex_destroy(&st->mu);
-    free(st);
+    sim_free(st);
 }
 
 uint32_t ag_store_boot(ag_store *st)
@@ -579,7 +580,7 @@ int ag_store_list(ag_store *st, int64_t now_ms, ag_session_info **out,
 {
     pthread_mutex_lock(&st->mu);
     size_t live = live_count(st, now_ms), k = 0;
-    ag_session_info *v = malloc((live ? live : 1) * sizeof *v);
+    ag_session_info *v = sim_alloc((live ? live : 1) * sizeof *v);
     if (!v) {
         pthread_mutex_unlock(&st->mu);
         return SIM_ENOMEM;
@@ -656,7 +657,7 @@ static tenant_row *mem_tenant(ag_store *st, const char *tenant, int add)
         return NULL;
     if (st->ntenants == st->tcap) {
         size_t cap = st->tcap ? st->tcap * 2 : 8;
-        tenant_row *v = realloc(st->tenants, cap * sizeof *v);
+        tenant_row *v = sim_realloc(st->tenants, cap * sizeof *v);
         if (!v)
             return NULL;
         st->tenants = v;
@@ -675,7 +676,7 @@ static int mem_append(ag_store *st, sess *s, const char *tenant,
         size_t cap = s->cap ? s->cap : 8;
         while (cap < s->nmsgs + n)
             cap *= 2;
-        ag_message *v = realloc(s->msgs, cap * sizeof *v);
+        ag_message *v = sim_realloc(s->msgs, cap * sizeof *v);
         if (!v)
             return SIM_ENOMEM;
         s->msgs = v;
@@ -850,7 +851,7 @@ int ag_store_history(ag_store *st, const char *id, int64_t now_ms,
     }
     size_t total = (size_t)s->info.messages;
     size_t want = limit && limit < total ? limit : total;
-    ag_message *v = calloc(want ? want : 1, sizeof *v);
+    ag_message *v = sim_calloc(want ? want : 1, sizeof *v);
     if (!v) {
         pthread_mutex_unlock(&st->mu);
         return SIM_ENOMEM;

@@ -135,7 +135,7 @@ int ag_store_get(ag_store *st, const char *id, int64_t now_ms,
  * append).  SIM_OK or SIM_ENOTFOUND. */
 int ag_store_touch(ag_store *st, const char *id, int64_t now_ms);
 
-/* Live sessions, oldest first; free *out with free().  SIM_OK or
+/* Live sessions, oldest first; free *out with sim_free().  SIM_OK or
  * SIM_ENOMEM. */
 int ag_store_list(ag_store *st, int64_t now_ms,
                   ag_session_info **out /* OUT */, size_t *n /* OUT */);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "base/fixed.h"
 
 typedef struct entry {
@@ -39,10 +40,10 @@ int ag_stream_new(size_t cap_events, size_t cap_bytes, uint64_t first_id,
 {
     if (cap_events < 1 || cap_bytes < 1 || first_id < 1)
         return SIM_EINVAL;
-    ag_stream *s = calloc(1, sizeof *s);
+    ag_stream *s = sim_calloc(1, sizeof *s);
     if (!s)
         return SIM_ENOMEM;
-    s->slots = calloc(cap_events, sizeof *s->slots);
+    s->slots = sim_calloc(cap_events, sizeof *s->slots);
     if (!s->slots)
         goto fail;
     if (pthread_mutex_init(&s->mu, NULL) != 0)
@@ -67,8 +68,8 @@ int ag_stream_new(size_t cap_events, size_t cap_bytes, uint64_t first_id,
 fail_mu:
     pthread_mutex_destroy(&s->mu);
 fail:
-    free(s->slots);
-    free(s);
+    sim_free(s->slots);
+    sim_free(s);
     return SIM_ENOMEM;
 }
 
@@ -90,11 +91,11 @@ void ag_stream_free(ag_stream *s)
     if (left > 0)
         return;
     for (size_t i = 0; i < s->len; i++)
-        free(s->slots[(s->head + i) % s->cap].type);
-    free(s->slots);
+        sim_free(s->slots[(s->head + i) % s->cap].type);
+    sim_free(s->slots);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
-    free(s);
+    sim_free(s);
 }
 
 /* Drops the oldest entry.  The lock is held and the ring is not empty. */
@@ -102,7 +103,7 @@ static void drop_oldest(ag_stream *s)
 {
     entry *e = &s->slots[s->head];
     s->bytes -= e->bytes;
-    free(e->type);
+    sim_free(e->type);
     e->type = NULL;
     s->head = (s->head + 1) % s->cap;
     s->len--;
@@ -114,7 +115,7 @@ int ag_stream_push(ag_stream *s, const char *type, const char *data,
 {
     size_t tl = strlen(type), dl = strlen(data);
     /* Allocate before locking: readers should not wait on malloc. */
-    char *mem = malloc(tl + dl + 2);
+    char *mem = sim_alloc(tl + dl + 2);
     if (!mem)
         return SIM_ENOMEM;
     memcpy(mem, type, tl + 1);
@@ -124,7 +125,7 @@ int ag_stream_push(ag_stream *s, const char *type, const char *data,
     pthread_mutex_lock(&s->mu);
     if (s->closed) {
         pthread_mutex_unlock(&s->mu);
-        free(mem);
+        sim_free(mem);
         return AG_STREAM_CLOSED;
     }
     /* A single event larger than the byte cap is still kept, alone:
@@ -161,8 +162,8 @@ static int copy_out(ag_stream *s, uint64_t id, ag_stream_item *out)
 {
     const entry *e = &s->slots[(s->head + (size_t)(id - s->head_id)) % s->cap];
     out->id = id;
-    out->type = strdup(e->type);
-    out->data = strdup(e->data);
+    out->type = sim_strdup(e->type);
+    out->data = sim_strdup(e->data);
     if (!out->type || !out->data) {
         ag_stream_item_fini(out);
         return SIM_ENOMEM;
@@ -215,8 +216,8 @@ int ag_stream_read(ag_stream *s, uint64_t after, int64_t timeout_ms,
 
 void ag_stream_item_fini(ag_stream_item *it)
 {
-    free(it->type);
-    free(it->data);
+    sim_free(it->type);
+    sim_free(it->data);
     it->type = it->data = NULL;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "agent-harness/bus.h"
 #include "base/fixed.h"
 
@@ -38,7 +39,7 @@ int64_t ag_clock_real(void *ud)
 
 int ag_tools_new(ag_tools **out)
 {
-    ag_tools *t = calloc(1, sizeof *t);
+    ag_tools *t = sim_calloc(1, sizeof *t);
     if (!t)
         return SIM_ENOMEM;
     *out = t;
@@ -50,13 +51,13 @@ void ag_tools_free(ag_tools *t)
     if (!t)
         return;
     for (size_t i = 0; i < t->n; i++) {
-        free(t->v[i].name);
-        free(t->v[i].description);
-        free(t->v[i].parameters);
+        sim_free(t->v[i].name);
+        sim_free(t->v[i].description);
+        sim_free(t->v[i].parameters);
     }
-    free(t->v);
-    free(t->specs);
-    free(t);
+    sim_free(t->v);
+    sim_free(t->specs);
+    sim_free(t);
 }
 
 static const entry *lookup(const ag_tools *t, const char *name)
@@ -72,11 +73,11 @@ static int grow(ag_tools *t)
     if (t->n < t->cap)
         return SIM_OK;
     size_t cap = t->cap ? t->cap * 2 : 4;
-    entry *v = realloc(t->v, cap * sizeof *v);
+    entry *v = sim_realloc(t->v, cap * sizeof *v);
     if (!v)
         return SIM_ENOMEM;
     t->v = v;
-    ag_tool_spec *s = realloc(t->specs, cap * sizeof *s);
+    ag_tool_spec *s = sim_realloc(t->specs, cap * sizeof *s);
     if (!s)
         return SIM_ENOMEM;
     t->specs = s;
@@ -90,15 +91,15 @@ int ag_tools_add(ag_tools *t, const ag_tool_def *def)
         return SIM_EINVAL;
     if (grow(t) != SIM_OK)
         return SIM_ENOMEM;
-    entry e = {strdup(def->name),
-               strdup(def->description ? def->description : ""),
-               strdup(def->parameters ? def->parameters
+    entry e = {sim_strdup(def->name),
+               sim_strdup(def->description ? def->description : ""),
+               sim_strdup(def->parameters ? def->parameters
                                       : "{\"type\":\"object\"}"),
                def->fn, def->ud};
     if (!e.name || !e.description || !e.parameters) {
-        free(e.name);
-        free(e.description);
-        free(e.parameters);
+        sim_free(e.name);
+        sim_free(e.description);
+        sim_free(e.parameters);
         return SIM_ENOMEM;
     }
     t->v[t->n++] = e;
@@ -135,9 +136,9 @@ static char *cap_output(char *s)
     char note[96];
     int k = snprintf(note, sizeof note, "\n[truncated: %zu of %zu bytes]",
                      cut, n);
-    char *r = realloc(s, cut + (size_t)k + 1);
+    char *r = sim_realloc(s, cut + (size_t)k + 1);
     if (!r) {
-        free(s);
+        sim_free(s);
         return NULL;
     }
     memcpy(r + cut, note, (size_t)k + 1);
@@ -171,7 +172,7 @@ int ag_tools_call(const ag_tools *t, const char *name, const char *args,
         return *out ? SIM_OK : SIM_ENOMEM;
     }
     snprintf(msg, sizeof msg, "%s", res ? res : sim_strerror(rc));
-    free(res);
+    sim_free(res);
     *out = error_json(msg);
     return *out ? SIM_OK : SIM_ENOMEM;
 }
@@ -207,14 +208,14 @@ static int read_resource(void *ud, const char *args, char **out)
         cJSON_GetStringValue(cJSON_GetObjectItem(a, "source"));
     int rc;
     if (!uri || !*uri) {
-        *out = strdup("readResource needs a \"uri\" string");
+        *out = sim_strdup("readResource needs a \"uri\" string");
         rc = SIM_EINVAL;
     } else {
         char err[256] = "";
         size_t len = 0;
         rc = env->read(env->read_ud, uri, source, out, &len, err, sizeof err);
         if (rc != SIM_OK)
-            *out = strdup(err[0] ? err : sim_strerror(rc));
+            *out = sim_strdup(err[0] ? err : sim_strerror(rc));
     }
     cJSON_Delete(a);
     return rc;

@@ -2,6 +2,7 @@
  * buf.c -- a growable string (buf.h).
  */
 #include "base/buf.h"
+#include "base/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ void sim_buf_put(sim_buf *b, const char *s, size_t n)
             }
             cap *= 2;
         }
-        char *p = realloc(b->s, cap);
+        char *p = sim_realloc(b->s, cap);
         if (!p) {
             b->nomem = 1;
             return;
@@ -51,7 +52,7 @@ void sim_buf_printf(sim_buf *b, const char *fmt, ...)
         sim_buf_put(b, small, (size_t)w);
         return;
     }
-    char *big = malloc((size_t)w + 1);
+    char *big = sim_alloc((size_t)w + 1);
     if (!big) {
         b->nomem = 1;
         return;
@@ -60,18 +61,18 @@ void sim_buf_printf(sim_buf *b, const char *fmt, ...)
     vsnprintf(big, (size_t)w + 1, fmt, ap);
     va_end(ap);
     sim_buf_put(b, big, (size_t)w);
-    free(big);
+    sim_free(big);
 }
 
 char *sim_buf_take(sim_buf *b)
 {
     if (b->nomem) {
-        free(b->s);
+        sim_free(b->s);
         b->s = NULL;
         return NULL;
     }
     if (!b->s)
-        return strdup("");
+        return sim_strdup("");
     return b->s;
 }
 

@@ -2,6 +2,7 @@
  * diag.c -- collecting and printing input diagnostics.
  */
 #include "base/diag.h"
+#include "base/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,17 +17,17 @@ void sim_diag_init(sim_diag *d)
 void sim_diag_fini(sim_diag *d)
 {
     for (size_t i = 0; i < d->n; i++) {
-        free(d->v[i].file);
-        free(d->v[i].message);
-        free(d->v[i].source);
+        sim_free(d->v[i].file);
+        sim_free(d->v[i].message);
+        sim_free(d->v[i].source);
     }
-    free(d->v);
+    sim_free(d->v);
     memset(d, 0, sizeof *d);
 }
 
 static char *dup_or_null(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? sim_strdup(s) : NULL;
 }
 
 static char *copy_line(const char *text, int line)
@@ -42,7 +43,7 @@ static char *copy_line(const char *text, int line)
     if (!p || !*p)
         return NULL;
     size_t n = strcspn(p, "\r\n");
-    char *s = malloc(n + 1);
+    char *s = sim_alloc(n + 1);
     if (s) {
         memcpy(s, p, n);
         s[n] = '\0';
@@ -65,7 +66,7 @@ void sim_diag_add(sim_diag *d, enum sim_diag_level level, const char *file,
 
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 8;
-        sim_diag_entry *v = realloc(d->v, cap * sizeof *v);
+        sim_diag_entry *v = sim_realloc(d->v, cap * sizeof *v);
         if (!v)
             return;            /* the error count still says it failed */
         d->v = v;
@@ -77,7 +78,7 @@ void sim_diag_add(sim_diag *d, enum sim_diag_level level, const char *file,
     e->file = dup_or_null(file);
     e->line = line;
     e->col = col;
-    e->message = strdup(buf);
+    e->message = sim_strdup(buf);
     e->source = copy_line(text, line);
     if (!e->message)
         return;

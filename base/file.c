@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/fixed.h"
 
 char *sim_read_file(const char *path, size_t *len)
@@ -22,9 +23,9 @@ char *sim_read_file(const char *path, size_t *len)
     for (;;) {
         if (cap - n < 4096) {
             size_t ncap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, ncap + 1);
+            char *nb = sim_realloc(buf, ncap + 1);
             if (!nb) {
-                free(buf);
+                sim_free(buf);
                 fclose(f);
                 errno = ENOMEM;
                 return NULL;
@@ -39,7 +40,7 @@ char *sim_read_file(const char *path, size_t *len)
     }
     if (ferror(f)) {
         int e = errno;
-        free(buf);
+        sim_free(buf);
         fclose(f);
         errno = e ? e : EIO;
         return NULL;
@@ -53,13 +54,13 @@ char *sim_read_file(const char *path, size_t *len)
 int sim_write_atomic(const char *path, const char *text, size_t len)
 {
     size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
+    char *tmp = sim_alloc(n + 16);
     if (!tmp)
         return SIM_ENOMEM;
     snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        free(tmp);
+        sim_free(tmp);
         return SIM_EIO;
     }
     /* mkstemp makes the file 0600; what capsim writes is an ordinary
@@ -87,7 +88,7 @@ int sim_write_atomic(const char *path, const char *text, size_t len)
     }
     if (!ok)
         unlink(tmp);
-    free(tmp);
+    sim_free(tmp);
     errno = e ? e : errno;
     return ok ? SIM_OK : SIM_EIO;
 }
@@ -95,7 +96,7 @@ int sim_write_atomic(const char *path, const char *text, size_t len)
 int sim_mkdir_p(const char *dir)
 {
     size_t n = strlen(dir);
-    char *buf = malloc(n + 1);
+    char *buf = sim_alloc(n + 1);
     if (!buf) {
         errno = ENOMEM;
         return -1;
@@ -107,12 +108,12 @@ int sim_mkdir_p(const char *dir)
             buf[i] = '\0';
             if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
                 int e = errno;
-                free(buf);
+                sim_free(buf);
                 errno = e;
                 return -1;
             }
             buf[i] = c;
         }
-    free(buf);
+    sim_free(buf);
     return n ? 0 : -1;
 }

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /*
- * Reads `path` into a new NUL-terminated buffer (free()) and sets *len to
+ * Reads `path` into a new NUL-terminated buffer (sim_free()) and sets *len to
  * its length.  Returns NULL with errno set (ENOMEM when out of memory) when
  * the file cannot be opened or read.
  */

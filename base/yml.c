@@ -5,31 +5,139 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/file.h"
+
+/*
+ * libyaml takes no allocator, but every allocation it makes goes through
+ * four functions it exports and calls through its own PLT (yaml_private.h:
+ * yaml_malloc, yaml_realloc, yaml_free, yaml_strdup).  Defining them here,
+ * in the executable, routes libyaml through the allocation seam by ELF
+ * symbol interposition, so its parser and document builder fail and count
+ * with everything else.  The trade-off: this relies on libyaml being a
+ * shared library with those symbols exported, as Debian ships it since
+ * 0.1; a static libyaml would fail to link (two definitions), not
+ * misbehave.  The semantics are libyaml's own: a zero size allocates one
+ * byte, a NULL string duplicates to NULL.
+ *
+ * libyaml also leaks on some of its own failed allocations (loader.c: a
+ * sequence's or mapping's item stack when the node cannot be pushed).  So
+ * every block it allocates carries a header linking it into the list of
+ * the document being parsed or edited (`owner`, per thread, set around
+ * each call into libyaml): whatever is still on a document's list after a
+ * failed parse, or after yaml_document_delete, is freed here.  The header
+ * costs one max_align_t per block, which a parsed scenario does not feel.
+ * Blocks allocated with no owner link to themselves.
+ */
+typedef union yblk {
+    struct {
+        union yblk *prev, *next;
+    } l;
+    max_align_t align;
+} yblk;
+
+static _Thread_local yblk *owner;
+
+void *yaml_malloc(size_t size);
+void *yaml_realloc(void *ptr, size_t size);
+void yaml_free(void *ptr);
+yaml_char_t *yaml_strdup(const yaml_char_t *str);
+
+static void *link_block(yblk *b)
+{
+    if (!b)
+        return NULL;
+    if (owner) {
+        b->l.prev = owner;
+        b->l.next = owner->l.next;
+        owner->l.next->l.prev = b;
+        owner->l.next = b;
+    } else
+        b->l.prev = b->l.next = b;
+    return b + 1;
+}
+
+void *yaml_malloc(size_t size)
+{
+    if (size > SIZE_MAX - sizeof(yblk))
+        return NULL;
+    return link_block(sim_alloc(sizeof(yblk) + (size ? size : 1)));
+}
+
+void *yaml_realloc(void *ptr, size_t size)
+{
+    if (!ptr)
+        return yaml_malloc(size);
+    if (size > SIZE_MAX - sizeof(yblk))
+        return NULL;
+    yblk *old = (yblk *)ptr - 1;
+    int alone = old->l.next == old;
+    yblk *b = sim_realloc(old, sizeof(yblk) + (size ? size : 1));
+    if (!b)
+        return NULL;    /* the old block is still linked and valid */
+    if (alone)
+        b->l.prev = b->l.next = b;
+    else {
+        b->l.prev->l.next = b;
+        b->l.next->l.prev = b;
+    }
+    return b + 1;
+}
+
+void yaml_free(void *ptr)
+{
+    if (!ptr)
+        return;
+    yblk *b = (yblk *)ptr - 1;
+    b->l.prev->l.next = b->l.next;
+    b->l.next->l.prev = b->l.prev;
+    sim_free(b);
+}
+
+yaml_char_t *yaml_strdup(const yaml_char_t *str)
+{
+    if (!str)
+        return NULL;
+    size_t n = strlen((const char *)str) + 1;
+    yaml_char_t *d = yaml_malloc(n);
+    if (d)
+        memcpy(d, str, n);
+    return d;
+}
 
 struct yml_doc {
     yaml_document_t doc;
+    yblk blocks;    /* every libyaml block of this document (see above) */
     char *file;
     char *text;
     sim_diag *diag;
 };
 
+/* Frees whatever libyaml left on the document's list. */
+static void drop_blocks(yml_doc *doc)
+{
+    while (doc->blocks.l.next != &doc->blocks)
+        yaml_free(doc->blocks.l.next + 1);
+}
 
 int yml_load(const char *path, sim_diag *d, yml_doc **out)
 {
     size_t len = 0;
     char *text = sim_read_file(path, &len);
     if (!text) {
+        int e = errno;
         sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0,
-                     "cannot read file: %s", strerror(errno));
-        return SIM_EIO;
+                     "cannot read file: %s", strerror(e));
+        return e == ENOMEM ? SIM_ENOMEM : SIM_EIO;
     }
     int rc = yml_load_text(path, text, len, d, out);
-    free(text);
+    sim_free(text);
     return rc;
 }
 
@@ -37,11 +145,13 @@ int yml_load_text(const char *name, const char *text, size_t len,
                   sim_diag *d, yml_doc **out)
 {
     yaml_parser_t parser;
-    yml_doc *doc = calloc(1, sizeof *doc);
+    int rc = SIM_EPARSE;
+    yml_doc *doc = sim_calloc(1, sizeof *doc);
     if (!doc)
         goto nomem;
-    doc->file = strdup(name);
-    doc->text = malloc(len + 1);
+    doc->blocks.l.prev = doc->blocks.l.next = &doc->blocks;
+    doc->file = sim_strdup(name);
+    doc->text = sim_alloc(len + 1);
     doc->diag = d;
     if (!doc->file || !doc->text)
         goto nomem;
@@ -50,18 +160,28 @@ int yml_load_text(const char *name, const char *text, size_t len,
     if (memchr(text, '\0', len)) {
         sim_diag_add(d, SIM_DIAG_ERROR, name, NULL, 0, 0,
                      "file contains a NUL byte; expected a YAML text file");
-        goto fail_noparser;
+        goto fail;
     }
 
-    if (!yaml_parser_initialize(&parser))
+    yblk *outer = owner;
+    owner = &doc->blocks;
+    if (!yaml_parser_initialize(&parser)) {
+        owner = outer;
         goto nomem;
+    }
     yaml_parser_set_input_string(&parser, (const unsigned char *)doc->text,
                                  len);
-    if (!yaml_parser_load(&parser, &doc->doc)) {
+    int loaded = yaml_parser_load(&parser, &doc->doc);
+    owner = outer;
+    if (!loaded) {
         int line = (int)parser.problem_mark.line + 1;
         int col = (int)parser.problem_mark.column + 1;
         const char *ctx = parser.context ? parser.context : NULL;
-        if (parser.error == YAML_MEMORY_ERROR) {
+        /* libyaml's document loader returns failure without setting an
+         * error when one of its own allocations fails (loader.c's stacks
+         * and node copies); a failure with no error is that. */
+        if (parser.error == YAML_MEMORY_ERROR ||
+            parser.error == YAML_NO_ERROR) {
             yaml_parser_delete(&parser);
             goto nomem;
         }
@@ -70,31 +190,29 @@ int yml_load_text(const char *name, const char *text, size_t len,
                      parser.problem ? parser.problem : "syntax error",
                      ctx ? " " : "", ctx ? ctx : "");
         yaml_parser_delete(&parser);
-        goto fail_noparser;
+        goto fail;
     }
     yaml_parser_delete(&parser);
     if (!yaml_document_get_root_node(&doc->doc)) {
         sim_diag_add(d, SIM_DIAG_ERROR, name, NULL, 0, 0,
                      "file is empty; expected a YAML mapping");
         yaml_document_delete(&doc->doc);
-        goto fail_noparser;
+        goto fail;
     }
     *out = doc;
     return SIM_OK;
 
 nomem:
     sim_diag_add(d, SIM_DIAG_ERROR, name, NULL, 0, 0, "out of memory");
+    rc = SIM_ENOMEM;
+fail:
     if (doc) {
-        free(doc->file);
-        free(doc->text);
-        free(doc);
+        drop_blocks(doc);
+        sim_free(doc->file);
+        sim_free(doc->text);
+        sim_free(doc);
     }
-    return SIM_ENOMEM;
-fail_noparser:
-    free(doc->file);
-    free(doc->text);
-    free(doc);
-    return SIM_EPARSE;
+    return rc;
 }
 
 /* The index of a node in the document, for re-fetching after adds
@@ -106,7 +224,7 @@ static int node_index(yml_doc *doc, const yml_node *n)
 
 static char *dup_n(const char *s, size_t n)
 {
-    char *r = malloc(n + 1);
+    char *r = sim_alloc(n + 1);
     if (r) {
         memcpy(r, s, n);
         r[n] = '\0';
@@ -135,8 +253,8 @@ int yml_set(yml_doc *doc, const char *path, const char *value, char *err,
                 dot = NULL;
             } else if (!next && dot && p - path == 6 &&
                        strncmp(path, "rates.", 6) == 0) {
-                free(seg);
-                seg = strdup(p);
+                sim_free(seg);
+                seg = sim_strdup(p);
                 if (!seg)
                     return SIM_ENOMEM;
                 dot = NULL;
@@ -145,6 +263,8 @@ int yml_set(yml_doc *doc, const char *path, const char *value, char *err,
                 /* Add KEY: VALUE to this mapping. */
                 int parent = node_index(doc, cur);
                 yaml_mark_t mark = cur->start_mark;
+                yblk *outer = owner;
+                owner = &doc->blocks;
                 int k = yaml_document_add_scalar(&doc->doc, NULL,
                                                  (yaml_char_t *)seg, -1,
                                                  YAML_PLAIN_SCALAR_STYLE);
@@ -152,10 +272,12 @@ int yml_set(yml_doc *doc, const char *path, const char *value, char *err,
                                 &doc->doc, NULL, (yaml_char_t *)value, -1,
                                 YAML_PLAIN_SCALAR_STYLE)
                           : 0;
-                free(seg);
-                if (!k || !v ||
-                    !yaml_document_append_mapping_pair(&doc->doc, parent, k,
-                                                       v))
+                sim_free(seg);
+                int added = k && v &&
+                            yaml_document_append_mapping_pair(&doc->doc,
+                                                              parent, k, v);
+                owner = outer;
+                if (!added)
                     return SIM_ENOMEM;
                 yaml_document_get_node(&doc->doc, k)->start_mark = mark;
                 yaml_document_get_node(&doc->doc, v)->start_mark = mark;
@@ -180,10 +302,10 @@ int yml_set(yml_doc *doc, const char *path, const char *value, char *err,
                      (int)(p - path ? p - path - 1 : 0), path, seg);
             if (p == path)
                 snprintf(err, errlen, "the scenario has no '%s'", seg);
-            free(seg);
+            sim_free(seg);
             return SIM_ENOTFOUND;
         }
-        free(seg);
+        sim_free(seg);
         cur = next;
         if (!dot)
             break;
@@ -194,12 +316,15 @@ int yml_set(yml_doc *doc, const char *path, const char *value, char *err,
                  yml_is_map(cur) ? "mapping" : "list");
         return SIM_EINVAL;
     }
-    char *v = strdup(value);
+    yblk *outer = owner;
+    owner = &doc->blocks;
+    yaml_char_t *v = yaml_strdup((const yaml_char_t *)value);
+    owner = outer;
     if (!v)
         return SIM_ENOMEM;
-    free(cur->data.scalar.value);
-    cur->data.scalar.value = (yaml_char_t *)v;
-    cur->data.scalar.length = strlen(v);
+    yaml_free(cur->data.scalar.value);
+    cur->data.scalar.value = v;
+    cur->data.scalar.length = strlen(value);
     /* A value given on the command line is plain, whatever the file's
      * quoting was. */
     cur->data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
@@ -211,9 +336,10 @@ void yml_free(yml_doc *doc)
     if (!doc)
         return;
     yaml_document_delete(&doc->doc);
-    free(doc->file);
-    free(doc->text);
-    free(doc);
+    drop_blocks(doc);
+    sim_free(doc->file);
+    sim_free(doc->text);
+    sim_free(doc);
 }
 
 yml_node *yml_root(yml_doc *doc)

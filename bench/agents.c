@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "sim/des.h"
+#include "base/alloc.h"
 #include "sim/usage.h"
 
 static int next_msg(void *ctx, sim_msg *m)
@@ -68,7 +69,7 @@ int main(int argc, char **argv)
     busy.sigma = SIM_FX_ONE;
     double H = SIM_MONTH_SECONDS;
     sim_inst_params p = {H, 2, 600, 0, 0, 0, 0};
-    sim_inst_stats *st = calloc(1, sizeof *st);
+    sim_inst_stats *st = sim_calloc(1, sizeof *st);
     if (!st)
         return 1;
 
@@ -126,6 +127,6 @@ int main(int argc, char **argv)
     }
     printf("engine state per running instance: %zu bytes of counters, "
            "shared by all instances\n", sizeof *st);
-    free(st);
+    sim_free(st);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "sim/des.h"
+#include "base/alloc.h"
 
 static int next_msg(void *ctx, sim_msg *m)
 {
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
     c.busy = &busy;
     sim_workload_model m = {&c, 1, (uint64_t)n, horizon, seed};
     sim_inst_params p = {horizon, 5, 300, 0, 0, 0, 0};
-    sim_inst_stats *stp = calloc(1, sizeof *stp);
+    sim_inst_stats *stp = sim_calloc(1, sizeof *stp);
     if (!stp)
         return 1;
     sim_inst_stats st;
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
             best = dt;
     }
     st = *stp;
-    free(stp);
+    sim_free(stp);
     /* Cold-start ends are counted with the cold starts (one that would
      * end after H is off by at most one per container). */
     double events = (double)st.messages + (double)st.departures +

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "sim/evq.h"
+#include "base/alloc.h"
 #include "base/fixed.h"
 #include "sim/pool.h"
 
@@ -147,7 +148,7 @@ int main(int argc, char **argv)
     p.queue_limit = -1;
     printf("pool: M/M/c, c %ld, lambda %g /s, service Exp(mean 1 s), "
            "H %g s, rho %.3f\n", c, lambda, horizon, lambda / (double)c);
-    sim_pool_stats *st = malloc(sizeof *st);
+    sim_pool_stats *st = sim_alloc(sizeof *st);
     if (!st) {
         fprintf(stderr, "poolbench: out of memory\n");
         return 1;
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
         double dt = now() - t0;
         if (rc != SIM_OK) {
             fprintf(stderr, "poolbench: %s\n", sim_strerror(rc));
-            free(st);
+            sim_free(st);
             return 1;
         }
         if (dt < best)
@@ -179,6 +180,6 @@ int main(int argc, char **argv)
            (unsigned long long)st->served, (unsigned long long)st->queued,
            st->served ? st->wait_s / (double)st->served : 0, best, events,
            events / best, best / events * 1e9);
-    free(st);
+    sim_free(st);
     return 0;
 }

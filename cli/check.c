@@ -21,8 +21,10 @@
 #include <string.h>
 
 #include "capsim_version.h"
+#include "base/alloc.h"
 #include "cli/commands.h"
 #include "base/file.h"
+#include "base/json.h"
 #include "reports/table.h"
 #include "scenario/scenario.h"
 
@@ -56,7 +58,12 @@ static cJSON *load_baseline(const char *path)
         return NULL;
     }
     const char *end = NULL;
+    unsigned long failures = sim_alloc_failures();
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root && sim_alloc_failures() != failures) {
+        sim_free(text);
+        return NULL;    /* the command says "out of memory" */
+    }
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
         cli__json_error(path, text, at && at >= text ? (size_t)(at - text)
@@ -64,10 +71,10 @@ static cJSON *load_baseline(const char *path)
                         "the baseline is not valid JSON; expected a results "
                         "document written by 'capsim run --format json' or "
                         "'capsim check --write-baseline'");
-        free(text);
+        sim_free(text);
         return NULL;
     }
-    free(text);
+    sim_free(text);
     cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "results");
     if (cJSON_GetObjectItemCaseSensitive(root, "capsim_baseline") &&
         cJSON_IsArray(list))
@@ -77,7 +84,7 @@ static cJSON *load_baseline(const char *path)
         /* One document: wrap it as a bundle of one. */
         cJSON *b = cJSON_CreateObject();
         cJSON *arr = cJSON_AddArrayToObject(b, "results");
-        cJSON_AddItemToArray(arr, root);
+        sim_json_push(arr, root);
         return b;
     }
     fprintf(stderr, "%s:1:1: error: the baseline has neither 'deployments' "
@@ -209,7 +216,7 @@ static int parse_check_args(int argc, char **argv, check_opts *o,
                             const char ***scenarios, int *nscen)
 {
     *nscen = 0;
-    *scenarios = calloc((size_t)argc, sizeof **scenarios);
+    *scenarios = sim_calloc((size_t)argc, sizeof **scenarios);
     if (!*scenarios)
         return CLI_RUNTIME;
     for (int i = 1; i < argc; i++) {
@@ -272,7 +279,7 @@ static int write_bundle(const char *path, cJSON *bundle)
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1,
              slash ? path : ".");
     size_t n = strlen(text);
-    char *withnl = malloc(n + 2);
+    char *withnl = sim_alloc(n + 2);
     int rc = CLI_RUNTIME;
     if (withnl) {
         memcpy(withnl, text, n);
@@ -281,8 +288,8 @@ static int write_bundle(const char *path, cJSON *bundle)
         rc = cli__write_atomic(dir, name, withnl) == 0 ? CLI_OK
                                                          : CLI_RUNTIME;
     }
-    free(withnl);
-    free(text);
+    sim_free(withnl);
+    sim_free(text);
     return rc;
 }
 
@@ -292,9 +299,10 @@ static int write_bundle(const char *path, cJSON *bundle)
  * three tables are written inline, where their columns can be read
  * against the verdicts above them; each step is a helper already.
  */
-int cli_check(int argc, char **argv)
+static int check_command(int argc, char **argv)
 {
     check_opts o;
+    unsigned long failures = sim_alloc_failures();
     memset(&o, 0, sizeof o);
     o.run.format = RPT_JSON;
     o.run.seed = -1;
@@ -306,7 +314,7 @@ int cli_check(int argc, char **argv)
     int nscen = 0;
     int code = parse_check_args(argc, argv, &o, &scen, &nscen);
     if (code != CLI_OK) {
-        free(scen);
+        sim_free(scen);
         return code < 0 ? CLI_OK : code;
     }
 
@@ -314,7 +322,7 @@ int cli_check(int argc, char **argv)
     check_tally t;
     memset(&t, 0, sizeof t);
     if (o.baseline && !(base = load_baseline(o.baseline))) {
-        free(scen);
+        sim_free(scen);
         return errno == ENOMEM ? CLI_RUNTIME : CLI_BAD_INPUT;
     }
     cJSON *bundle = o.write_baseline ? cJSON_CreateObject() : NULL;
@@ -344,10 +352,10 @@ int cli_check(int argc, char **argv)
                 char *json = rpt_render(r, RPT_JSON, CAPSIM_VERSION);
                 cJSON *doc = json ? cJSON_Parse(json) : NULL;
                 if (doc)
-                    cJSON_AddItemToArray(bundle_list, doc);
+                    sim_json_push(bundle_list, doc);
                 else
                     t.runtime++;
-                free(json);
+                sim_free(json);
             }
         }
         run_results_free(r);
@@ -394,6 +402,17 @@ int cli_check(int argc, char **argv)
                    "update it to lock the saving in.\n", t.improvements,
                    t.improvements == 1 ? " is" : "s are");
 
+    if (out.nomem || rows.nomem || brows.nomem || t.why.nomem ||
+        cli__intact(failures, CLI_OK) != CLI_OK) {
+        sim_free(out.s);
+        sim_free(rows.s);
+        sim_free(brows.s);
+        sim_free(t.why.s);
+        cJSON_Delete(base);
+        cJSON_Delete(bundle);
+        sim_free(scen);
+        return CLI_RUNTIME;
+    }
     if (out.s)
         fputs(out.s, stdout);
     if (bundle && !t.bad_input && !t.runtime &&
@@ -402,16 +421,22 @@ int cli_check(int argc, char **argv)
                 o.write_baseline);
         t.runtime++;
     }
-    free(out.s);
-    free(rows.s);
-    free(brows.s);
-    free(t.why.s);
+    sim_free(out.s);
+    sim_free(rows.s);
+    sim_free(brows.s);
+    sim_free(t.why.s);
     cJSON_Delete(bundle);
     cJSON_Delete(base);
-    free(scen);
+    sim_free(scen);
     if (t.bad_input)
         return CLI_BAD_INPUT;
     if (t.runtime || out.nomem || rows.nomem || brows.nomem)
         return CLI_RUNTIME;
     return failed ? CLI_CHECK_FAILED : CLI_OK;
+}
+
+int cli_check(int argc, char **argv)
+{
+    unsigned long failures = sim_alloc_failures();
+    return cli__gave_up("check", failures, check_command(argc, argv));
 }

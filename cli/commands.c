@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "capsim_version.h"
 #include "base/file.h"
 #include "pricing/catalog.h"
@@ -95,26 +96,27 @@ static int parse_run_args(int argc, char **argv, cli_run_opts *o,
     return CLI_OK;
 }
 
-int cli_run(int argc, char **argv, const cli_live *live)
+static int run_command(int argc, char **argv, const cli_live *live)
 {
     cli_run_opts o = {.format = RPT_TABLE, .seed = -1, .replications = -1};
-    const char **sets = calloc((size_t)argc, sizeof *sets);
+    unsigned long failures = sim_alloc_failures();
+    const char **sets = sim_calloc((size_t)argc, sizeof *sets);
     if (!sets)
         return CLI_RUNTIME;
     o.sets = sets;
     int code = parse_run_args(argc, argv, &o, sets);
     if (code != CLI_OK) {
-        free(sets);
+        sim_free(sets);
         return code < 0 ? CLI_OK : code;
     }
 
     if ((o.agent || o.speedup > 0) && !o.live) {
-        free(sets);
+        sim_free(sets);
         return cli__usage_error("run", "%s", "--agent and --speedup go "
                                 "with --live");
     }
     if (o.live && !(live && live->run)) {
-        free(sets);
+        sim_free(sets);
         return cli__usage_error("run", "%s", "--live needs the agent "
                                 "runtime, which this build leaves out");
     }
@@ -137,9 +139,10 @@ int cli_run(int argc, char **argv, const cli_live *live)
          * document, so `capsim report` reproduces them from results.json. */
         char *json = rpt_render(r, RPT_JSON, CAPSIM_VERSION);
         char *text = o.format == RPT_JSON
-                         ? (json ? strdup(json) : NULL)
+                         ? (json ? sim_strdup(json) : NULL)
                          : rpt_render(r, o.format, CAPSIM_VERSION);
-        if (json && o.out)
+        code = cli__intact(failures, code);
+        if (json && text && o.out && code == CLI_OK)
             code = cli__render_outputs(json, o.out, o.charts, o.quiet);
         if (!json || !text)
             code = CLI_RUNTIME;
@@ -153,14 +156,20 @@ int cli_run(int argc, char **argv, const cli_live *live)
                         "budgets); exit 1\n");
             code = CLI_CHECK_FAILED;
         }
-        free(text);
-        free(json);
+        sim_free(text);
+        sim_free(json);
     }
     run_results_free(r);
     price_catalog_free(c);
     scn_free(s);
-    free(sets);
+    sim_free(sets);
     return code;
+}
+
+int cli_run(int argc, char **argv, const cli_live *live)
+{
+    unsigned long failures = sim_alloc_failures();
+    return cli__gave_up("run", failures, run_command(argc, argv, live));
 }
 
 /* A file is a catalog when its top level says capsim_catalog. */
@@ -180,7 +189,8 @@ static int is_catalog(const char *path)
     return found;
 }
 
-int cli_validate(int argc, char **argv, const cli_validator *extra)
+static int validate_command(int argc, char **argv,
+                            const cli_validator *extra)
 {
     int code = CLI_OK, files = 0;
     for (int i = 1; i < argc; i++) {
@@ -228,6 +238,12 @@ int cli_validate(int argc, char **argv, const cli_validator *extra)
     if (!files)
         return cli__usage_error("validate", "%s", "needs at least one file");
     return code;
+}
+
+int cli_validate(int argc, char **argv, const cli_validator *extra)
+{
+    unsigned long failures = sim_alloc_failures();
+    return cli__gave_up("validate", failures, validate_command(argc, argv, extra));
 }
 
 static void show_provider(const price_catalog *c, const price_provider *p)
@@ -296,7 +312,7 @@ static void show_provider(const price_catalog *c, const price_provider *p)
     }
 }
 
-int cli_pricing(int argc, char **argv)
+static int pricing_command(int argc, char **argv)
 {
     const char *ref = "default", *provider = NULL;
     int show = 0, list = 0;
@@ -322,7 +338,7 @@ int cli_pricing(int argc, char **argv)
     price_catalog *c = NULL;
     sim_diag_init(&d);
     int rc = path ? price_catalog_load(path, &d, &c) : SIM_ENOMEM;
-    free(path);
+    sim_free(path);
     sim_diag_print(&d, stderr);
     sim_diag_fini(&d);
     if (rc != SIM_OK)
@@ -350,4 +366,10 @@ int cli_pricing(int argc, char **argv)
     }
     price_catalog_free(c);
     return code;
+}
+
+int cli_pricing(int argc, char **argv)
+{
+    unsigned long failures = sim_alloc_failures();
+    return cli__gave_up("pricing", failures, pricing_command(argc, argv));
 }

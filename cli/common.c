@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/file.h"
 #include "reports/report.h"
 #include "scenario/profile.h"
@@ -31,7 +32,7 @@ static void print_diag(sim_diag *d, int quiet)
         /* Keep errors, drop warnings. */
         sim_diag only = *d;
         size_t k = 0;
-        sim_diag_entry *v = malloc((d->n ? d->n : 1) * sizeof *v);
+        sim_diag_entry *v = sim_alloc((d->n ? d->n : 1) * sizeof *v);
         if (!v) {
             sim_diag_print(d, stderr);
             return;
@@ -42,7 +43,7 @@ static void print_diag(sim_diag *d, int quiet)
         only.v = v;
         only.n = k;
         sim_diag_print(&only, stderr);
-        free(v);
+        sim_free(v);
         return;
     }
     sim_diag_print(d, stderr);
@@ -53,7 +54,7 @@ static char *dirname_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     size_t n = slash ? (size_t)(slash - path) : 0;
-    char *r = malloc(n + 1);
+    char *r = sim_alloc(n + 1);
     if (r) {
         memcpy(r, path, n);
         r[n] = '\0';
@@ -91,7 +92,7 @@ int cli__load_catalog(const scn_scenario *s, const char *cli_ref,
 {
     char *base = cli_ref ? NULL : dirname_of(s->file);
     char *path = price_catalog_resolve(cli_ref ? cli_ref : s->pricing, base);
-    free(base);
+    sim_free(base);
     if (!path)
         return SIM_ENOMEM;
     int rc = price_catalog_load(path, d, out);
@@ -99,7 +100,7 @@ int cli__load_catalog(const scn_scenario *s, const char *cli_ref,
         scn_error(s, d, s->pricing_pos, "no price catalog '%s'; expected "
                   "default, 2025-11, seed-docs or the path of a catalog "
                   "file", s->pricing);
-    free(path);
+    sim_free(path);
     if (rc != SIM_OK)
         return rc;
     for (size_t i = 0; i < s->nrates; i++) {
@@ -157,16 +158,16 @@ int cli__write_atomic(const char *dir, const char *name, const char *text)
  * read for its transport; errors are positioned in the profile. */
 static int use_profile(scn_scenario *s, const char *path, sim_diag *d)
 {
-    char *copy = strdup(path);
+    char *copy = sim_strdup(path);
     if (!copy)
         return SIM_ENOMEM;
     int rc = scn_profile_read(path, s->workload.transport, 0, d,
                               &s->profile);
     if (rc != SIM_OK) {
-        free(copy);
+        sim_free(copy);
         return rc == SIM_EIO ? SIM_EPARSE : rc;
     }
-    free(s->profile.source);
+    sim_free(s->profile.source);
     s->profile.source = copy;
     return SIM_OK;
 }
@@ -275,3 +276,18 @@ int cli__render_outputs(const char *json, const char *dir, int charts,
     return code;
 }
 
+
+int cli__gave_up(const char *cmd, unsigned long failures, int code)
+{
+    if (code == CLI_RUNTIME && sim_alloc_failures() != failures)
+        fprintf(stderr, "capsim %s: out of memory\n", cmd);
+    return code;
+}
+
+int cli__intact(unsigned long failures, int code)
+{
+    return sim_alloc_failures() != failures && code != CLI_USAGE &&
+                   code != CLI_BAD_INPUT
+               ? CLI_RUNTIME
+               : code;
+}

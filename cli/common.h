@@ -10,6 +10,18 @@
 #include "pricing/catalog.h"
 #include "reports/results.h"
 
+/* A command's exit code, with "capsim CMD: out of memory" said on stderr
+ * when it is a run-time failure and an allocation failed since
+ * `failures` (sim_alloc_failures() when the command started): the places
+ * that give up on a failed allocation return the code and leave the
+ * saying to the command. */
+int cli__gave_up(const char *cmd, unsigned long failures, int code);
+/* `code`, or CLI_RUNTIME when an allocation has failed since `failures`:
+ * checked before a command prints or writes what it computed, so output
+ * built past a failed allocation (a missing node, a cut string) is never
+ * shown as a result. */
+int cli__intact(unsigned long failures, int code);
+
 enum cli_exit {
     CLI_OK = 0,
     CLI_CHECK_FAILED = 1,

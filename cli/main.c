@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "capsim_version.h"
+#include "base/alloc.h"
 #include "cli/commands.h"
 #include "reports/results.h"
 
@@ -117,6 +118,8 @@ int main(int argc, char **argv)
 {
     /* GSL's default handler aborts; every status is checked instead. */
     gsl_set_error_handler_off();
+    /* cJSON allocates through the seam like everything else. */
+    sim_alloc_init();
     if (argc < 2)
         return cli_help(NULL) == CLI_OK ? CLI_USAGE : CLI_USAGE;
     const char *cmd = argv[1];

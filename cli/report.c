@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "capsim_version.h"
+#include "base/alloc.h"
 #include "cli/commands.h"
 #include "base/file.h"
 #include "pricing/catalog.h"
@@ -45,10 +46,10 @@ static int rerender(const char *path, const char *dir, int charts)
         cli__json_error(path, text, at, "not valid JSON; expected a results "
                         "document written by 'capsim run --format json' or "
                         "--out");
-        free(text);
+        sim_free(text);
         return CLI_BAD_INPUT;
     }
-    free(text);
+    sim_free(text);
     if (rc != SIM_OK)
         return CLI_RUNTIME;
     if (cli__mkdir_p(dir) != 0) {
@@ -91,7 +92,7 @@ static void add_source(source_ref **v, size_t *n, size_t *cap,
             return;
     if (*n == *cap) {
         size_t nc = *cap ? 2 * *cap : 32;
-        source_ref *nv = realloc(*v, nc * sizeof *nv);
+        source_ref *nv = sim_realloc(*v, nc * sizeof *nv);
         if (!nv)
             return;
         *v = nv;
@@ -110,7 +111,7 @@ static void csv_text(sim_buf *b, const char *s, const char *sep)
         return;
     }
     sim_buf_printf(b, "%s%s", q, sep);
-    free(q);
+    sim_free(q);
 }
 
 /* The pricing table's scales, rows and the sources its bills used. */
@@ -134,7 +135,7 @@ typedef struct ptable {
 /* --scales N,N,...: up to 32 tenant counts. */
 static int ptable_scales(ptable *t, const char *scales_arg)
 {
-    char *list = strdup(scales_arg);
+    char *list = sim_strdup(scales_arg);
     char *save = NULL;
     if (!list)
         return CLI_RUNTIME;
@@ -142,14 +143,14 @@ static int ptable_scales(ptable *t, const char *scales_arg)
          tok = strtok_r(NULL, ",", &save)) {
         long long v;
         if (t->ns == 32 || cli__parse_count(tok, &v) != 0 || v < 1) {
-            free(list);
+            sim_free(list);
             return cli__usage_error("report", "--scales takes up to 32 "
                                     "tenant counts >= 1, not '%s'",
                                     scales_arg);
         }
         t->scales[t->ns++] = v;
     }
-    free(list);
+    sim_free(list);
     if (t->ns == 0)
         return cli__usage_error("report", "--scales needs a value: '%s'",
                                 scales_arg);
@@ -184,22 +185,22 @@ static int ptable_run(ptable *t, const char *pricing, const char *scenario,
             break;
         if (k == 0) {
             t->ndep = r->n;
-            t->names = calloc(t->ndep, sizeof *t->names);
-            t->prov = calloc(t->ndep, sizeof *t->prov);
-            t->arch = calloc(t->ndep, sizeof *t->arch);
-            t->plan = calloc(t->ndep, sizeof *t->plan);
-            t->cost = calloc(t->ndep * t->ns, sizeof *t->cost);
-            t->ok = calloc(t->ndep * t->ns, 1);
-            t->why = calloc(t->ndep, sizeof *t->why);
-            t->why_at = calloc(t->ndep, sizeof *t->why_at);
+            t->names = sim_calloc(t->ndep, sizeof *t->names);
+            t->prov = sim_calloc(t->ndep, sizeof *t->prov);
+            t->arch = sim_calloc(t->ndep, sizeof *t->arch);
+            t->plan = sim_calloc(t->ndep, sizeof *t->plan);
+            t->cost = sim_calloc(t->ndep * t->ns, sizeof *t->cost);
+            t->ok = sim_calloc(t->ndep * t->ns, 1);
+            t->why = sim_calloc(t->ndep, sizeof *t->why);
+            t->why_at = sim_calloc(t->ndep, sizeof *t->why_at);
             if (!t->names || !t->prov || !t->arch || !t->plan ||
                 !t->cost || !t->ok || !t->why || !t->why_at)
                 code = CLI_RUNTIME;
             for (size_t i = 0; code == CLI_OK && i < t->ndep; i++) {
-                t->names[i] = strdup(r->d[i].pd.dep->name);
-                t->prov[i] = strdup(r->d[i].pd.dep->provider);
-                t->arch[i] = strdup(scn_arch_names[r->d[i].pd.dep->arch]);
-                t->plan[i] = strdup(r->d[i].pd.plan ? r->d[i].pd.plan->id : "");
+                t->names[i] = sim_strdup(r->d[i].pd.dep->name);
+                t->prov[i] = sim_strdup(r->d[i].pd.dep->provider);
+                t->arch[i] = sim_strdup(scn_arch_names[r->d[i].pd.dep->arch]);
+                t->plan[i] = sim_strdup(r->d[i].pd.plan ? r->d[i].pd.plan->id : "");
             }
             snprintf(t->catalog, sizeof t->catalog, "%s", c->name);
             snprintf(t->as_of, sizeof t->as_of, "%s", c->as_of);
@@ -208,7 +209,7 @@ static int ptable_run(ptable *t, const char *pricing, const char *scenario,
             t->cost[i * t->ns + k] = r->d[i].per_agent_usd;
             t->ok[i * t->ns + k] = (unsigned char)r->d[i].feasible;
             if (!r->d[i].feasible && !t->why[i] && r->d[i].why.n) {
-                t->why[i] = strdup(r->d[i].why.v[0]);
+                t->why[i] = sim_strdup(r->d[i].why.v[0]);
                 t->why_at[i] = t->scales[k];
             }
             for (size_t l = 0; l < r->d[i].bill.n; l++)
@@ -299,37 +300,37 @@ static int ptable_write(const ptable *t, const char *out)
         if (code == CLI_OK)
             fputs(md.s, stdout);
     }
-    free(md.s);
-    free(csv.s);
+    sim_free(md.s);
+    sim_free(csv.s);
     return code;
 }
 
 static void ptable_free(ptable *t)
 {
     for (size_t i = 0; i < t->ndep; i++) {
-        free(t->names ? t->names[i] : NULL);
-        free(t->prov ? t->prov[i] : NULL);
-        free(t->arch ? t->arch[i] : NULL);
-        free(t->plan ? t->plan[i] : NULL);
+        sim_free(t->names ? t->names[i] : NULL);
+        sim_free(t->prov ? t->prov[i] : NULL);
+        sim_free(t->arch ? t->arch[i] : NULL);
+        sim_free(t->plan ? t->plan[i] : NULL);
     }
-    free(t->names);
-    free(t->prov);
-    free(t->arch);
-    free(t->plan);
-    free(t->cost);
-    free(t->ok);
+    sim_free(t->names);
+    sim_free(t->prov);
+    sim_free(t->arch);
+    sim_free(t->plan);
+    sim_free(t->cost);
+    sim_free(t->ok);
     for (size_t i = 0; t->why && i < t->ndep; i++)
-        free(t->why[i]);
-    free(t->why);
-    free(t->why_at);
-    free(t->src);
+        sim_free(t->why[i]);
+    sim_free(t->why);
+    sim_free(t->why_at);
+    sim_free(t->src);
     price_catalog_free(t->keep);
 }
 
 static int pricing_table(const char *pricing, const char *scales_arg,
                          const char *scenario, const char *out, int quiet)
 {
-    ptable *t = calloc(1, sizeof *t);
+    ptable *t = sim_calloc(1, sizeof *t);
     if (!t)
         return CLI_RUNTIME;
     int code = ptable_scales(t, scales_arg);
@@ -338,11 +339,11 @@ static int pricing_table(const char *pricing, const char *scales_arg,
     if (code == CLI_OK)
         code = ptable_write(t, out);
     ptable_free(t);
-    free(t);
+    sim_free(t);
     return code;
 }
 
-int cli_report(int argc, char **argv)
+static int report_command(int argc, char **argv)
 {
     const char *results = NULL, *out = NULL, *pricing = NULL;
     const char *scales = "10,100,1000,10000", *scenario = NULL;
@@ -387,4 +388,10 @@ int cli_report(int argc, char **argv)
     if (!out)
         return cli__usage_error("report", "%s", "needs --out DIR");
     return rerender(results, out, charts);
+}
+
+int cli_report(int argc, char **argv)
+{
+    unsigned long failures = sim_alloc_failures();
+    return cli__gave_up("report", failures, report_command(argc, argv));
 }

@@ -21,11 +21,13 @@
 #include <sys/stat.h>
 
 #include "capsim_version.h"
+#include "base/alloc.h"
 #include "cli/commands.h"
 #include "reports/report.h"
 #include "reports/results.h"
 #include "reports/table.h"
 #include "base/yml.h"
+#include "base/json.h"
 
 typedef struct vary {
     char *path;
@@ -75,44 +77,44 @@ static int parse_vary(const char *arg, vary *v)
     memset(v, 0, sizeof *v);
     if (!eq || eq == arg || !eq[1])
         return -1;
-    v->path = strndup(arg, (size_t)(eq - arg));
-    char *list = strdup(eq + 1);
+    v->path = sim_strndup(arg, (size_t)(eq - arg));
+    char *list = sim_strdup(eq + 1);
     if (!v->path || !list) {
-        free(list);
+        sim_free(list);
         return -2;
     }
     size_t cap = 1;
     for (const char *p = list; *p; p++)
         cap += *p == ',';
-    v->values = calloc(cap, sizeof *v->values);
-    v->x = calloc(cap, sizeof *v->x);
+    v->values = sim_calloc(cap, sizeof *v->values);
+    v->x = sim_calloc(cap, sizeof *v->x);
     if (!v->values || !v->x) {
-        free(list);
+        sim_free(list);
         return -2;
     }
     v->numeric = 1;
     char *save = NULL;
     for (char *tok = strtok_r(list, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
-        if (!(v->values[v->n] = strdup(tok))) {
-            free(list);
+        if (!(v->values[v->n] = sim_strdup(tok))) {
+            sim_free(list);
             return -2;
         }
         if (!as_number(tok, &v->x[v->n]))
             v->numeric = 0;
         v->n++;
     }
-    free(list);
+    sim_free(list);
     return v->n ? 0 : -1;
 }
 
 static void vary_free(vary *v)
 {
-    free(v->path);
+    sim_free(v->path);
     for (size_t i = 0; i < v->n; i++)
-        free(v->values[i]);
-    free(v->values);
-    free(v->x);
+        sim_free(v->values[i]);
+    sim_free(v->values);
+    sim_free(v->x);
 }
 
 /* The crossing of two deployments' costs between points a and b. */
@@ -175,7 +177,7 @@ static int sweep_args(sweep *w, int argc, char **argv)
     int code = CLI_OK;
     w->ro = (cli_run_opts){.format = RPT_JSON, .seed = -1,
                            .replications = -1, .age_warned = &w->age_warned};
-    if (!(w->vs = calloc((size_t)argc, sizeof *w->vs)))
+    if (!(w->vs = sim_calloc((size_t)argc, sizeof *w->vs)))
         return CLI_RUNTIME;
     for (int i = 1; i < argc && code == CLI_OK; i++) {
         const char *a = argv[i];
@@ -236,15 +238,15 @@ static int sweep_args(sweep *w, int argc, char **argv)
 static int sweep_points(sweep *w)
 {
     int code = CLI_OK;
-    w->pts = calloc(w->npoints, sizeof *w->pts);
-    w->sets = calloc(w->nv, sizeof *w->sets);
+    w->pts = sim_calloc(w->npoints, sizeof *w->pts);
+    w->sets = sim_calloc(w->nv, sizeof *w->sets);
     w->root = cJSON_CreateObject();
     if (!w->pts || !w->sets || !w->root)
         code = CLI_RUNTIME;
     for (size_t p = 0; p < w->npoints && code == CLI_OK; p++) {
         /* Point p in mixed radix: the first --vary changes fastest. */
         size_t rest = p;
-        w->pts[p].idx = calloc(w->nv, sizeof *w->pts[p].idx);
+        w->pts[p].idx = sim_calloc(w->nv, sizeof *w->pts[p].idx);
         if (!w->pts[p].idx) {
             code = CLI_RUNTIME;
             break;
@@ -254,8 +256,8 @@ static int sweep_points(sweep *w)
             rest /= w->vs[k].n;
             size_t len = strlen(w->vs[k].path) +
                          strlen(w->vs[k].values[w->pts[p].idx[k]]) + 2;
-            free(w->sets[k]);
-            if (!(w->sets[k] = malloc(len))) {
+            sim_free(w->sets[k]);
+            if (!(w->sets[k] = sim_alloc(len))) {
                 code = CLI_RUNTIME;
                 break;
             }
@@ -272,20 +274,20 @@ static int sweep_points(sweep *w)
         if (r) {
             if (p == 0) {
                 w->ndep = r->n;
-                w->names = calloc(w->ndep ? w->ndep : 1, sizeof *w->names);
-                w->scenario_name = strdup(s->name);
+                w->names = sim_calloc(w->ndep ? w->ndep : 1, sizeof *w->names);
+                w->scenario_name = sim_strdup(s->name);
                 for (size_t i = 0; w->names && i < w->ndep; i++)
-                    w->names[i] = strdup(r->d[i].pd.dep->name);
+                    w->names[i] = sim_strdup(r->d[i].pd.dep->name);
                 w->jpoints = cJSON_CreateArray();
             }
             point *pt = &w->pts[p];
-            pt->cost = calloc(w->ndep ? w->ndep : 1, sizeof(double));
-            pt->lo = calloc(w->ndep ? w->ndep : 1, sizeof(double));
-            pt->hi = calloc(w->ndep ? w->ndep : 1, sizeof(double));
-            pt->per_agent = calloc(w->ndep ? w->ndep : 1, sizeof(double));
-            pt->per_tenant = calloc(w->ndep ? w->ndep : 1, sizeof(double));
-            pt->fx = calloc(5 * (w->ndep ? w->ndep : 1), sizeof(sim_fx));
-            pt->ok = calloc(w->ndep ? w->ndep : 1, 1);
+            pt->cost = sim_calloc(w->ndep ? w->ndep : 1, sizeof(double));
+            pt->lo = sim_calloc(w->ndep ? w->ndep : 1, sizeof(double));
+            pt->hi = sim_calloc(w->ndep ? w->ndep : 1, sizeof(double));
+            pt->per_agent = sim_calloc(w->ndep ? w->ndep : 1, sizeof(double));
+            pt->per_tenant = sim_calloc(w->ndep ? w->ndep : 1, sizeof(double));
+            pt->fx = sim_calloc(5 * (w->ndep ? w->ndep : 1), sizeof(sim_fx));
+            pt->ok = sim_calloc(w->ndep ? w->ndep : 1, 1);
             pt->cheapest = NONE;
             if (!w->names || !w->scenario_name || !w->jpoints || !pt->cost ||
                 !pt->lo || !pt->hi || !pt->per_agent || !pt->per_tenant ||
@@ -331,7 +333,7 @@ static int sweep_render(sweep *w)
         return CLI_RUNTIME;
     {
         char b1[64], b2[64];
-        size_t *width = calloc(w->nv, sizeof *width);
+        size_t *width = sim_calloc(w->nv, sizeof *width);
         if (!width) {
             return CLI_RUNTIME;
         }
@@ -364,7 +366,7 @@ static int sweep_render(sweep *w)
                 const char *val = w->vs[k].values[pt->idx[k]];
                 sim_buf_printf(&w->table, "%-*s  ", (int)width[k], val);
                 if (w->vs[k].numeric)
-                    cJSON_AddItemToObject(jv, w->vs[k].path, cJSON_CreateRaw(
+                    sim_json_add(jv, w->vs[k].path, cJSON_CreateRaw(
                         fmt_num(w->vs[k].x[pt->idx[k]], b1, sizeof b1)));
                 else
                     cJSON_AddStringToObject(jv, w->vs[k].path, val);
@@ -385,29 +387,29 @@ static int sweep_render(sweep *w)
                 cJSON_AddStringToObject(o, "name", w->names[i]);
                 cJSON_AddBoolToObject(o, "feasible", pt->ok[i]);
                 cJSON *m = cJSON_AddObjectToObject(o, "month_usd");
-                cJSON_AddItemToObject(m, "mean", cJSON_CreateRaw(
+                sim_json_add(m, "mean", cJSON_CreateRaw(
                     rpt_num(pt->fx[5 * i], b1, sizeof b1)));
                 cJSON *ci = cJSON_AddArrayToObject(m, "ci95");
-                cJSON_AddItemToArray(ci, cJSON_CreateRaw(
+                sim_json_push(ci, cJSON_CreateRaw(
                     rpt_num(pt->fx[5 * i + 1], b1, sizeof b1)));
-                cJSON_AddItemToArray(ci, cJSON_CreateRaw(
+                sim_json_push(ci, cJSON_CreateRaw(
                     rpt_num(pt->fx[5 * i + 2], b2, sizeof b2)));
-                cJSON_AddItemToObject(o, "per_tenant_month_usd",
+                sim_json_add(o, "per_tenant_month_usd",
                     cJSON_CreateRaw(rpt_num(pt->fx[5 * i + 3], b1,
                                             sizeof b1)));
-                cJSON_AddItemToObject(o, "per_agent_month_usd",
+                sim_json_add(o, "per_agent_month_usd",
                     cJSON_CreateRaw(rpt_num(pt->fx[5 * i + 4], b1,
                                             sizeof b1)));
-                cJSON_AddItemToArray(jd, o);
+                sim_json_push(jd, o);
             }
             if (pt->cheapest == NONE)
                 cJSON_AddNullToObject(jp, "cheapest");
             else
                 cJSON_AddStringToObject(jp, "cheapest", w->names[pt->cheapest]);
-            cJSON_AddItemToArray(w->jpoints, jp);
+            sim_json_push(w->jpoints, jp);
             sim_buf_printf(&w->table, "%s\n", cheapest_name(pt, w->names));
         }
-        free(width);
+        sim_free(width);
     }
     return code;
 }
@@ -435,9 +437,9 @@ static int sweep_crossovers(sweep *w)
             cJSON_AddStringToObject(x, "from", w->names[a->cheapest]);
             cJSON_AddStringToObject(x, "to", w->names[b->cheapest]);
             cJSON *btw = cJSON_AddArrayToObject(x, "between");
-            cJSON_AddItemToArray(btw, cJSON_CreateString(
+            sim_json_push(btw, cJSON_CreateString(
                 v0->values[a->idx[0]]));
-            cJSON_AddItemToArray(btw, cJSON_CreateString(
+            sim_json_push(btw, cJSON_CreateString(
                 v0->values[b->idx[0]]));
             sim_buf others = {0};
             for (size_t k = 1; k < w->nv; k++)
@@ -445,7 +447,7 @@ static int sweep_crossovers(sweep *w)
                            w->vs[k].path, w->vs[k].values[a->idx[k]]);
             if (v0->numeric) {
                 double at = crossing(v0, a, b, a->cheapest, b->cheapest);
-                cJSON_AddItemToObject(x, "at", cJSON_CreateRaw(
+                sim_json_add(x, "at", cJSON_CreateRaw(
                     fmt_num(at, b1, sizeof b1)));
                 snprintf(b2, sizeof b2, "%.7g", at);
                 sim_buf_printf(&w->said, "%s is cheapest below %s = %s and %s "
@@ -459,8 +461,8 @@ static int sweep_crossovers(sweep *w)
                            "%s%s.\n", w->names[a->cheapest], v0->path,
                            v0->values[a->idx[0]], w->names[b->cheapest],
                            v0->values[b->idx[0]], others.s ? others.s : "");
-            free(others.s);
-            cJSON_AddItemToArray(w->jcross, x);
+            sim_free(others.s);
+            sim_json_push(w->jcross, x);
         }
         int any = 0;
         for (size_t p = 0; p < w->npoints; p++)
@@ -487,21 +489,21 @@ static int sweep_crossovers(sweep *w)
             cJSON_AddStringToObject(o, "path", w->vs[k].path);
             cJSON *vals = cJSON_AddArrayToObject(o, "values");
             for (size_t j = 0; j < w->vs[k].n; j++)
-                cJSON_AddItemToArray(vals,
+                sim_json_push(vals,
                                      cJSON_CreateString(w->vs[k].values[j]));
-            cJSON_AddItemToArray(jv, o);
+            sim_json_push(jv, o);
         }
-        cJSON_AddItemToObject(w->root, "points", w->jpoints);
+        sim_json_add(w->root, "points", w->jpoints);
         w->jpoints = NULL;
-        cJSON_AddItemToObject(w->root, "crossovers", w->jcross);
+        sim_json_add(w->root, "crossovers", w->jcross);
         w->jcross = NULL;
         cJSON *st = cJSON_AddArrayToObject(w->root, "statements");
         char *line, *save = NULL;
-        char *copy = w->said.s ? strdup(w->said.s) : NULL;
+        char *copy = w->said.s ? sim_strdup(w->said.s) : NULL;
         for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
              line = strtok_r(NULL, "\n", &save))
-            cJSON_AddItemToArray(st, cJSON_CreateString(line));
-        free(copy);
+            sim_json_push(st, cJSON_CreateString(line));
+        sim_free(copy);
 
         if (w->table.nomem || w->csv.nomem || w->said.nomem)
             code = CLI_RUNTIME;
@@ -520,7 +522,7 @@ static int sweep_write(sweep *w)
         if (w->out) {
             char *json = cJSON_Print(w->root);
             size_t n = json ? strlen(json) : 0;
-            char *jnl = json ? malloc(n + 2) : NULL;
+            char *jnl = json ? sim_alloc(n + 2) : NULL;
             if (jnl) {
                 memcpy(jnl, json, n);
                 memcpy(jnl + n, "\n", 2);
@@ -549,7 +551,7 @@ static int sweep_write(sweep *w)
                 sim_diag_fini(&d);
                 rpt_charts_fini(&charts);
             }
-            free(jnl);
+            sim_free(jnl);
             cJSON_free(json);
         }
     return code;
@@ -560,45 +562,54 @@ static void sweep_free(sweep *w)
     cJSON_Delete(w->jcross);
     cJSON_Delete(w->jpoints);
     cJSON_Delete(w->root);
-    free(w->table.s);
-    free(w->csv.s);
-    free(w->said.s);
+    sim_free(w->table.s);
+    sim_free(w->csv.s);
+    sim_free(w->said.s);
     for (size_t p = 0; w->pts && p < w->npoints; p++) {
-        free(w->pts[p].idx);
-        free(w->pts[p].cost);
-        free(w->pts[p].lo);
-        free(w->pts[p].hi);
-        free(w->pts[p].per_agent);
-        free(w->pts[p].per_tenant);
-        free(w->pts[p].fx);
-        free(w->pts[p].ok);
+        sim_free(w->pts[p].idx);
+        sim_free(w->pts[p].cost);
+        sim_free(w->pts[p].lo);
+        sim_free(w->pts[p].hi);
+        sim_free(w->pts[p].per_agent);
+        sim_free(w->pts[p].per_tenant);
+        sim_free(w->pts[p].fx);
+        sim_free(w->pts[p].ok);
     }
-    free(w->pts);
+    sim_free(w->pts);
     for (size_t k = 0; w->sets && k < w->nv; k++)
-        free(w->sets[k]);
-    free(w->sets);
+        sim_free(w->sets[k]);
+    sim_free(w->sets);
     for (size_t i = 0; w->names && i < w->ndep; i++)
-        free(w->names[i]);
-    free(w->names);
-    free(w->scenario_name);
+        sim_free(w->names[i]);
+    sim_free(w->names);
+    sim_free(w->scenario_name);
     for (size_t k = 0; k < w->nv; k++)
         vary_free(&w->vs[k]);
-    free(w->vs);
+    sim_free(w->vs);
 }
 
-int cli_sweep(int argc, char **argv)
+static int sweep_command(int argc, char **argv)
 {
     sweep w;
     memset(&w, 0, sizeof w);
+    /* A stage that lost an allocation on the way (a name, a JSON node)
+     * stops the sweep before anything is printed or written. */
+    unsigned long failures = sim_alloc_failures();
     int code = sweep_args(&w, argc, argv);
     if (code == CLI_OK)
-        code = sweep_points(&w);
+        code = cli__intact(failures, sweep_points(&w));
     if (code == CLI_OK)
-        code = sweep_render(&w);
+        code = cli__intact(failures, sweep_render(&w));
     if (code == CLI_OK)
-        code = sweep_crossovers(&w);
+        code = cli__intact(failures, sweep_crossovers(&w));
     if (code == CLI_OK)
         code = sweep_write(&w);
     sweep_free(&w);
     return code < 0 ? CLI_OK : code;
+}
+
+int cli_sweep(int argc, char **argv)
+{
+    unsigned long failures = sim_alloc_failures();
+    return cli__gave_up("sweep", failures, sweep_command(argc, argv));
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/yml.h"
 
 const char *const price_shipped_catalogs[] = {"2025-11", "seed-docs", NULL};
@@ -28,15 +29,15 @@ char *price_catalog_resolve(const char *ref, const char *base_dir)
     for (size_t i = 0; price_shipped_catalogs[i]; i++)
         if (strcmp(name, price_shipped_catalogs[i]) == 0) {
             n = strlen(price_data_dir()) + strlen(name) + 32;
-            r = malloc(n);
+            r = sim_alloc(n);
             if (r)
                 snprintf(r, n, "%s/pricing/%s.yaml", price_data_dir(), name);
             return r;
         }
     if (ref[0] == '/' || !base_dir || !*base_dir)
-        return strdup(ref);
+        return sim_strdup(ref);
     n = strlen(base_dir) + strlen(ref) + 2;
-    r = malloc(n);
+    r = sim_alloc(n);
     if (r)
         snprintf(r, n, "%s/%s", base_dir, ref);
     return r;
@@ -49,7 +50,7 @@ typedef struct cl {
 
 static char *dup(cl *L, const char *s)
 {
-    char *r = s ? strdup(s) : NULL;
+    char *r = s ? sim_strdup(s) : NULL;
     if (s && !r)
         L->nomem = 1;
     return r;
@@ -146,8 +147,8 @@ static void load_item(cl *L, const char *id, yml_node *m, price_item *it)
             yml_error(doc, n, "by_region must map region ids to rates");
             return;
         }
-        it->region_ids = calloc(k ? k : 1, sizeof *it->region_ids);
-        it->region_rates = calloc(k ? k : 1, sizeof *it->region_rates);
+        it->region_ids = sim_calloc(k ? k : 1, sizeof *it->region_ids);
+        it->region_rates = sim_calloc(k ? k : 1, sizeof *it->region_rates);
         if (!it->region_ids || !it->region_rates) {
             L->nomem = 1;
             return;
@@ -171,7 +172,7 @@ static void load_plan(cl *L, const char *id, yml_node *m, price_plan *pl)
         yml_error(L->doc, m, "plan '%s' must be a mapping of attributes", id);
         return;
     }
-    pl->attrs = calloc(k ? k : 1, sizeof *pl->attrs);
+    pl->attrs = sim_calloc(k ? k : 1, sizeof *pl->attrs);
     if (!pl->attrs) {
         L->nomem = 1;
         return;
@@ -220,7 +221,7 @@ static void load_provider(cl *L, const char *id, yml_node *m,
         return;
     }
     size_t k = yml_map_len(n);
-    p->items = calloc(k ? k : 1, sizeof *p->items);
+    p->items = sim_calloc(k ? k : 1, sizeof *p->items);
     if (!p->items) {
         L->nomem = 1;
         return;
@@ -239,7 +240,7 @@ static void load_provider(cl *L, const char *id, yml_node *m,
             yml_error(doc, n, "'plans' must map plan ids to attributes");
             return;
         }
-        p->plans = calloc(k ? k : 1, sizeof *p->plans);
+        p->plans = sim_calloc(k ? k : 1, sizeof *p->plans);
         if (!p->plans) {
             L->nomem = 1;
             return;
@@ -251,7 +252,7 @@ static void load_provider(cl *L, const char *id, yml_node *m,
     if ((n = yml_get(doc, m, "regions"))) {
         static const char *const rk[] = {"markup", "egress", NULL};
         k = yml_map_len(n);
-        p->regions = calloc(k ? k : 1, sizeof *p->regions);
+        p->regions = sim_calloc(k ? k : 1, sizeof *p->regions);
         if (!p->regions) {
             L->nomem = 1;
             return;
@@ -423,7 +424,7 @@ int price_catalog_load(const char *path, sim_diag *d, price_catalog **out)
     int rc = yml_load(path, d, &L.doc);
     if (rc != SIM_OK)
         return rc;
-    price_catalog *c = calloc(1, sizeof *c);
+    price_catalog *c = sim_calloc(1, sizeof *c);
     if (!c) {
         yml_free(L.doc);
         return SIM_ENOMEM;
@@ -463,16 +464,19 @@ int price_catalog_load(const char *path, sim_diag *d, price_catalog **out)
         goto done;
     }
     size_t k = yml_map_len(n);
-    c->providers = calloc(k ? k : 1, sizeof *c->providers);
+    c->providers = sim_calloc(k ? k : 1, sizeof *c->providers);
     if (!c->providers) {
         L.nomem = 1;
         goto done;
     }
-    for (size_t i = 0; i < k; i++) {
+    /* A provider half loaded for want of memory has NULL where its names
+     * should be: stop there rather than check references through it. */
+    for (size_t i = 0; i < k && !L.nomem; i++) {
         load_provider(&L, yml_map_key(L.doc, n, i), yml_map_value(L.doc, n, i),
                       &c->providers[c->nproviders]);
-        check_refs(&L, &c->providers[c->nproviders]);
         c->nproviders++;
+        if (!L.nomem)
+            check_refs(&L, &c->providers[c->nproviders - 1]);
     }
 done:
     yml_free(L.doc);
@@ -491,16 +495,16 @@ done:
 
 static void item_free(price_item *it)
 {
-    free(it->id);
-    free(it->what);
-    free(it->unit);
-    free(it->source);
-    free(it->as_of);
-    free(it->note);
+    sim_free(it->id);
+    sim_free(it->what);
+    sim_free(it->unit);
+    sim_free(it->source);
+    sim_free(it->as_of);
+    sim_free(it->note);
     for (size_t i = 0; i < it->nregions; i++)
-        free(it->region_ids[i]);
-    free(it->region_ids);
-    free(it->region_rates);
+        sim_free(it->region_ids[i]);
+    sim_free(it->region_ids);
+    sim_free(it->region_rates);
 }
 
 void price_catalog_free(price_catalog *c)
@@ -511,31 +515,31 @@ void price_catalog_free(price_catalog *c)
         price_provider *p = &c->providers[i];
         for (size_t j = 0; j < p->nitems; j++)
             item_free(&p->items[j]);
-        free(p->items);
+        sim_free(p->items);
         for (size_t j = 0; j < p->nplans; j++) {
             for (size_t a = 0; a < p->plans[j].nattrs; a++) {
-                free(p->plans[j].attrs[a].key);
-                free(p->plans[j].attrs[a].value);
+                sim_free(p->plans[j].attrs[a].key);
+                sim_free(p->plans[j].attrs[a].value);
             }
-            free(p->plans[j].attrs);
-            free(p->plans[j].id);
+            sim_free(p->plans[j].attrs);
+            sim_free(p->plans[j].id);
         }
-        free(p->plans);
+        sim_free(p->plans);
         for (size_t j = 0; j < p->nregions; j++) {
-            free(p->regions[j].id);
-            free(p->regions[j].egress_item);
+            sim_free(p->regions[j].id);
+            sim_free(p->regions[j].egress_item);
         }
-        free(p->regions);
-        free(p->id);
-        free(p->title);
-        free(p->default_region);
+        sim_free(p->regions);
+        sim_free(p->id);
+        sim_free(p->title);
+        sim_free(p->default_region);
     }
-    free(c->providers);
-    free(c->path);
-    free(c->name);
-    free(c->as_of);
-    free(c->description);
-    free(c);
+    sim_free(c->providers);
+    sim_free(c->path);
+    sim_free(c->name);
+    sim_free(c->as_of);
+    sim_free(c->description);
+    sim_free(c);
 }
 
 const price_provider *price_catalog_provider(const price_catalog *c,
@@ -628,12 +632,12 @@ int price_catalog_override(price_catalog *c, const char *key, sim_fx value,
             return SIM_OK;
         }
     {
-        const char **names = calloc(p->nitems + 1, sizeof *names);
+        const char **names = sim_calloc(p->nitems + 1, sizeof *names);
         if (names) {
             for (size_t i = 0; i < p->nitems; i++)
                 names[i] = p->items[i].id;
             *hint = sim_suggest(dot + 1, names);
-            free(names);
+            sim_free(names);
         }
     }
     return SIM_ENOTFOUND;

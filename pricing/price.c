@@ -2,6 +2,7 @@
  * price.c -- the provider registry, generic deployment checks and bills.
  */
 #include "pricing/price.h"
+#include "base/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -225,7 +226,7 @@ void price_bill_init(price_bill *b)
 
 void price_bill_fini(price_bill *b)
 {
-    free(b->v);
+    sim_free(b->v);
     memset(b, 0, sizeof *b);
 }
 
@@ -233,7 +234,7 @@ static price_line *new_line(price_bill *b)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 16;
-        price_line *v = realloc(b->v, cap * sizeof *v);
+        price_line *v = sim_realloc(b->v, cap * sizeof *v);
         if (!v) {
             b->nomem = 1;
             return NULL;
@@ -344,10 +345,10 @@ void price_reason(price_reasons *r, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char **v = n >= 0 ? realloc(r->v, (r->n + 1) * sizeof *v) : NULL;
+    char **v = n >= 0 ? sim_realloc(r->v, (r->n + 1) * sizeof *v) : NULL;
     if (v) {
         r->v = v;
-        text = malloc((size_t)n + 1);
+        text = sim_alloc((size_t)n + 1);
     }
     if (!text) {
         r->nomem = 1;
@@ -362,7 +363,7 @@ void price_reason(price_reasons *r, const char *fmt, ...)
 void price_reasons_fini(price_reasons *r)
 {
     for (size_t i = 0; i < r->n; i++)
-        free(r->v[i]);
-    free(r->v);
+        sim_free(r->v[i]);
+    sim_free(r->v);
     memset(r, 0, sizeof *r);
 }

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/buf.h"
+#include "base/json.h"
 #include "reports/fmt.h"
 
 /* Line items billed once per account or deployment whatever the number
@@ -102,7 +104,7 @@ static double break_even(const dep_advice *a, sim_fx price)
 static void add_money(cJSON *o, const char *key, sim_fx v)
 {
     char buf[64];
-    cJSON_AddItemToObject(o, key, cJSON_CreateRaw(rpt_num(v, buf,
+    sim_json_add(o, key, cJSON_CreateRaw(rpt_num(v, buf,
                                                           sizeof buf)));
 }
 
@@ -113,7 +115,7 @@ static void add_count(cJSON *o, const char *key, double n)
     else {
         char buf[32];
         snprintf(buf, sizeof buf, "%.0f", n);
-        cJSON_AddItemToObject(o, key, cJSON_CreateRaw(buf));
+        sim_json_add(o, key, cJSON_CreateRaw(buf));
     }
 }
 
@@ -190,13 +192,13 @@ static void per_deployment(const run_results *r, dep_advice *a, cJSON *deps)
             /* Price = cost x markup, so the margin is 1 - 1/markup. */
             add_money(p, "gross_margin_pct",
                       SIM_FX_ONE * 100 - divx(SIM_FX_ONE * 100, m));
-            cJSON_AddItemToArray(prices, p);
+            sim_json_push(prices, p);
             cJSON *b = cJSON_CreateObject();
             add_money(b, "markup", m);
             add_count(b, "tenants", break_even(&a[i], per_tenant));
-            cJSON_AddItemToArray(be, b);
+            sim_json_push(be, b);
         }
-        cJSON_AddItemToObject(cJSON_GetArrayItem(deps, (int)i),
+        sim_json_add(cJSON_GetArrayItem(deps, (int)i),
                               "recommendation", o);
     }
 }
@@ -226,7 +228,7 @@ static size_t scale_bands(const run_results *r, const dep_advice *a,
         add_count(b, "from_tenants", from);
         add_count(b, "to_tenants", sw > 0 ? sw - 1 : -1);
         cJSON_AddStringToObject(b, "deployment", r->d[cur].pd.dep->name);
-        cJSON_AddItemToArray(bands, b);
+        sim_json_push(bands, b);
         int w;
         if (sw > 0 && sw - 1 <= from)
             w = snprintf(band_text + bt, size - bt,
@@ -262,7 +264,7 @@ int rpt_advice_json(const run_results *r, cJSON *root)
     cJSON *deps = cJSON_GetObjectItemCaseSensitive(root, "deployments");
     if (r->n == 0 || !deps)
         return SIM_OK;
-    dep_advice *a = calloc(r->n, sizeof *a);
+    dep_advice *a = sim_calloc(r->n, sizeof *a);
     sim_buf text = {0};
     char band_text[2048];
     if (!a)
@@ -281,9 +283,9 @@ int rpt_advice_json(const run_results *r, cJSON *root)
                    "(see infeasible_reasons), so none is recommended.", nt,
                    plural((double)nt, "tenant", "tenants"), na,
                    plural((double)na, "agent", "agents"));
-        cJSON_AddItemToArray(adv, cJSON_CreateString(text.s ? text.s : ""));
-        free(text.s);
-        free(a);
+        sim_json_push(adv, cJSON_CreateString(text.s ? text.s : ""));
+        sim_free(text.s);
+        sim_free(a);
         return SIM_OK;
     }
     size_t best = (size_t)(bd - r->d);
@@ -296,8 +298,8 @@ int rpt_advice_json(const run_results *r, cJSON *root)
                nt, plural((double)nt, "tenant", "tenants"), na,
                plural((double)na, "agent", "agents"), bd->pd.dep->name, m1,
                m2, m3);
-    cJSON_AddItemToArray(adv, cJSON_CreateString(text.s ? text.s : ""));
-    free(text.s);
+    sim_json_push(adv, cJSON_CreateString(text.s ? text.s : ""));
+    sim_free(text.s);
     memset(&text, 0, sizeof text);
     if (s->nmarkups) {
         char llm[64];
@@ -317,8 +319,8 @@ int rpt_advice_json(const run_results *r, cJSON *root)
                        p, mk, g);
         }
         sim_buf_printf(&text, ".");
-        cJSON_AddItemToArray(adv, cJSON_CreateString(text.s ? text.s : ""));
-        free(text.s);
+        sim_json_push(adv, cJSON_CreateString(text.s ? text.s : ""));
+        sim_free(text.s);
         memset(&text, 0, sizeof text);
     }
     size_t mid = s->nmarkups / 2;
@@ -343,8 +345,8 @@ int rpt_advice_json(const run_results *r, cJSON *root)
             sim_buf_printf(&text, "%s carries %s a month that does not grow "
                        "with tenants; at its %sx price of %s per tenant it "
                        "never covers it.", r->d[i].pd.dep->name, f, mk, p);
-        cJSON_AddItemToArray(adv, cJSON_CreateString(text.s ? text.s : ""));
-        free(text.s);
+        sim_json_push(adv, cJSON_CreateString(text.s ? text.s : ""));
+        sim_free(text.s);
         memset(&text, 0, sizeof text);
     }
     if (r->n > 1 && nb > 0) {
@@ -352,9 +354,9 @@ int rpt_advice_json(const run_results *r, cJSON *root)
                    "line through this run and one at a single tenant, the "
                    "cheapest is %s; 'capsim sweep' simulates each scale "
                    "instead.", band_text);
-        cJSON_AddItemToArray(adv, cJSON_CreateString(text.s ? text.s : ""));
-        free(text.s);
+        sim_json_push(adv, cJSON_CreateString(text.s ? text.s : ""));
+        sim_free(text.s);
     }
-    free(a);
+    sim_free(a);
     return SIM_OK;
 }

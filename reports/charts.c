@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "reports/doc.h"
 #include "reports/fmt.h"
@@ -231,9 +232,12 @@ static int collect_items(const cJSON *res, items *it)
                 continue;
             if (it->n == cap) {
                 cap = cap ? cap * 2 : 16;
-                const char **v = realloc(it->id, cap * sizeof *v);
-                if (!v)
+                const char **v = sim_realloc(it->id, cap * sizeof *v);
+                if (!v) {
+                    sim_free(it->id);
+                    it->id = NULL;
                     return SIM_ENOMEM;
+                }
                 it->id = v;
             }
             it->id[it->n++] = id;
@@ -270,12 +274,12 @@ static int line_items(const cJSON *res, sim_buf *dat, sim_buf *gp,
         dat->nomem = 1;
         return 0;
     }
-    sim_fx *up = calloc(ndep ? ndep : 1, sizeof *up);
-    sim_fx *down = calloc(ndep ? ndep : 1, sizeof *down);
+    sim_fx *up = sim_calloc(ndep ? ndep : 1, sizeof *up);
+    sim_fx *down = sim_calloc(ndep ? ndep : 1, sizeof *down);
     if (!up || !down) {
-        free(up);
-        free(down);
-        free(it.id);
+        sim_free(up);
+        sim_free(down);
+        sim_free(it.id);
         dat->nomem = 1;
         return 0;
     }
@@ -334,9 +338,9 @@ static int line_items(const cJSON *res, sim_buf *dat, sim_buf *gp,
     sim_buf_printf(gp, "%s 'line_items.dat' index %zu using 1:2 with points "
                    "pt 7 ps 0.7 lc rgb '#000000' title 'net total'\n",
                    block ? ", \\\n    " : "", block);
-    free(up);
-    free(down);
-    free(it.id);
+    sim_free(up);
+    sim_free(down);
+    sim_free(it.id);
     return ndep > 0;
 }
 
@@ -586,7 +590,7 @@ static const spec charts[] = {
 static char *join(const char *a, const char *b, const char *c)
 {
     size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
-    char *s = malloc(n);
+    char *s = sim_alloc(n);
     if (s)
         snprintf(s, n, "%s%s%s", a, b, c);
     return s;
@@ -595,11 +599,11 @@ static char *join(const char *a, const char *b, const char *c)
 /* Remembers a file this call created; SIM_ENOMEM if it cannot. */
 static int note_written(rpt_charts *c, const char *path)
 {
-    char **v = realloc(c->written, (c->nwritten + 1) * sizeof *v);
+    char **v = sim_realloc(c->written, (c->nwritten + 1) * sizeof *v);
     if (!v)
         return SIM_ENOMEM;
     c->written = v;
-    v[c->nwritten] = strdup(path);
+    v[c->nwritten] = sim_strdup(path);
     if (!v[c->nwritten])
         return SIM_ENOMEM;
     c->nwritten++;
@@ -616,15 +620,15 @@ static int put(rpt_charts *c, const char *name, const char *ext,
     if (s) {
         char *file = join(name, ext, "");
         path = file ? join(c->dir, "/", file) : NULL;
-        free(file);
+        sim_free(file);
     }
     if (s && path) {
         rc = rpt__write_file(path, s, strlen(s), d);
         if (rc == SIM_OK)
             rc = note_written(c, path);
     }
-    free(path);
-    free(s);
+    sim_free(path);
+    sim_free(s);
     return rc;
 }
 
@@ -636,16 +640,16 @@ static int read_all(const char *path, char **out, size_t *len)
     *out = NULL;
     if (!f)
         return SIM_EIO;
-    buf = malloc(cap);
+    buf = sim_alloc(cap);
     while (buf) {
         size_t got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
         if (got == 0)
             break;
         if (n + 1 == cap) {
-            char *b = cap >= SVG_MAX ? NULL : realloc(buf, cap * 2);
+            char *b = cap >= SVG_MAX ? NULL : sim_realloc(buf, cap * 2);
             if (!b) {
-                free(buf);
+                sim_free(buf);
                 buf = NULL;
                 break;
             }
@@ -656,7 +660,7 @@ static int read_all(const char *path, char **out, size_t *len)
     int bad = !buf || ferror(f);
     fclose(f);
     if (bad) {
-        free(buf);
+        sim_free(buf);
         return buf ? SIM_EIO : SIM_ENOMEM;
     }
     buf[n] = '\0';
@@ -743,7 +747,7 @@ static char *find_on_path(const char *prog)
         const char *end = strchr(path, ':');
         size_t n = end ? (size_t)(end - path) : strlen(path);
         size_t len = n + strlen(prog) + 3;
-        char *cand = malloc(len);
+        char *cand = sim_alloc(len);
         struct stat st;
         if (!cand)
             return NULL;
@@ -753,7 +757,7 @@ static char *find_on_path(const char *prog)
         if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
             access(cand, X_OK) == 0)
             return cand;
-        free(cand);
+        sim_free(cand);
         if (!end)
             return NULL;
         path = end + 1;
@@ -889,7 +893,7 @@ static int draw(rpt_charts *c, rpt_chart *ch, const char *gnuplot,
     char *path = stem ? join(stem, ".svg", "") : NULL;
     size_t len = 0;
     int rc = SIM_OK;
-    free(stem);
+    sim_free(stem);
     if (!tmpsvg || !path) {
         rc = SIM_ENOMEM;
         goto out;
@@ -933,10 +937,10 @@ out:
         c->problem = why;
         why = NULL;
     }
-    free(why);
-    free(svg);
-    free(tmpsvg);
-    free(path);
+    sim_free(why);
+    sim_free(svg);
+    sim_free(tmpsvg);
+    sim_free(path);
     return rc;
 }
 
@@ -971,31 +975,31 @@ static int write_chart(rpt_charts *c, const spec *s, const cJSON *res,
             char *path = f ? join(f, ext[e], "") : NULL;
             if (path)
                 unlink(path);
-            free(f);
-            free(path);
+            sim_free(f);
+            sim_free(path);
         }
     }
     if (dat.nomem || gp.nomem || !has) {
-        free(dat.s);
-        free(gp.s);
+        sim_free(dat.s);
+        sim_free(gp.s);
         return dat.nomem || gp.nomem ? SIM_ENOMEM : SIM_OK;
     }
     rpt_chart *ch = &c->v[c->n];
-    ch->name = strdup(s->name);
-    ch->title = strdup(title);
+    ch->name = sim_strdup(s->name);
+    ch->title = sim_strdup(title);
     if (!ch->name || !ch->title) {
-        free(ch->name);
-        free(ch->title);
-        free(dat.s);
-        free(gp.s);
+        sim_free(ch->name);
+        sim_free(ch->title);
+        sim_free(dat.s);
+        sim_free(gp.s);
         return SIM_ENOMEM;
     }
     c->n++;
     int rc = put(c, s->name, ".dat", &dat, d);
     if (rc == SIM_OK)
         rc = put(c, s->name, ".gp", &gp, d);
-    free(dat.s);
-    free(gp.s);
+    sim_free(dat.s);
+    sim_free(gp.s);
     return rc;
 }
 
@@ -1006,7 +1010,7 @@ int rpt_charts_make(const cJSON *res, const char *dir, rpt_charts *out,
     int rc = SIM_ENOMEM;
     memset(out, 0, sizeof *out);
     out->dir = join(dir, "/charts", "");
-    out->v = calloc(NCHARTS, sizeof *out->v);
+    out->v = sim_calloc(NCHARTS, sizeof *out->v);
     if (!out->dir || !out->v)
         goto fail;
     rc = make_dir(out, d);
@@ -1017,7 +1021,7 @@ int rpt_charts_make(const cJSON *res, const char *dir, rpt_charts *out,
     gnuplot = find_on_path("gnuplot");
     if (!gnuplot) {
         out->missing_gnuplot = 1;
-        out->problem = strdup("gnuplot is not installed (not found on "
+        out->problem = sim_strdup("gnuplot is not installed (not found on "
                               "PATH)");
         rc = out->problem ? SIM_OK : SIM_ENOMEM;
     }
@@ -1025,11 +1029,11 @@ int rpt_charts_make(const cJSON *res, const char *dir, rpt_charts *out,
         rc = draw(out, &out->v[i], gnuplot, d);
     if (rc != SIM_OK)
         goto fail;
-    free(gnuplot);
+    sim_free(gnuplot);
     return SIM_OK;
 fail:
     rpt_charts_unlink(out);
-    free(gnuplot);
+    sim_free(gnuplot);
     return rc;
 }
 
@@ -1039,9 +1043,9 @@ void rpt_charts_unlink(rpt_charts *c)
         return;
     for (size_t i = c->nwritten; i-- > 0;) {
         remove(c->written[i]);
-        free(c->written[i]);
+        sim_free(c->written[i]);
     }
-    free(c->written);
+    sim_free(c->written);
     c->written = NULL;
     c->nwritten = 0;
     /* Only a directory this call made, and only if nothing else is in it
@@ -1056,16 +1060,16 @@ void rpt_charts_fini(rpt_charts *c)
     if (!c)
         return;
     for (size_t i = 0; i < c->n; i++) {
-        free(c->v[i].name);
-        free(c->v[i].title);
-        free(c->v[i].svg_path);
-        free(c->v[i].svg);
+        sim_free(c->v[i].name);
+        sim_free(c->v[i].title);
+        sim_free(c->v[i].svg_path);
+        sim_free(c->v[i].svg);
     }
-    free(c->v);
+    sim_free(c->v);
     for (size_t i = 0; i < c->nwritten; i++)
-        free(c->written[i]);
-    free(c->written);
-    free(c->problem);
-    free(c->dir);
+        sim_free(c->written[i]);
+    sim_free(c->written);
+    sim_free(c->problem);
+    sim_free(c->dir);
     memset(c, 0, sizeof *c);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/file.h"
 
 const cJSON *rpt__get(const cJSON *o, const char *key)
@@ -93,7 +94,7 @@ static int scan_numbers(const char *t, size_t len, numtok **out, size_t *n)
             j++;
         if (*n == cap) {
             cap = cap ? cap * 2 : 256;
-            numtok *v = realloc(*out, cap * sizeof *v);
+            numtok *v = sim_realloc(*out, cap * sizeof *v);
             if (!v)
                 return SIM_ENOMEM;
             *out = v;
@@ -150,7 +151,11 @@ int rpt_json_parse(const char *text, size_t len, cJSON **out,
     numtok *tok = NULL;
     size_t ntok = 0, k = 0;
     *out = NULL;
+    unsigned long failures = sim_alloc_failures();
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    /* cJSON says only "failed": an allocation failing meanwhile is why. */
+    if (!root && sim_alloc_failures() != failures)
+        return SIM_ENOMEM;
     if (!root) {
         if (errpos)
             *errpos = end ? (size_t)(end - text) : 0;
@@ -159,7 +164,7 @@ int rpt_json_parse(const char *text, size_t len, cJSON **out,
     int rc = scan_numbers(text, len, &tok, &ntok);
     if (rc == SIM_OK)
         rc = rawify(root, text, tok, ntok, &k);
-    free(tok);
+    sim_free(tok);
     if (rc == SIM_ENOMEM) {
         cJSON_Delete(root);
         return rc;

@@ -9,6 +9,7 @@
  * is how table.c's Markdown and text tables drifted apart.
  */
 #include "reports/report.h"
+#include "base/alloc.h"
 #include "reports/fmt.h"
 
 
@@ -373,7 +374,7 @@ static void summary(doc *d, const cJSON *res)
         return;
     }
     d_para(d, "summary", text);
-    free(text);
+    sim_free(text);
 }
 
 static void cost_table(doc *d, const cJSON *res)
@@ -457,7 +458,7 @@ static void live(doc *d, const cJSON *res)
     }
     d_heading(d, 2, "live", "Live run against the model");
     d_para(d, "live", text);
-    free(text);
+    sim_free(text);
     d_table(d, "live", head, "llrrr");
     cJSON_ArrayForEach(dep, deployments(res)) {
         const cJSON *l = rpt__get(dep, "live");
@@ -516,7 +517,7 @@ static void feasibility(doc *d, const cJSON *res)
         return;
     }
     d_para(d, "slo", text);
-    free(text);
+    sim_free(text);
     int open = 0;
     cJSON_ArrayForEach(dep, deployments(res)) {
         const cJSON *why;
@@ -535,7 +536,7 @@ static void feasibility(doc *d, const cJSON *res)
                 return;
             }
             d_item(d, text);
-            free(text);
+            sim_free(text);
         }
     }
     if (open)
@@ -565,7 +566,7 @@ static void deploy_line(doc *d, const cJSON *dep)
         return;
     }
     d_para(d, "what", text);
-    free(text);
+    sim_free(text);
 }
 
 static void line_items(doc *d, const cJSON *dep)
@@ -787,7 +788,7 @@ static void recommendation(doc *d, const cJSON *dep, const cJSON *rec)
     }
     if (*text)
         d_para(d, NULL, text);
-    free(text);
+    sim_free(text);
     const cJSON *p;
     int open = 0;
     cJSON_ArrayForEach(p, rpt__get(rec, "prices")) {
@@ -839,7 +840,7 @@ static void suggested(doc *d, const cJSON *dep)
         return;
     }
     d_para(d, NULL, text);
-    free(text);
+    sim_free(text);
 }
 
 static void pricing(doc *d, const cJSON *res)
@@ -961,7 +962,7 @@ static void html_charts(doc *d, const rpt_charts *ch)
             return;
         }
         d_para(d, "note", text);
-        free(text);
+        sim_free(text);
     }
     for (size_t i = 0; i < ch->n; i++)
         if (ch->v[i].svg || !ch->problem)
@@ -1017,14 +1018,14 @@ static void csv_field(sim_buf *b, const char *s, int last)
                      s[n - 1] == '\t');
     if (edge || strpbrk(s, ",\"\r\n")) {
         size_t need = csv_write(NULL, 0, s, n);
-        char *q = malloc(need);
+        char *q = sim_alloc(need);
         if (!q) {
             b->nomem = 1;
             return;
         }
         csv_write(q, need, s, n);
         sim_buf_put(b, q, need);
-        free(q);
+        sim_free(q);
     } else {
         sim_buf_put(b, s, n);
     }
@@ -1043,7 +1044,7 @@ static void csv_cell(sim_buf *b, const char *s, int text, int last)
     char *guarded = NULL;
     if (text && strchr("=+-@", s[0]) && s[0]) {
         size_t n = strlen(s);
-        guarded = malloc(n + 2);
+        guarded = sim_alloc(n + 2);
         if (!guarded) {
             b->nomem = 1;
             return;
@@ -1053,7 +1054,7 @@ static void csv_cell(sim_buf *b, const char *s, int text, int last)
         s = guarded;
     }
     csv_field(b, s, last);
-    free(guarded);
+    sim_free(guarded);
 }
 
 static void csv_row(sim_buf *b, const char *const *cell)
@@ -1140,12 +1141,12 @@ static int write_file(const char *dir, const char *name, const char *text,
                       sim_diag *d)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
-    char *path = malloc(n);
+    char *path = sim_alloc(n);
     if (!path)
         return SIM_ENOMEM;
     snprintf(path, n, "%s/%s", dir, name);
     int rc = rpt__write_file(path, text, strlen(text), d);
-    free(path);
+    sim_free(path);
     return rc;
 }
 
@@ -1212,6 +1213,6 @@ fail:
 done:
     rpt_charts_fini(&ch);
     for (int i = 0; i < 3; i++)
-        free(text[i]);
+        sim_free(text[i]);
     return rc;
 }

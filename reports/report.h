@@ -20,7 +20,7 @@
  * left out.
  *
  * Ownership: the renderers borrow `res` and return a new NUL-terminated
- * string the caller frees with free(), or NULL when memory runs out.
+ * string the caller frees with sim_free(), or NULL when memory runs out.
  */
 #ifndef RPT_REPORT_H
 #define RPT_REPORT_H

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
+#include "base/json.h"
 #include "reports/advice.h"
 #include "reports/fmt.h"
 
@@ -18,7 +20,7 @@
 static void add_num(cJSON *o, const char *key, sim_fx v)
 {
     char buf[64];
-    cJSON_AddItemToObject(o, key, cJSON_CreateRaw(rpt_num(v, buf,
+    sim_json_add(o, key, cJSON_CreateRaw(rpt_num(v, buf,
                                                           sizeof buf)));
 }
 
@@ -34,9 +36,9 @@ static cJSON *stat_block(const run_stat *st, int full)
     cJSON *o = cJSON_CreateObject();
     cJSON *ci = cJSON_CreateArray();
     add_num(o, "mean", st->mean);
-    cJSON_AddItemToArray(ci, num(st->lo));
-    cJSON_AddItemToArray(ci, num(st->hi));
-    cJSON_AddItemToObject(o, "ci95", ci);
+    sim_json_push(ci, num(st->lo));
+    sim_json_push(ci, num(st->hi));
+    sim_json_add(o, "ci95", ci);
     if (full) {
         add_num(o, "p5", st->p5);
         add_num(o, "p50", st->p50);
@@ -96,11 +98,11 @@ static cJSON *deploy_json(const run_results *r, const run_deploy *d)
     cJSON_AddBoolToObject(o, "feasible", d->feasible);
     cJSON *why = cJSON_AddArrayToObject(o, "infeasible_reasons");
     for (size_t i = 0; i < d->why.n; i++)
-        cJSON_AddItemToArray(why, cJSON_CreateString(d->why.v[i]));
-    cJSON_AddItemToObject(o, "month_usd", stat_block(&d->month, 1));
-    cJSON_AddItemToObject(o, "per_tenant_month_usd",
+        sim_json_push(why, cJSON_CreateString(d->why.v[i]));
+    sim_json_add(o, "month_usd", stat_block(&d->month, 1));
+    sim_json_add(o, "per_tenant_month_usd",
                           stat_block(&d->per_tenant, 0));
-    cJSON_AddItemToObject(o, "per_agent_month_usd",
+    sim_json_add(o, "per_agent_month_usd",
                           stat_block(&d->per_agent, 0));
     cJSON *items = cJSON_AddArrayToObject(o, "line_items");
     for (size_t i = 0; i < d->bill.n; i++) {
@@ -113,12 +115,12 @@ static cJSON *deploy_json(const run_results *r, const run_deploy *d)
         {
             /* Rates carry up to 12 places (Railway's $0.00000772/vCPU-s). */
             char rb[96];
-            cJSON_AddItemToObject(li, "rate_usd", cJSON_CreateRaw(
+            sim_json_add(li, "rate_usd", cJSON_CreateRaw(
                 rpt_fx_trim(l->rate, 12, 0, rb, sizeof rb)));
         }
         add_num(li, "included", l->included);
         add_num(li, "usd", l->usd);
-        cJSON_AddItemToArray(items, li);
+        sim_json_push(items, li);
     }
     cJSON *inst = cJSON_AddObjectToObject(o, "instances");
     add_num(inst, "mean", d->usage.instances_mean);
@@ -172,7 +174,7 @@ static cJSON *deploy_json(const run_results *r, const run_deploy *d)
         for (int i = 0; i < RPT_TIMELINE; i++) {
             char buf[64];
             rpt_num(sim_fx_from_double(d->timeline[i]), buf, sizeof buf);
-            cJSON_AddItemToArray(pts, cJSON_CreateRaw(buf));
+            sim_json_push(pts, cJSON_CreateRaw(buf));
         }
     }
     if (d->live.present)
@@ -183,7 +185,7 @@ static cJSON *deploy_json(const run_results *r, const run_deploy *d)
         cJSON *p = cJSON_CreateObject();
         add_num(p, "markup", r->scn->markups[i]);
         add_num(p, "usd", d->price_per_agent[i]);
-        cJSON_AddItemToArray(rec, p);
+        sim_json_push(rec, p);
     }
     return o;
 }
@@ -237,9 +239,9 @@ static char *render_json(const run_results *r, const char *version)
     {
         char buf[32];
         snprintf(buf, sizeof buf, "%llu", (unsigned long long)s->seed);
-        cJSON_AddItemToObject(root, "seed", cJSON_CreateRaw(buf));
+        sim_json_add(root, "seed", cJSON_CreateRaw(buf));
         snprintf(buf, sizeof buf, "%lld", (long long)s->replications);
-        cJSON_AddItemToObject(root, "replications", cJSON_CreateRaw(buf));
+        sim_json_add(root, "replications", cJSON_CreateRaw(buf));
     }
     add_num(root, "horizon_hours",
             (sim_fx)s->horizon_us * (SIM_FX_ONE / 1000000) / 3600);
@@ -254,7 +256,7 @@ static char *render_json(const run_results *r, const char *version)
     slo_json(s, root);
     cJSON *deps = cJSON_AddArrayToObject(root, "deployments");
     for (size_t i = 0; i < r->n; i++)
-        cJSON_AddItemToArray(deps, deploy_json(r, &r->d[i]));
+        sim_json_push(deps, deploy_json(r, &r->d[i]));
     cJSON *bud = cJSON_AddArrayToObject(root, "budgets");
     for (size_t i = 0; i < r->nbudgets; i++) {
         const run_budget *b = &r->budgets[i];
@@ -265,7 +267,7 @@ static char *render_json(const run_results *r, const char *version)
         add_num(o, "max", b->b->max);
         add_num(o, "actual", b->actual);
         cJSON_AddBoolToObject(o, "ok", b->ok);
-        cJSON_AddItemToArray(bud, o);
+        sim_json_push(bud, o);
     }
     if (rpt_advice_json(r, root) != SIM_OK) {
         cJSON_Delete(root);
@@ -276,7 +278,7 @@ static char *render_json(const run_results *r, const char *version)
     if (!text)
         return NULL;
     size_t n = strlen(text);
-    char *out = malloc(n + 2);
+    char *out = sim_alloc(n + 2);
     if (out) {
         memcpy(out, text, n);
         out[n] = '\n';
@@ -291,8 +293,29 @@ static char *render_json(const run_results *r, const char *version)
 #include "reports/report.h"
 #include "reports/table.h"
 
+/* The formats, before the check that nothing was lost on the way. */
+static char *render(const run_results *r, enum rpt_format fmt,
+                    const char *version);
+
 char *rpt_render(const run_results *r, enum rpt_format fmt,
                  const char *version)
+{
+    /* cJSON's builders drop a node they cannot allocate and carry on, and
+     * a renderer may lose a string the same way: a document rendered
+     * while any allocation failed is not returned at all.  (The count is
+     * the process's, so a failure on another thread also fails this
+     * render: the safe direction.) */
+    unsigned long failures = sim_alloc_failures();
+    char *s = render(r, fmt, version);
+    if (s && sim_alloc_failures() != failures) {
+        sim_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static char *render(const run_results *r, enum rpt_format fmt,
+                    const char *version)
 {
     switch (fmt) {
     case RPT_JSON: return render_json(r, version);
@@ -309,6 +332,6 @@ char *rpt_render(const run_results *r, enum rpt_format fmt,
     if (json && rpt_json_parse(json, strlen(json), &res, NULL) == SIM_OK)
         text = fmt == RPT_MD ? rpt_md_from_json(res) : rpt_csv_from_json(res);
     cJSON_Delete(res);
-    free(json);
+    sim_free(json);
     return text;
 }

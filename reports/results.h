@@ -11,7 +11,7 @@
 
 enum rpt_format { RPT_TABLE, RPT_JSON, RPT_CSV, RPT_MD };
 
-/* Renders the results into a new NUL-terminated string (free()). */
+/* Renders the results into a new NUL-terminated string (sim_free()). */
 char *rpt_render(const run_results *r, enum rpt_format fmt,
                  const char *version);
 

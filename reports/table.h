@@ -10,7 +10,7 @@
 
 struct run_results;
 
-/* Each returns a new string (free()) or NULL when out of memory. */
+/* Each returns a new string (sim_free()) or NULL when out of memory. */
 char *rpt_render_table(const struct run_results *r);
 
 /* The scenario's service level in words: "queue wait p95 <= 10 s,

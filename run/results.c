@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "run/feasible.h"
 #include "run/fluid.h"
 #include "run/stochastic.h"
@@ -70,7 +71,7 @@ static void stat_div(const run_stat *a, sim_fx by, run_stat *out)
 static int accumulate(price_bill *acc, const price_bill *b, int first)
 {
     if (first) {
-        acc->v = malloc((b->n ? b->n : 1) * sizeof *acc->v);
+        acc->v = sim_alloc((b->n ? b->n : 1) * sizeof *acc->v);
         if (!acc->v)
             return SIM_ENOMEM;
         memcpy(acc->v, b->v, b->n * sizeof *acc->v);
@@ -84,7 +85,7 @@ static int accumulate(price_bill *acc, const price_bill *b, int first)
             if (acc->v[k].item == b->v[i].item)
                 l = &acc->v[k];
         if (!l) {
-            price_line *v = realloc(acc->v, (acc->n + 1) * sizeof *v);
+            price_line *v = sim_realloc(acc->v, (acc->n + 1) * sizeof *v);
             if (!v)
                 return SIM_ENOMEM;
             acc->v = v;
@@ -182,11 +183,11 @@ static int run_small(const price_ctx *ctx, const scn_deployment *dep,
         if (w->classes[i].arrivals == SCN_ARR_TRACE)
             return SIM_OK;
     scn_scenario one = *s;
-    scn_class *cls = malloc(sizeof *cls);
-    run_deploy *tmp = calloc(1, sizeof *tmp);
+    scn_class *cls = sim_alloc(sizeof *cls);
+    run_deploy *tmp = sim_calloc(1, sizeof *tmp);
     if (!cls || !tmp) {
-        free(cls);
-        free(tmp);
+        sim_free(cls);
+        sim_free(tmp);
         return SIM_ENOMEM;
     }
     /* One tenant of the class with the most tenants (the first on ties):
@@ -215,10 +216,10 @@ static int run_small(const price_ctx *ctx, const scn_deployment *dep,
     if (rc == SIM_EINVAL)
         rc = SIM_OK;
     price_bill_fini(&tmp->bill);
-    free(tmp->price_per_agent);
+    sim_free(tmp->price_per_agent);
     price_reasons_fini(&tmp->why);
-    free(tmp);
-    free(cls);
+    sim_free(tmp);
+    sim_free(cls);
     sim_diag_fini(&quiet);
     return rc;
 }
@@ -231,11 +232,11 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
     int rc = price_resolve(ctx, dep, &rd->pd);
     if (rc != SIM_OK)
         return rc;
-    sim_fx *totals = calloc(reps, sizeof *totals);
-    sim_waits *waits = malloc(sizeof *waits);   /* 8 KiB: off the stack */
+    sim_fx *totals = sim_calloc(reps, sizeof *totals);
+    sim_waits *waits = sim_alloc(sizeof *waits);   /* 8 KiB: off the stack */
     if (!totals || !waits) {
-        free(totals);
-        free(waits);
+        sim_free(totals);
+        sim_free(waits);
         return SIM_ENOMEM;
     }
     rd->stochastic = !s->workload.fluid;
@@ -278,10 +279,10 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
         }
         price_bill_fini(&b);
     }
-    free(waits);
+    sim_free(waits);
     usage_div(&rd->usage, (sim_fx)reps);
     if (rc != SIM_OK) {
-        free(totals);
+        sim_free(totals);
         if (rc == SIM_ENOMEM)
             return rc;
         if (rc != SIM_EINVAL)
@@ -295,7 +296,7 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
         fluid_capacity(ctx, rd);
     if (!small && ((rc = rpt_feasibility(ctx, rd)) != SIM_OK ||
                    (rc = run_small(ctx, dep, rd)) != SIM_OK)) {
-        free(totals);
+        sim_free(totals);
         return rc;
     }
     /* Line items: the mean over replications. */
@@ -304,7 +305,7 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
         rd->bill.v[i].usd /= (sim_fx)reps;
     }
     stat_of(totals, reps, &rd->month);
-    free(totals);
+    sim_free(totals);
     rd->bill.total = rd->month.mean;
     stat_div(&rd->month, sim_fx_from_int(s->workload.tenants),
              &rd->per_tenant);
@@ -315,7 +316,7 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
 
     /* The price that funds infrastructure and the LLM spend, times the
      * markup. */
-    rd->price_per_agent = calloc(s->nmarkups ? s->nmarkups : 1,
+    rd->price_per_agent = sim_calloc(s->nmarkups ? s->nmarkups : 1,
                                  sizeof *rd->price_per_agent);
     if (!rd->price_per_agent)
         return SIM_ENOMEM;
@@ -338,7 +339,7 @@ static void check_budgets(run_results *r)
     r->budgets_ok = 1;
     for (size_t i = 0; i < s->nbudgets; i++)
         n += s->budgets[i].deployment ? 1 : r->n;
-    r->budgets = calloc(n ? n : 1, sizeof *r->budgets);
+    r->budgets = sim_calloc(n ? n : 1, sizeof *r->budgets);
     if (!r->budgets)
         return;
     for (size_t i = 0; i < s->nbudgets; i++) {
@@ -377,15 +378,15 @@ int run_results_compute(const scn_scenario *scn, const price_catalog *cat,
 {
     price_ctx ctx = {scn, cat, d};
     int failed = 0;
-    run_results *r = calloc(1, sizeof *r);
+    run_results *r = sim_calloc(1, sizeof *r);
     *out = NULL;
     if (!r)
         return SIM_ENOMEM;
     r->scn = scn;
     r->cat = cat;
-    r->d = calloc(scn->ndeployments, sizeof *r->d);
+    r->d = sim_calloc(scn->ndeployments, sizeof *r->d);
     if (!r->d) {
-        free(r);
+        sim_free(r);
         return SIM_ENOMEM;
     }
     r->n = scn->ndeployments;
@@ -428,11 +429,11 @@ void run_results_free(run_results *r)
         return;
     for (size_t i = 0; i < r->n; i++) {
         price_bill_fini(&r->d[i].bill);
-        free(r->d[i].price_per_agent);
+        sim_free(r->d[i].price_per_agent);
         price_reasons_fini(&r->d[i].why);
     }
-    free(r->d);
-    free(r->budgets);
-    free(r);
+    sim_free(r->d);
+    sim_free(r->budgets);
+    sim_free(r);
 }
 

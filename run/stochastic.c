@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "run/fluid.h"
 #include "sim/pool.h"
 
@@ -31,7 +32,7 @@ int sim_model_build(const scn_scenario *s, sim_workload_model *m)
     uint64_t first = 0;
 
     memset(m, 0, sizeof *m);
-    m->classes = calloc(w->nclasses ? w->nclasses : 1, sizeof *m->classes);
+    m->classes = sim_calloc(w->nclasses ? w->nclasses : 1, sizeof *m->classes);
     if (!m->classes)
         return SIM_ENOMEM;
     m->nclasses = w->nclasses;
@@ -93,7 +94,7 @@ int sim_model_build(const scn_scenario *s, sim_workload_model *m)
 
 void sim_model_fini(sim_workload_model *m)
 {
-    free(m->classes);
+    sim_free(m->classes);
     m->classes = NULL;
     m->nclasses = 0;
 }
@@ -251,7 +252,7 @@ static int dheap_push(dheap *h, double t)
 {
     if (h->n == h->cap) {
         size_t cap = h->cap ? 2 * h->cap : 64;
-        double *v = realloc(h->v, cap * sizeof *v);
+        double *v = sim_realloc(h->v, cap * sizeof *v);
         if (!v)
             return SIM_ENOMEM;
         h->v = v;
@@ -297,12 +298,12 @@ static int demand_quantile(const sim_workload_model *m, uint64_t rep,
     sim_source *src;
     dheap h = {0};
     size_t ntw = 64, peak = 0;
-    double *tw = calloc(ntw, sizeof *tw);  /* time spent with k in service */
+    double *tw = sim_calloc(ntw, sizeof *tw);  /* time spent with k in service */
     double t = 0, H = m->horizon;
     sim_msg msg;
     int rc = tw ? sim_source_open(m, rep, first, n, &src) : SIM_ENOMEM;
     if (rc != SIM_OK) {
-        free(tw);
+        sim_free(tw);
         return rc;
     }
     for (;;) {
@@ -323,7 +324,7 @@ static int demand_quantile(const sim_workload_model *m, uint64_t rep,
         if (h.n > peak)
             peak = h.n;
         if (h.n >= ntw) {
-            double *v = realloc(tw, 2 * ntw * sizeof *v);
+            double *v = sim_realloc(tw, 2 * ntw * sizeof *v);
             if (!v) {
                 rc = SIM_ENOMEM;
                 break;
@@ -350,8 +351,8 @@ static int demand_quantile(const sim_workload_model *m, uint64_t rep,
             *out = (double)(k < ntw ? k : peak);
         }
     }
-    free(h.v);
-    free(tw);
+    sim_free(h.v);
+    sim_free(tw);
     return rc;
 }
 
@@ -435,7 +436,7 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
         p.linger = (double)w->linger_us / 1e6;
     metering(pd, &p.granularity, &p.minimum);
 
-    sim_inst_stats *st = calloc(1, sizeof *st);
+    sim_inst_stats *st = sim_calloc(1, sizeof *st);
     if (!st)
         return SIM_ENOMEM;
     double agent_awake = 0;     /* agent-seconds on awake instances */
@@ -447,7 +448,7 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
         sim_source *src;
         int rc = sim_source_open(m, rep, first, n, &src);
         if (rc != SIM_OK) {
-            free(st);
+            sim_free(st);
             return rc;
         }
         double before = st->awake_s, billed_before = st->billed_s;
@@ -455,7 +456,7 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
         rc = sim_source_status(src);
         sim_source_close(src);
         if (rc != SIM_OK) {
-            free(st);
+            sim_free(st);
             return rc;
         }
         agent_awake += (st->awake_s - before) * (double)n;
@@ -509,7 +510,7 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
     double slice = H / SIM_TIMELINE;
     for (int i = 0; i < SIM_TIMELINE; i++)
         waits->timeline[i] = st->awake_tl[i] / slice;
-    free(st);
+    sim_free(st);
     return SIM_OK;
 }
 
@@ -631,10 +632,10 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
         p.bill_cap = sim_fx_to_double(pd->bill_cap_s) * H /
                      SIM_MONTH_SECONDS;
 
-    sim_pool_stats *st = malloc(sizeof *st), *acc = calloc(1, sizeof *acc);
+    sim_pool_stats *st = sim_alloc(sizeof *st), *acc = sim_calloc(1, sizeof *acc);
     if (!st || !acc) {
-        free(st);
-        free(acc);
+        sim_free(st);
+        sim_free(acc);
         return SIM_ENOMEM;
     }
     double provisioned = 0, agents = 0;
@@ -661,9 +662,9 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
         agents += (double)n;
         groups++;
     }
-    free(st);
+    sim_free(st);
     if (rc != SIM_OK) {
-        free(acc);
+        sim_free(acc);
         return rc;
     }
 
@@ -713,7 +714,7 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
     waits->queue_p95 = sim_pool_wait_quantile(acc, 0.95);
     waits->queue_p99 = sim_pool_wait_quantile(acc, 0.99);
     memcpy(waits->timeline, acc->timeline, sizeof waits->timeline);
-    free(acc);
+    sim_free(acc);
     return SIM_OK;
 }
 

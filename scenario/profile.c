@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/file.h"
 
 typedef struct reader {
@@ -284,7 +285,7 @@ int scn_profile_read(const char *path, enum scn_transport tr, int quiet_io,
     if (nul) {
         error_at(&r, (size_t)(nul - text), "unexpected NUL byte; expected "
                  "a JSON profile written by 'capsim calibrate'");
-        free(text);
+        sim_free(text);
         return SIM_EPARSE;
     }
     const char *end = NULL;
@@ -298,7 +299,7 @@ int scn_profile_read(const char *path, enum scn_transport tr, int quiet_io,
             off--;
         error_at(&r, off, "expected a JSON profile written by 'capsim "
                  "calibrate'; the JSON is malformed here");
-        free(text);
+        sim_free(text);
         return SIM_EPARSE;
     }
     size_t at = root_at(&r);
@@ -318,7 +319,7 @@ int scn_profile_read(const char *path, enum scn_transport tr, int quiet_io,
         read_figures(&r, root, at, tr, p);
     }
     cJSON_Delete(root);
-    free(text);
+    sim_free(text);
     return r.errors ? SIM_EPARSE : SIM_OK;
 }
 
@@ -327,6 +328,6 @@ int scn_profile_sniff(const char *path)
     size_t len = 0;
     char *text = sim_read_file(path, &len);
     int is = text && strstr(text, "\"capsim_profile\"") != NULL;
-    free(text);
+    sim_free(text);
     return is;
 }

@@ -6,6 +6,7 @@
  */
 #include "scenario/scenario.h"
 
+#include "base/alloc.h"
 #include "scenario/profile.h"
 
 #include <cJSON.h>
@@ -59,7 +60,7 @@ static scn_pos pos_of(const yml_node *n)
 
 static char *dupstr(loader *L, const char *s)
 {
-    char *r = s ? strdup(s) : NULL;
+    char *r = s ? sim_strdup(s) : NULL;
     if (s && !r)
         L->nomem = 1;
     return r;
@@ -168,7 +169,7 @@ static char *dir_of(const char *file)
 {
     const char *slash = strrchr(file, '/');
     size_t n = slash ? (size_t)(slash - file + 1) : 0;
-    char *r = malloc(n + 1);
+    char *r = sim_alloc(n + 1);
     if (r) {
         memcpy(r, file, n);
         r[n] = '\0';
@@ -186,12 +187,12 @@ static char *resolve_relative(loader *L, const char *rel)
         return NULL;
     }
     size_t n = strlen(dir) + strlen(rel) + 1;
-    char *r = malloc(n);
+    char *r = sim_alloc(n);
     if (r)
         snprintf(r, n, "%s%s", dir, rel);
     else
         L->nomem = 1;
-    free(dir);
+    sim_free(dir);
     return r;
 }
 
@@ -213,7 +214,7 @@ static void load_profile_json(loader *L, const yml_node *n, const char *rel)
     if (rc == SIM_OK)
         L->s->profile.source = path;
     else
-        free(path);
+        sim_free(path);
 }
 
 /* ---- workload ----------------------------------------------------------- */
@@ -237,7 +238,7 @@ static void load_dist(loader *L, const yml_node *n, scn_dist *out)
     const char *what = "busy_per_message";
     int kind = SCN_DIST_FIXED;
 
-    free(out->path);
+    sim_free(out->path);
     memset(out, 0, sizeof *out);
     if (yml_is_scalar(n)) {
         dur_seconds(L, n, what, &out->mean_s);
@@ -372,7 +373,7 @@ static void load_arrivals(loader *L, const yml_node *n, scn_class *c)
     } else {
         const char *p;
         c->arrivals = SCN_ARR_TRACE;
-        free(c->trace_path);
+        sim_free(c->trace_path);
         c->trace_path = NULL;
         if (yml_get_str(L->doc, v, "arrivals.trace (a CSV file)", &p) ==
             SIM_OK)
@@ -413,16 +414,16 @@ static int class_copy(loader *L, scn_class *dst, const scn_class *src)
 
 static void class_free(scn_class *c)
 {
-    free(c->name);
-    free(c->trace_path);
-    free(c->busy.path);
+    sim_free(c->name);
+    sim_free(c->trace_path);
+    sim_free(c->busy.path);
     if (c->trace) {
         sim_trace_fini(c->trace);
-        free(c->trace);
+        sim_free(c->trace);
     }
     if (c->busy.samples) {
         sim_samples_fini(c->busy.samples);
-        free(c->busy.samples);
+        sim_free(c->busy.samples);
     }
 }
 
@@ -430,13 +431,13 @@ static void class_free(scn_class *c)
 static void load_class_files(loader *L, scn_class *c, const yml_node *at)
 {
     if (c->arrivals == SCN_ARR_TRACE && c->trace_path) {
-        c->trace = calloc(1, sizeof *c->trace);
+        c->trace = sim_calloc(1, sizeof *c->trace);
         if (!c->trace) {
             L->nomem = 1;
             return;
         }
         if (sim_trace_load(c->trace_path, L->d, c->trace) != SIM_OK) {
-            free(c->trace);
+            sim_free(c->trace);
             c->trace = NULL;
             /* The trace's own error names its line; say who asked. */
             yml_error(L->doc, at, "cannot use trace '%s' (see above)",
@@ -462,14 +463,14 @@ static void load_class_files(loader *L, scn_class *c, const yml_node *at)
         c->agents_per_tenant = c->trace->agents_per_tenant;
     }
     if (c->has_busy && c->busy.kind == SCN_DIST_EMPIRICAL && c->busy.path) {
-        c->busy.samples = calloc(1, sizeof *c->busy.samples);
+        c->busy.samples = sim_calloc(1, sizeof *c->busy.samples);
         if (!c->busy.samples) {
             L->nomem = 1;
             return;
         }
         if (sim_samples_load(c->busy.path, L->d, c->busy.samples) !=
             SIM_OK) {
-            free(c->busy.samples);
+            sim_free(c->busy.samples);
             c->busy.samples = NULL;
             yml_error(L->doc, at, "cannot use busy times '%s' (see above)",
                       c->busy.path);
@@ -504,7 +505,7 @@ static void load_classes(loader *L, const yml_node *seq, const scn_class *base)
                   "{name, tenants, ...}");
         return;
     }
-    w->classes = calloc(n, sizeof *w->classes);
+    w->classes = sim_calloc(n, sizeof *w->classes);
     if (!w->classes) {
         L->nomem = 1;
         return;
@@ -655,7 +656,7 @@ static void load_workload(loader *L, const yml_node *m)
     if (cls && !af)
         load_classes(L, cls, &base);
     else {
-        w->classes = calloc(1, sizeof *w->classes);
+        w->classes = sim_calloc(1, sizeof *w->classes);
         if (!w->classes) {
             L->nomem = 1;
             class_free(&base);
@@ -911,7 +912,7 @@ static void load_deployments(loader *L, const yml_node *seq)
         yml_error(L->doc, seq, "expected 'deployments' as a non-empty list");
         return;
     }
-    L->s->deployments = calloc(n, sizeof *L->s->deployments);
+    L->s->deployments = sim_calloc(n, sizeof *L->s->deployments);
     if (!L->s->deployments) {
         L->nomem = 1;
         return;
@@ -940,7 +941,7 @@ static void load_budgets(loader *L, const yml_node *seq)
         yml_error(L->doc, seq, "expected 'budgets' as a list");
         return;
     }
-    L->s->budgets = calloc(n ? n : 1, sizeof *L->s->budgets);
+    L->s->budgets = sim_calloc(n ? n : 1, sizeof *L->s->budgets);
     if (!L->s->budgets) {
         L->nomem = 1;
         return;
@@ -994,8 +995,8 @@ static void load_recommendation(loader *L, const yml_node *m)
             yml_error(L->doc, mk, "expected 'markups' as a non-empty list of "
                       "numbers, e.g. [1.5, 2, 3]");
         } else {
-            free(L->s->markups);
-            L->s->markups = calloc(n, sizeof *L->s->markups);
+            sim_free(L->s->markups);
+            L->s->markups = sim_calloc(n, sizeof *L->s->markups);
             if (!L->s->markups) {
                 L->nomem = 1;
                 return;
@@ -1018,7 +1019,7 @@ static void load_rates(loader *L, const yml_node *m)
                   "PROVIDER.ITEM to a rate in USD");
         return;
     }
-    L->s->rates = calloc(n ? n : 1, sizeof *L->s->rates);
+    L->s->rates = sim_calloc(n ? n : 1, sizeof *L->s->rates);
     if (!L->s->rates) {
         L->nomem = 1;
         return;
@@ -1145,7 +1146,7 @@ static void load_top(loader *L, const yml_node *root)
                   "set replications: 1 or give messages_per_agent_month and "
                   "busy_per_message instead of active_fraction");
 
-    s->markups = calloc(3, sizeof *s->markups);
+    s->markups = sim_calloc(3, sizeof *s->markups);
     if (!s->markups) {
         L->nomem = 1;
         return;
@@ -1203,14 +1204,14 @@ int scn_load_with(const char *path, const char *const *sets, size_t nsets,
         return rc;
     }
     L.d = d;
-    L.s = calloc(1, sizeof *L.s);
+    L.s = sim_calloc(1, sizeof *L.s);
     if (!L.s) {
         yml_free(L.doc);
         return SIM_ENOMEM;
     }
-    L.s->file = strdup(path);
+    L.s->file = sim_strdup(path);
     /* Keep the text so later checks can quote the line. */
-    L.s->text = strdup(yml_text(L.doc));
+    L.s->text = sim_strdup(yml_text(L.doc));
     if (!L.s->text)
         L.nomem = 1;
     if (!L.s->file)
@@ -1233,10 +1234,10 @@ int scn_load_with(const char *path, const char *const *sets, size_t nsets,
 
 static void extras_free(scn_extras *e)
 {
-    free(e->support);
-    free(e->load_balancer);
-    free(e->postgres);
-    free(e->workspace);
+    sim_free(e->support);
+    sim_free(e->load_balancer);
+    sim_free(e->postgres);
+    sim_free(e->workspace);
 }
 
 void scn_free(scn_scenario *s)
@@ -1245,29 +1246,29 @@ void scn_free(scn_scenario *s)
         return;
     for (size_t i = 0; i < s->ndeployments; i++) {
         scn_deployment *dp = &s->deployments[i];
-        free(dp->name);
-        free(dp->provider);
-        free(dp->plan);
-        free(dp->region);
+        sim_free(dp->name);
+        sim_free(dp->provider);
+        sim_free(dp->plan);
+        sim_free(dp->region);
         extras_free(&dp->extras);
     }
-    free(s->deployments);
+    sim_free(s->deployments);
     for (size_t i = 0; i < s->nbudgets; i++)
-        free(s->budgets[i].deployment);
-    free(s->budgets);
+        sim_free(s->budgets[i].deployment);
+    sim_free(s->budgets);
     for (size_t i = 0; i < s->nrates; i++)
-        free(s->rates[i].key);
-    free(s->rates);
-    free(s->markups);
+        sim_free(s->rates[i].key);
+    sim_free(s->rates);
+    sim_free(s->markups);
     for (size_t i = 0; i < s->workload.nclasses; i++)
         class_free(&s->workload.classes[i]);
-    free(s->workload.classes);
-    free(s->profile.source);
-    free(s->pricing);
-    free(s->name);
-    free(s->text);
-    free(s->file);
-    free(s);
+    sim_free(s->workload.classes);
+    sim_free(s->profile.source);
+    sim_free(s->pricing);
+    sim_free(s->name);
+    sim_free(s->text);
+    sim_free(s->file);
+    sim_free(s);
 }
 
 int64_t scn_agents(const scn_scenario *s)

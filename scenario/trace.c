@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/file.h"
 #include "base/fixed.h"
 
@@ -103,7 +104,7 @@ static void on_field(void *s, size_t len, void *data)
         size_t ncap = r->bcap ? r->bcap : 256;
         while (ncap - r->blen < len + 1)
             ncap *= 2;
-        char *nb = realloc(r->buf, ncap);
+        char *nb = sim_realloc(r->buf, ncap);
         if (!nb) {
             r->rc = SIM_ENOMEM;
             return;
@@ -142,6 +143,9 @@ static int csv_feed(reader *r)
      * field. */
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
         return SIM_ENOMEM;
+    /* libcsv allocates its field buffer lazily, through these. */
+    csv_set_realloc_func(&p, sim_realloc);
+    csv_set_free_func(&p, sim_free);
     size_t i = 0;
     while (i < r->len && r->rc == SIM_OK) {
         size_t j = i;
@@ -202,8 +206,8 @@ static int csv_read(const char *path, sim_diag *d, int (*row)(reader *r),
     r.ctx = ctx;
     r.after_row = 1;
     int rc = csv_feed(&r);
-    free(r.buf);
-    free(text);
+    sim_free(r.buf);
+    sim_free(text);
     return rc;
 }
 
@@ -388,7 +392,7 @@ static uint64_t lhash(uint64_t owner, const char *s, size_t len)
 static int lmap_grow(lmap *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : 64;
-    lslot *v = calloc(ncap, sizeof *v);
+    lslot *v = sim_calloc(ncap, sizeof *v);
     if (!v)
         return SIM_ENOMEM;
     for (size_t i = 0; i < m->cap; i++) {
@@ -399,7 +403,7 @@ static int lmap_grow(lmap *m)
             j = (j + 1) & (ncap - 1);
         v[j] = m->v[i];
     }
-    free(m->v);
+    sim_free(m->v);
     m->v = v;
     m->cap = ncap;
     return SIM_OK;
@@ -431,7 +435,7 @@ static int lmap_get(lmap *m, uint64_t owner, const char *s, size_t len,
         size_t ncap = m->acap ? m->acap : 4096;
         while (ncap - m->alen < len)
             ncap *= 2;
-        char *na = realloc(m->arena, ncap);
+        char *na = sim_realloc(m->arena, ncap);
         if (!na)
             return SIM_ENOMEM;
         m->arena = na;
@@ -455,8 +459,8 @@ static int lmap_get(lmap *m, uint64_t owner, const char *s, size_t len,
 
 static void lmap_free(lmap *m)
 {
-    free(m->v);
-    free(m->arena);
+    sim_free(m->v);
+    sim_free(m->arena);
 }
 
 /* ---------------------------------------------------------------------
@@ -554,7 +558,7 @@ static int trace_row(reader *r)
     if (added) {
         if (tr->tenants == tr->tcap) {
             size_t ncap = tr->tcap ? tr->tcap * 2 : 16;
-            uint64_t *na = realloc(tr->agents, ncap * sizeof *na);
+            uint64_t *na = sim_realloc(tr->agents, ncap * sizeof *na);
             if (!na)
                 return SIM_ENOMEM;
             tr->agents = na;
@@ -570,7 +574,7 @@ static int trace_row(reader *r)
 
     if (tr->n == tr->cap) {
         size_t ncap = tr->cap ? tr->cap * 2 : 1024;
-        raw_row *nr = realloc(tr->rows, ncap * sizeof *nr);
+        raw_row *nr = sim_realloc(tr->rows, ncap * sizeof *nr);
         if (!nr)
             return SIM_ENOMEM;
         tr->rows = nr;
@@ -627,13 +631,13 @@ static int sort_agents(sim_trace *out, uint64_t agents)
         if (i >= n)
             continue;
         if (!tmp) {
-            tmp = malloc(out->nrows * sizeof *tmp);
+            tmp = sim_alloc(out->nrows * sizeof *tmp);
             if (!tmp)
                 return SIM_ENOMEM;
         }
         sort_by_time(v, n, tmp);
     }
-    free(tmp);
+    sim_free(tmp);
     return SIM_OK;
 }
 
@@ -651,8 +655,8 @@ static int trace_build(trace_rd *tr, sim_trace *out /* OUT */)
     if (agents >= SIZE_MAX / sizeof(uint64_t) ||
         tr->n > SIZE_MAX / sizeof(sim_trace_row))
         return SIM_ENOMEM;
-    out->rows = malloc((tr->n ? tr->n : 1) * sizeof *out->rows);
-    out->agent_first = calloc((size_t)agents + 1, sizeof *out->agent_first);
+    out->rows = sim_alloc((tr->n ? tr->n : 1) * sizeof *out->rows);
+    out->agent_first = sim_calloc((size_t)agents + 1, sizeof *out->agent_first);
     if (!out->rows || !out->agent_first)
         return SIM_ENOMEM;
     out->nrows = tr->n;
@@ -717,8 +721,8 @@ int sim_trace_load(const char *path, sim_diag *d, sim_trace *out /* OUT */)
     }
     if (rc == SIM_OK)
         rc = trace_build(&tr, out);
-    free(tr.rows);
-    free(tr.agents);
+    sim_free(tr.rows);
+    sim_free(tr.agents);
     lmap_free(&tr.labels);
     if (rc != SIM_OK)
         sim_trace_fini(out);
@@ -729,8 +733,8 @@ void sim_trace_fini(sim_trace *t)
 {
     if (!t)
         return;
-    free(t->rows);
-    free(t->agent_first);
+    sim_free(t->rows);
+    sim_free(t->agent_first);
     memset(t, 0, sizeof *t);
 }
 
@@ -767,7 +771,7 @@ static int samples_row(reader *r)
     }
     if (sr->n == sr->cap) {
         size_t ncap = sr->cap ? sr->cap * 2 : 256;
-        double *nv = realloc(sr->v, ncap * sizeof *nv);
+        double *nv = sim_realloc(sr->v, ncap * sizeof *nv);
         if (!nv)
             return SIM_ENOMEM;
         sr->v = nv;
@@ -789,7 +793,7 @@ int sim_samples_load(const char *path, sim_diag *d, sim_samples *out /* OUT */)
         rc = SIM_EPARSE;
     }
     if (rc != SIM_OK) {
-        free(sr.v);
+        sim_free(sr.v);
         return rc;
     }
     /* Compensated summation: a million samples keep every digit. */
@@ -809,6 +813,6 @@ void sim_samples_fini(sim_samples *s)
 {
     if (!s)
         return;
-    free(s->v);
+    sim_free(s->v);
     memset(s, 0, sizeof *s);
 }

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/fixed.h"
 
 #define ARITY 4
@@ -65,10 +66,10 @@ void evq_init(evq *q)
 void evq_fini(evq *q)
 {
     for (int i = 0; i < q->nlanes; i++)
-        free(q->lanes[i].v);
-    free(q->lanes);
-    free(q->heap);
-    free(q->nodes);
+        sim_free(q->lanes[i].v);
+    sim_free(q->lanes);
+    sim_free(q->heap);
+    sim_free(q->nodes);
     evq_init(q);
 }
 
@@ -90,7 +91,7 @@ static int slot_alloc(evq *q, uint32_t *out)
         if (q->capnodes >= NO_SLOT / 2)
             return SIM_ERANGE;
         uint32_t cap = q->capnodes ? 2 * q->capnodes : 64;
-        evq__node *v = realloc(q->nodes, (size_t)cap * sizeof *v);
+        evq__node *v = sim_realloc(q->nodes, (size_t)cap * sizeof *v);
         if (!v)
             return SIM_ENOMEM;
         q->nodes = v;
@@ -184,12 +185,12 @@ static evq__entry *lane_at(const evq__lane *l, size_t i)
 static int lane_grow(evq__lane *l)
 {
     size_t cap = l->cap ? 2 * l->cap : 16;
-    evq__entry *v = malloc(cap * sizeof *v);
+    evq__entry *v = sim_alloc(cap * sizeof *v);
     if (!v)
         return SIM_ENOMEM;
     for (size_t i = 0; i < l->len; i++)
         v[i] = *lane_at(l, i);
-    free(l->v);
+    sim_free(l->v);
     l->v = v;
     l->cap = cap;
     l->head = 0;
@@ -241,7 +242,7 @@ int evq_schedule(evq *q, int64_t time, int prio, int kind, uint64_t payload,
 {
     if (q->nheap == q->capheap) {
         size_t cap = q->capheap ? 2 * q->capheap : 64;
-        evq__entry *v = realloc(q->heap, cap * sizeof *v);
+        evq__entry *v = sim_realloc(q->heap, cap * sizeof *v);
         if (!v)
             return SIM_ENOMEM;
         q->heap = v;
@@ -263,7 +264,7 @@ int evq_lane_open(evq *q, int *lane)
      * them all, so more than a few is a design error anyway. */
     if (q->nlanes >= EVQ_MAX_LANES)
         return SIM_ERANGE;
-    evq__lane *v = realloc(q->lanes, ((size_t)q->nlanes + 1) * sizeof *v);
+    evq__lane *v = sim_realloc(q->lanes, ((size_t)q->nlanes + 1) * sizeof *v);
     if (!v)
         return SIM_ENOMEM;
     q->lanes = v;

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "sim/evq.h"
 #include "base/fixed.h"
 
@@ -318,12 +319,12 @@ static int enqueue(pool *P, int64_t service)
 {
     if (P->qlen == P->qcap) {
         size_t cap = P->qcap ? 2 * P->qcap : 64;
-        qmsg *v = malloc(cap * sizeof *v);
+        qmsg *v = sim_alloc(cap * sizeof *v);
         if (!v)
             return SIM_ENOMEM;
         for (size_t i = 0; i < P->qlen; i++)
             v[i] = P->fifo[(P->qhead + i) % P->qcap];
-        free(P->fifo);
+        sim_free(P->fifo);
         P->fifo = v;
         P->qcap = cap;
         P->qhead = 0;
@@ -634,9 +635,9 @@ static int setup(pool *P, const sim_pool_params *p)
     if (p->autoscale && p->max > P->ninst)
         P->ninst = p->max;
     size_t n = P->ninst > 0 ? (size_t)P->ninst : 1;
-    P->in = calloc(n, sizeof *P->in);
-    P->heap = malloc(n * sizeof *P->heap);
-    P->scratch = malloc(n * sizeof *P->scratch);
+    P->in = sim_calloc(n, sizeof *P->in);
+    P->heap = sim_alloc(n * sizeof *P->heap);
+    P->scratch = sim_alloc(n * sizeof *P->scratch);
     if (!P->in || !P->heap || !P->scratch)
         return SIM_ENOMEM;
     for (int64_t k = 0; k < n0; k++) {
@@ -690,9 +691,9 @@ int sim_pool_run(const sim_pool_params *p,
     st->wait_s = P.acc_wait / TICKS;
 fail:
     evq_fini(&P.q);
-    free(P.in);
-    free(P.heap);
-    free(P.scratch);
-    free(P.fifo);
+    sim_free(P.in);
+    sim_free(P.heap);
+    sim_free(P.scratch);
+    sim_free(P.fifo);
     return rc;
 }

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/file.h"
 #include "base/fixed.h"
 
@@ -276,12 +277,12 @@ static int sess_push(gen *g, double t, uint64_t left)
 {
     if (g->u.ss.n == g->u.ss.cap) {
         uint32_t ncap = g->u.ss.cap * 2;
-        sess *v = malloc(ncap * sizeof *v);
+        sess *v = sim_alloc(ncap * sizeof *v);
         if (!v)
             return SIM_ENOMEM;
         memcpy(v, sess_v(g), g->u.ss.n * sizeof *v);
         if (g->u.ss.cap > 1)
-            free(g->u.ss.u.v);
+            sim_free(g->u.ss.u.v);
         g->u.ss.u.v = v;
         g->u.ss.cap = ncap;
     }
@@ -295,7 +296,7 @@ static int sess_push(gen *g, double t, uint64_t left)
 static void gen_fini(gen *g)
 {
     if (g->k && g->k->kind == SIM_ARR_SESSIONS && g->u.ss.cap > 1)
-        free(g->u.ss.u.v);
+        sim_free(g->u.ss.u.v);
 }
 
 /* The thinning acceptance ratio lambda / lambda_max at a tenant's local
@@ -548,10 +549,10 @@ static int open_many(const sim_workload_model *m, uint64_t rep,
     uint64_t n = s->n;
     if (n > SIZE_MAX / sizeof(gen) || n > SIZE_MAX / sizeof(hent))
         return SIM_ENOMEM;
-    s->g = calloc((size_t)n, sizeof *s->g);
+    s->g = sim_calloc((size_t)n, sizeof *s->g);
     if (n < BATCH_MIN)
-        s->heap = malloc((size_t)n * sizeof *s->heap);
-    s->k = calloc(m->nclasses ? m->nclasses : 1, sizeof *s->k);
+        s->heap = sim_alloc((size_t)n * sizeof *s->heap);
+    s->k = sim_calloc(m->nclasses ? m->nclasses : 1, sizeof *s->k);
     if (!s->g || (n < BATCH_MIN && !s->heap) || !s->k)
         return SIM_ENOMEM;
     for (uint64_t i = 0; i < n; i++)
@@ -663,7 +664,7 @@ static int refill(sim_source *s)
             while (g->t < end) {
                 if (s->nbuf == s->cap) {
                     size_t cap = s->cap ? 2 * s->cap : s->target + 64;
-                    sim_msg *b = realloc(s->buf, cap * sizeof *b);
+                    sim_msg *b = sim_realloc(s->buf, cap * sizeof *b);
                     if (!b) {
                         s->rc = SIM_ENOMEM;
                         return 0;
@@ -691,7 +692,7 @@ static int refill(sim_source *s)
             s->dt *= 2;
         if (s->nbuf == 0)
             continue;
-        sim_msg *t = realloc(s->tmp, s->cap * sizeof *t);
+        sim_msg *t = sim_realloc(s->tmp, s->cap * sizeof *t);
         if (!t) {
             s->rc = SIM_ENOMEM;
             return 0;
@@ -707,7 +708,7 @@ int sim_source_open(const sim_workload_model *m, uint64_t rep,
                     uint64_t first, uint64_t n, sim_source **out /* OUT */)
 {
     *out = NULL;
-    sim_source *s = calloc(1, sizeof *s);
+    sim_source *s = sim_calloc(1, sizeof *s);
     if (!s)
         return SIM_ENOMEM;
     if (n > UINT64_MAX - first)
@@ -780,10 +781,10 @@ void sim_source_close(sim_source *s)
             gen_fini(&s->g[i]);
     }
     if (s->g != &s->one)
-        free(s->g);
-    free(s->k);
-    free(s->heap);
-    free(s->buf);
-    free(s->tmp);
-    free(s);
+        sim_free(s->g);
+    sim_free(s->k);
+    sim_free(s->heap);
+    sim_free(s->buf);
+    sim_free(s->tmp);
+    sim_free(s);
 }

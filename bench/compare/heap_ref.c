@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "base/alloc.h"
 
 /* The CSB-1 parameters. */
 #define LAMBDA (1.0 / 600)      /* messages per second per container */
@@ -109,7 +110,7 @@ static void heap_push(heap *h, event e)
 {
     if (h->n == h->cap) {
         size_t cap = h->cap ? 2 * h->cap : 1024;
-        event *v = realloc(h->v, cap * sizeof *v);
+        event *v = sim_realloc(h->v, cap * sizeof *v);
         if (!v) {
             fprintf(stderr, "heap_ref: out of memory\n");
             exit(1);
@@ -179,7 +180,7 @@ static event ev(double t, uint32_t c, uint32_t kind, uint32_t gen)
 static void run(long n, double H, uint64_t seed, counts *out)
 {
     const double mu = log(12.0), sigma = 1.0;
-    container *cs = calloc((size_t)n, sizeof *cs);
+    container *cs = sim_calloc((size_t)n, sizeof *cs);
     heap h = {NULL, 0, 0};
     counts k;
     memset(&k, 0, sizeof k);
@@ -254,8 +255,8 @@ static void run(long n, double H, uint64_t seed, counts *out)
             c->awake_s += H - c->wake;
         k.awake_s += c->awake_s;
     }
-    free(h.v);
-    free(cs);
+    sim_free(h.v);
+    sim_free(cs);
     *out = k;
 }
 
