@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 
 #include "base/alloc.h"
+#include "base/strset.h"
 #include "agent-harness/resource.h"
 #include "base/fixed.h"
 #include "base/yml.h"
@@ -573,12 +574,20 @@ static void parse_sources(loader *L, const yml_node *m)
     c->sources = xcalloc(L, k + 1, sizeof *c->sources);
     if (!c->sources)
         return;
+    sim_strset *names = sim_strset_new(k);
+    if (!names) {
+        L->nomem = 1;
+        return;
+    }
     for (size_t i = 0; i < k; i++) {
         yml_node *kn = yml_map_key_node(L->doc, m, i);
         const char *name = yml_map_key(L->doc, m, i);
-        int dup = 0;
-        for (size_t j = 0; j < i; j++)
-            dup |= strcmp(name, yml_map_key(L->doc, m, j)) == 0;
+        int added = sim_strset_add(names, name, NULL);
+        if (added < 0) {
+            L->nomem = 1;
+            break;
+        }
+        int dup = added == 0;
         if (!yml_is_scalar(kn) || !*name || dup) {
             yml_error(L->doc, kn, dup ? "duplicate dataSource '%s'"
                       : "expected a dataSource name%s", dup ? name : "");
@@ -594,6 +603,7 @@ static void parse_sources(loader *L, const yml_node *m)
             memset(&c->sources[c->nsources], 0, sizeof *c->sources);
         }
     }
+    sim_strset_free(names);
     add_implicit_fs(L, c);
 }
 
@@ -1126,7 +1136,7 @@ int ag_config_load(const char *path, sim_diag *d, ag_config **out)
     if (rc == SIM_OK) {
         loader L = {doc, c, 0};
         parse_root(&L, yml_root(doc));
-        if (L.nomem || finish(c) != SIM_OK)
+        if (L.nomem || yml_nomem(doc) || finish(c) != SIM_OK)
             rc = SIM_ENOMEM;
     }
     yml_free(doc);

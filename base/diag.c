@@ -60,6 +60,10 @@ void sim_diag_add(sim_diag *d, enum sim_diag_level level, const char *file,
 
     if (level == SIM_DIAG_ERROR)
         d->errors++;
+    if (d->n >= SIM_DIAG_MAX) {
+        d->dropped++;
+        return;
+    }
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
@@ -106,6 +110,10 @@ void sim_diag_print(const sim_diag *d, void *stream)
             fputs("^\n", f);
         }
     }
+    if (d->dropped)
+        fprintf(f, "capsim: note: %zu more problem%s not shown (the first "
+                "%d are)\n", d->dropped, d->dropped == 1 ? "" : "s",
+                SIM_DIAG_MAX);
 }
 
 size_t sim_edit_distance(const char *a, const char *b)

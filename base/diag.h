@@ -26,10 +26,20 @@ typedef struct sim_diag_entry {
     char *source;     /* owned copy of the offending line, or NULL */
 } sim_diag_entry;
 
+/*
+ * At most SIM_DIAG_MAX entries are kept; later ones are counted in
+ * `dropped` (and errors still in `errors`) and sim_diag_print says how
+ * many were left out.  A file with 15,000 copies of one mistake gets the
+ * first hundred, in time linear in the file, rather than minutes of
+ * repeated lines.
+ */
+#define SIM_DIAG_MAX 100
+
 typedef struct sim_diag {
     sim_diag_entry *v;
     size_t n, cap;
     size_t errors;
+    size_t dropped;   /* entries past SIM_DIAG_MAX, not kept */
 } sim_diag;
 
 void sim_diag_init(sim_diag *d);

@@ -13,6 +13,7 @@
 
 #include "base/alloc.h"
 #include "base/file.h"
+#include "base/strset.h"
 
 /*
  * libyaml takes no allocator, but every allocation it makes goes through
@@ -114,6 +115,7 @@ yaml_char_t *yaml_strdup(const yaml_char_t *str)
 struct yml_doc {
     yaml_document_t doc;
     yblk blocks;    /* every libyaml block of this document (see above) */
+    int nomem;      /* sticky: a check ran out of memory (yml_nomem) */
     char *file;
     char *text;
     sim_diag *diag;
@@ -141,6 +143,74 @@ int yml_load(const char *path, sim_diag *d, yml_doc **out)
     return rc;
 }
 
+/*
+ * libyaml's scanner re-examines every open flow level for each token, so
+ * 100,000 nested brackets take minutes; no scenario, catalog or agent
+ * config needs more than a handful of levels.  One pass over the events,
+ * stopping at YML_MAX_DEPTH, costs at most that many levels per token
+ * and so stays linear; the document is loaded only after it.  Syntax
+ * errors are left to the load, which reports them with the same marks.
+ */
+#define YML_MAX_DEPTH 64
+
+/* 1-based line and column of byte `off` of `text`. */
+static void offset_pos(const char *text, size_t len, size_t off, int *line,
+                       int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && i < len; i++, (*col)++)
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 0;
+        }
+}
+
+static int check_depth(yml_doc *doc, const char *name, size_t len,
+                       sim_diag *d)
+{
+    yaml_parser_t p;
+    yaml_event_t ev;
+    int depth = 0, rc = SIM_OK;
+    yblk *outer = owner;
+    owner = &doc->blocks;
+    if (!yaml_parser_initialize(&p)) {
+        owner = outer;
+        sim_diag_add(d, SIM_DIAG_ERROR, name, NULL, 0, 0, "out of memory");
+        return SIM_ENOMEM;
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)doc->text, len);
+    for (;;) {
+        if (!yaml_parser_parse(&p, &ev)) {
+            /* As in the load below: no error set means no memory. */
+            if (p.error == YAML_MEMORY_ERROR || p.error == YAML_NO_ERROR)
+                rc = SIM_ENOMEM;
+            break;
+        }
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT)
+            depth++;
+        else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
+            depth--;
+        if (depth > YML_MAX_DEPTH) {
+            sim_diag_add(d, SIM_DIAG_ERROR, name, doc->text,
+                         (int)ev.start_mark.line + 1,
+                         (int)ev.start_mark.column + 1,
+                         "nesting deeper than %d levels; expected a few "
+                         "levels of mappings and lists", YML_MAX_DEPTH);
+            rc = SIM_EPARSE;
+        }
+        yaml_event_delete(&ev);
+        if (rc != SIM_OK || t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&p);
+    owner = outer;
+    if (rc == SIM_ENOMEM)
+        sim_diag_add(d, SIM_DIAG_ERROR, name, NULL, 0, 0, "out of memory");
+    return rc;
+}
+
 int yml_load_text(const char *name, const char *text, size_t len,
                   sim_diag *d, yml_doc **out)
 {
@@ -157,11 +227,16 @@ int yml_load_text(const char *name, const char *text, size_t len,
         goto nomem;
     memcpy(doc->text, text, len);
     doc->text[len] = '\0';
-    if (memchr(text, '\0', len)) {
-        sim_diag_add(d, SIM_DIAG_ERROR, name, NULL, 0, 0,
-                     "file contains a NUL byte; expected a YAML text file");
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        int line, col;
+        offset_pos(text, len, (size_t)(nul - text), &line, &col);
+        sim_diag_add(d, SIM_DIAG_ERROR, name, doc->text, line, col,
+                     "a NUL byte (binary data); expected a YAML text file");
         goto fail;
     }
+    if ((rc = check_depth(doc, name, len, d)) != SIM_OK)
+        goto fail_rc;
 
     yblk *outer = owner;
     owner = &doc->blocks;
@@ -176,6 +251,10 @@ int yml_load_text(const char *name, const char *text, size_t len,
     if (!loaded) {
         int line = (int)parser.problem_mark.line + 1;
         int col = (int)parser.problem_mark.column + 1;
+        /* The reader (bad UTF-8, a control character) marks only a byte
+         * offset; count lines and columns (in bytes) up to it. */
+        if (parser.error == YAML_READER_ERROR)
+            offset_pos(doc->text, len, parser.problem_offset, &line, &col);
         const char *ctx = parser.context ? parser.context : NULL;
         /* libyaml's document loader returns failure without setting an
          * error when one of its own allocations fails (loader.c's stacks
@@ -205,7 +284,10 @@ int yml_load_text(const char *name, const char *text, size_t len,
 nomem:
     sim_diag_add(d, SIM_DIAG_ERROR, name, NULL, 0, 0, "out of memory");
     rc = SIM_ENOMEM;
+    goto fail_rc;
 fail:
+    rc = SIM_EPARSE;
+fail_rc:
     if (doc) {
         drop_blocks(doc);
         sim_free(doc->file);
@@ -348,6 +430,7 @@ yml_node *yml_root(yml_doc *doc)
 }
 
 const char *yml_file(const yml_doc *doc) { return doc->file; }
+int yml_nomem(const yml_doc *doc) { return doc->nomem; }
 const char *yml_text(const yml_doc *doc) { return doc->text; }
 sim_diag *yml_diag(yml_doc *doc) { return doc->diag; }
 
@@ -471,7 +554,8 @@ int yml_check_map(yml_doc *doc, const yml_node *map, const char *what,
         return SIM_EPARSE;
     }
     size_t n = yml_map_len(map);
-    for (size_t i = 0; i < n; i++) {
+    sim_strset *seen = sim_strset_new(n);
+    for (size_t i = 0; i < n && !doc->nomem; i++) {
         yml_node *kn = yml_map_key_node(doc, map, i);
         const char *key = yml_map_key(doc, map, i);
         int known = 0;
@@ -495,13 +579,17 @@ int yml_check_map(yml_doc *doc, const yml_node *map, const char *what,
                           "of %s", key, what, list);
             bad = 1;
         }
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(key, yml_map_key(doc, map, j)) == 0) {
-                yml_error(doc, kn, "duplicate key '%s' in %s", key, what);
-                bad = 1;
-                break;
-            }
+        int added = seen ? sim_strset_add(seen, key, NULL) : -1;
+        if (added < 0)
+            doc->nomem = 1;
+        else if (added == 0) {
+            yml_error(doc, kn, "duplicate key '%s' in %s", key, what);
+            bad = 1;
+        }
     }
+    sim_strset_free(seen);
+    if (doc->nomem)
+        return SIM_ENOMEM;
     return bad ? SIM_EPARSE : SIM_OK;
 }
 

@@ -46,6 +46,9 @@ int yml_set(yml_doc *doc, const char *path, const char *value, char *err,
 
 yml_node *yml_root(yml_doc *doc);
 const char *yml_file(const yml_doc *doc);
+/* Whether a check on this document ran out of memory (sticky): a loader
+ * that sees it returns SIM_ENOMEM rather than "invalid input". */
+int yml_nomem(const yml_doc *doc);
 const char *yml_text(const yml_doc *doc);   /* the whole file */
 sim_diag *yml_diag(yml_doc *doc);
 
@@ -79,6 +82,8 @@ yml_node *yml_seq_item(yml_doc *doc, const yml_node *seq, size_t i);
  * Checks that `map` is a mapping whose keys are all in `allowed`
  * (NULL-terminated) and appear once; unknown keys get a "did you mean".
  * `what` names the mapping in messages ("deployment", "profile").
+ * Duplicates are found by hashing, in time linear in the keys.  SIM_OK,
+ * SIM_EPARSE, or SIM_ENOMEM (and yml_nomem then says so).
  */
 int yml_check_map(yml_doc *doc, const yml_node *map, const char *what,
                   const char *const *allowed);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/strset.h"
 #include "base/yml.h"
 
 const char *const price_shipped_catalogs[] = {"2025-11", "seed-docs", NULL};
@@ -226,14 +227,20 @@ static void load_provider(cl *L, const char *id, yml_node *m,
         L->nomem = 1;
         return;
     }
-    for (size_t i = 0; i < k; i++) {
+    sim_strset *ids = sim_strset_new(k);
+    for (size_t i = 0; i < k && ids && !L->nomem; i++) {
         const char *iid = yml_map_key(doc, n, i);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(iid, yml_map_key(doc, n, j)) == 0)
-                yml_error(doc, yml_map_key_node(doc, n, i),
-                          "duplicate item '%s'", iid);
+        int added = sim_strset_add(ids, iid, NULL);
+        if (added < 0)
+            break;
+        if (added == 0)
+            yml_error(doc, yml_map_key_node(doc, n, i),
+                      "duplicate item '%s'", iid);
         load_item(L, iid, yml_map_value(doc, n, i), &p->items[p->nitems++]);
     }
+    if (!ids || p->nitems < k)
+        L->nomem = 1;    /* the loop stops early only out of memory */
+    sim_strset_free(ids);
     if ((n = yml_get(doc, m, "plans"))) {
         k = yml_map_len(n);
         if (!yml_is_map(n)) {
@@ -479,6 +486,8 @@ int price_catalog_load(const char *path, sim_diag *d, price_catalog **out)
             check_refs(&L, &c->providers[c->nproviders - 1]);
     }
 done:
+    if (yml_nomem(L.doc))
+        L.nomem = 1;
     yml_free(L.doc);
     if (L.nomem) {
         sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0, "out of memory");

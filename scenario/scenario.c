@@ -7,6 +7,7 @@
 #include "scenario/scenario.h"
 
 #include "base/alloc.h"
+#include "base/strset.h"
 #include "scenario/profile.h"
 
 #include <cJSON.h>
@@ -45,6 +46,7 @@ typedef struct loader {
     yml_doc *doc;
     scn_scenario *s;
     sim_diag *d;
+    sim_strset *names;      /* the deployments' names, for budgets */
     int nomem;
 } loader;
 
@@ -511,12 +513,19 @@ static void load_classes(loader *L, const yml_node *seq, const scn_class *base)
         return;
     }
     w->explicit_classes = 1;
-    for (size_t i = 0; i < n; i++) {
+    sim_strset *names = sim_strset_new(n);
+    if (!names) {
+        L->nomem = 1;
+        return;
+    }
+    for (size_t i = 0; i < n && !L->nomem; i++) {
         yml_node *m = yml_seq_item(L->doc, seq, i);
         scn_class *c = &w->classes[i];
         char what[64];
-        if (class_copy(L, c, base) != SIM_OK)
-            return;
+        if (class_copy(L, c, base) != SIM_OK) {
+            w->nclasses = i + 1;    /* freed with the rest */
+            break;
+        }
         w->nclasses = i + 1;
         c->pos = pos_of(m);
         if (yml_check_map(L->doc, m, "class", class_keys) != SIM_OK)
@@ -546,14 +555,16 @@ static void load_classes(loader *L, const yml_node *seq, const scn_class *base)
             opt_int(L, m, "agents_per_tenant", "class agents_per_tenant", 1,
                     1000000, &c->agents_per_tenant);
         }
-        for (size_t j = 0; j < i; j++)
-            if (c->name && w->classes[j].name &&
-                strcmp(c->name, w->classes[j].name) == 0)
-                yml_error(L->doc, nn ? nn : m, "duplicate class name '%s'",
-                          c->name);
+        int added = c->name ? sim_strset_add(names, c->name, NULL) : 1;
+        if (added < 0)
+            L->nomem = 1;
+        else if (added == 0)
+            yml_error(L->doc, nn ? nn : m, "duplicate class name '%s'",
+                      c->name);
         check_class(L, c, m);
         load_class_files(L, c, m);
     }
+    sim_strset_free(names);
 }
 
 static void load_connected(loader *L, const yml_node *n)
@@ -918,15 +929,19 @@ static void load_deployments(loader *L, const yml_node *seq)
         return;
     }
     L->s->ndeployments = n;
-    for (size_t i = 0; i < n; i++) {
+    if (!(L->names = sim_strset_new(n))) {
+        L->nomem = 1;
+        return;
+    }
+    for (size_t i = 0; i < n && !L->nomem; i++) {
         yml_node *m = yml_seq_item(L->doc, seq, i);
         load_deployment(L, m, &L->s->deployments[i], i);
-        for (size_t j = 0; j < i; j++)
-            if (L->s->deployments[i].name && L->s->deployments[j].name &&
-                strcmp(L->s->deployments[i].name,
-                       L->s->deployments[j].name) == 0)
-                yml_error(L->doc, m, "duplicate deployment name '%s'",
-                          L->s->deployments[i].name);
+        const char *name = L->s->deployments[i].name;
+        int added = name ? sim_strset_add(L->names, name, NULL) : 1;
+        if (added < 0)
+            L->nomem = 1;
+        else if (added == 0)
+            yml_error(L->doc, m, "duplicate deployment name '%s'", name);
     }
 }
 
@@ -970,11 +985,8 @@ static void load_budgets(loader *L, const yml_node *seq)
         b->bound = (enum scn_bound)k;
         yml_node *dn = yml_get(L->doc, m, "deployment");
         if (b->deployment) {
-            int found = 0;
-            for (size_t j = 0; j < L->s->ndeployments; j++)
-                if (L->s->deployments[j].name &&
-                    strcmp(L->s->deployments[j].name, b->deployment) == 0)
-                    found = 1;
+            int found = L->names && sim_strset_find(L->names, b->deployment,
+                                                    NULL);
             if (!found)
                 yml_error(L->doc, dn, "budget names deployment '%s', which "
                           "the scenario does not define", b->deployment);
@@ -1218,6 +1230,9 @@ int scn_load_with(const char *path, const char *const *sets, size_t nsets,
         L.nomem = 1;
     if (!L.nomem)
         load_top(&L, yml_root(L.doc));
+    if (yml_nomem(L.doc))
+        L.nomem = 1;
+    sim_strset_free(L.names);
     yml_free(L.doc);
     if (L.nomem) {
         sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0, "out of memory");

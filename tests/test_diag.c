@@ -3,6 +3,8 @@
  * however many follow.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/diag.h"
@@ -37,4 +39,32 @@ Test(sim_appendf, cuts_at_the_end_and_stays_there)
     cr_assert_eq(k, 7);
     cr_assert_str_eq(buf, "abcde, ");
     cr_assert_eq(mem[8], '#');
+}
+
+/* The list keeps SIM_DIAG_MAX entries and counts the rest, so a file
+ * with thousands of copies of one mistake costs linear time and says how
+ * many it did not show. */
+Test(sim_diag, keeps_the_first_hundred_and_counts_the_rest)
+{
+    sim_diag d;
+    sim_diag_init(&d);
+    const char *text = "a: 1\nb: 2\n";
+    for (int i = 0; i < 150; i++)
+        sim_diag_add(&d, SIM_DIAG_ERROR, "f.yaml", text, 2, 1, "error %d", i);
+    sim_diag_add(&d, SIM_DIAG_WARNING, "f.yaml", NULL, 0, 0, "late warning");
+    cr_assert_eq(d.n, 100);
+    cr_assert_eq(d.errors, 150);
+    cr_assert_eq(d.dropped, 51);
+    cr_assert_str_eq(d.v[99].message, "error 99");
+    cr_assert_str_eq(d.v[0].source, "b: 2");
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    sim_diag_print(&d, f);
+    fclose(f);
+    cr_assert(strstr(out, "capsim: note: 51 more problems not shown (the "
+                          "first 100 are)\n") != NULL);
+    cr_assert(strstr(out, "error 100") == NULL);
+    free(out);
+    sim_diag_fini(&d);
 }
