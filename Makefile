@@ -35,16 +35,17 @@ test-sanitize: test-deps
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 
-# The agent core's threads under ThreadSanitizer: the server, calibrate and
-# live runs driven over loopback.  (Criterion's runner cannot start under
-# TSAN -- its shared arena collides with TSAN's memory layout -- so the
-# unit tests run under ASan+UBSan above.)
+# The threads under ThreadSanitizer: the agent core's (the server,
+# calibrate and live runs driven over loopback) and the run layer's pool
+# (run, sweep and check on several threads, tests/jobs.sh).  (Criterion's
+# runner cannot start under TSAN -- its shared arena collides with TSAN's
+# memory layout -- so the unit tests run under ASan+UBSan above.)
 test-tsan: test-deps
 	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSIM_TSAN=ON \
 		>/dev/null
 	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target capsim
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 \
-		ctest --output-on-failure -R 'agent_serve|agent_live|agent_calibrate'
+		ctest --output-on-failure -R 'agent_serve|agent_live|agent_calibrate|^jobs$$'
 
 # The cost gate alone, and rewriting its baseline after an intended change.
 check-costs: build

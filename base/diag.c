@@ -54,7 +54,7 @@ static char *copy_line(const char *text, int line)
 void sim_diag_add(sim_diag *d, enum sim_diag_level level, const char *file,
                   const char *text, int line, int col, const char *fmt, ...)
 {
-    static sim_diag_entry oom = {SIM_DIAG_ERROR, NULL, 0, 0, NULL, NULL};
+    static const sim_diag_entry oom = {SIM_DIAG_ERROR, NULL, 0, 0, NULL, NULL};
     char buf[1024];
     va_list ap;
 
@@ -87,6 +87,27 @@ void sim_diag_add(sim_diag *d, enum sim_diag_level level, const char *file,
     if (!e->message)
         return;
     d->n++;
+}
+
+void sim_diag_move(sim_diag *to, sim_diag *from)
+{
+    to->errors += from->errors;
+    from->errors = 0;
+    if (from->n == 0)
+        return;
+    if (to->cap - to->n < from->n) {
+        sim_diag_entry *v = sim_reallocarray(to->v, to->n + from->n,
+                                             sizeof *v);
+        if (!v) {
+            sim_diag_fini(from);
+            return;
+        }
+        to->v = v;
+        to->cap = to->n + from->n;
+    }
+    memcpy(to->v + to->n, from->v, from->n * sizeof *from->v);
+    to->n += from->n;
+    from->n = 0;
 }
 
 void sim_diag_print(const sim_diag *d, void *stream)

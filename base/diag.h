@@ -54,6 +54,15 @@ void sim_diag_add(sim_diag *d, enum sim_diag_level level, const char *file,
                   const char *text, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
+/*
+ * Moves every entry of `from` to the end of `to`, in order, and leaves
+ * `from` empty (still initialised).  For work done apart and reported
+ * together: each piece records into a diag of its own, and the pieces are
+ * moved into one in a fixed order.  If `to` cannot grow, the entries are
+ * dropped, but their errors are still counted in `to`.
+ */
+void sim_diag_move(sim_diag *to, sim_diag *from);
+
 /* Writes every entry to `f` in the format above. */
 void sim_diag_print(const sim_diag *d, void *stream /* FILE * */);
 

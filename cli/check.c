@@ -245,7 +245,10 @@ static int parse_check_args(int argc, char **argv, check_opts *o,
             o->run.quiet = 1;
         else if (strcmp(a, "--pricing") == 0 && has_val)
             o->run.pricing = argv[++i];
-        else if (strcmp(a, "--seed") == 0 && has_val) {
+        else if (strcmp(a, "--jobs") == 0 && has_val) {
+            if (cli__parse_jobs("check", argv[++i], &o->run.jobs) != CLI_OK)
+                return CLI_USAGE;
+        } else if (strcmp(a, "--seed") == 0 && has_val) {
             if (cli__parse_count(argv[++i], &o->run.seed) != 0)
                 return cli__usage_error("check", "--seed takes a whole "
                                         "number >= 0, not '%s'", argv[i]);
@@ -332,6 +335,13 @@ static int check_command(int argc, char **argv)
         bundle_list = cJSON_AddArrayToObject(bundle, "results");
     }
     sim_buf rows = {0}, brows = {0};
+    if ((code = cli__jobs_start(&o.run, "check", "scenario",
+                                (size_t)nscen)) != CLI_OK) {
+        cJSON_Delete(base);
+        cJSON_Delete(bundle);
+        sim_free(scen);
+        return code;
+    }
     for (int i = 0; i < nscen; i++) {
         cli_run_opts ro = o.run;
         scn_scenario *s;
@@ -362,6 +372,7 @@ static int check_command(int argc, char **argv)
         price_catalog_free(c);
         scn_free(s);
     }
+    cli__jobs_stop(&o.run);
 
     int failed = t.budgets_failed + t.regressions;
     sim_buf out = {0};

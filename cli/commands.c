@@ -72,6 +72,9 @@ static int parse_run_args(int argc, char **argv, cli_run_opts *o,
                                         "not '%s'", argv[i]);
         } else if (strcmp(a, "--pricing") == 0 && has_val) {
             o->pricing = argv[++i];
+        } else if (strcmp(a, "--jobs") == 0 && has_val) {
+            if (cli__parse_jobs("run", argv[++i], &o->jobs) != CLI_OK)
+                return CLI_USAGE;
         } else if (strcmp(a, "--seed") == 0 && has_val) {
             if (cli__parse_count(argv[++i], &o->seed) != 0)
                 return cli__usage_error("run", "--seed takes a whole number "
@@ -120,9 +123,14 @@ static int run_command(int argc, char **argv, const cli_live *live)
         return cli__usage_error("run", "%s", "--live needs the agent "
                                 "runtime, which this build leaves out");
     }
+    if ((code = cli__jobs_start(&o, "run", NULL, 1)) != CLI_OK) {
+        sim_free(sets);
+        return code;
+    }
     scn_scenario *s;
     price_catalog *c;
     run_results *r = cli__run_scenario(&o, &s, &c, &code);
+    cli__jobs_stop(&o);
     if (r && o.live) {
         char err[512] = "";
         int rc = live->run(r, o.agent, o.speedup, err, sizeof err);

@@ -70,14 +70,22 @@ static void today(char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%d", &tm);
 }
 
-void cli__warn_age(const price_catalog *c, int quiet, int *warned)
+/* The catalog's age in days when the stale-catalog warning is due, else
+ * 0. */
+static long age_due(const price_catalog *c, int quiet, const int *warned)
 {
     char now[16];
     if (quiet || (warned && *warned))
-        return;
+        return 0;
     today(now, sizeof now);
     long age = price_catalog_age_days(c, now);
-    if (age > 365) {
+    return age > 365 ? age : 0;
+}
+
+void cli__warn_age(const price_catalog *c, int quiet, int *warned)
+{
+    long age = age_due(c, quiet, warned);
+    if (age) {
         fprintf(stderr, "capsim: warning: price catalog '%s' is from %s, "
                 "%ld days ago; prices may have changed\n", c->name,
                 c->as_of, age);
@@ -180,6 +188,7 @@ run_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
     sim_diag_init(&d);
     *sp = NULL;
     *cp = NULL;
+    cli_progress_next(o->progress);
     int rc = scn_load_with(o->scenario, o->sets, o->nsets, &d, sp);
     if (rc == SIM_OK) {
         if (o->seed >= 0)
@@ -191,8 +200,15 @@ run_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
         if (rc == SIM_OK)
             rc = cli__load_catalog(*sp, o->pricing, &d, cp);
     }
-    if (rc == SIM_OK)
-        rc = run_results_compute(*sp, *cp, &d, &r);
+    if (rc == SIM_OK) {
+        run_opts ro = {o->pool, o->progress ? cli_progress_tick : NULL,
+                       o->progress};
+        rc = run_results_compute_with(*sp, *cp, &ro, &d, &r);
+    }
+    /* The progress line stays up between scenarios unless something is
+     * written under it. */
+    if (d.n || (rc == SIM_OK && age_due(*cp, o->quiet, o->age_warned)))
+        cli_progress_clear(o->progress);
     print_diag(&d, o->quiet);
     sim_diag_fini(&d);
     if (rc == SIM_OK) {
@@ -290,4 +306,50 @@ int cli__intact(unsigned long failures, int code)
                    code != CLI_BAD_INPUT
                ? CLI_RUNTIME
                : code;
+}
+
+int cli__parse_jobs(const char *cmd, const char *arg, unsigned *out)
+{
+    long long n;
+    if (cli__parse_count(arg, &n) != 0 || n < 1 || n > CLI_MAX_JOBS)
+        return cli__usage_error(cmd, "--jobs takes a whole number of "
+                                "threads from 1 to " CLI_MAX_JOBS_TEXT
+                                ", not '%s'", arg);
+    *out = (unsigned)n;
+    return CLI_OK;
+}
+
+/* One thread per online core, by default: the simulations are CPU-bound
+ * and share nothing, so more threads than cores only add switching. */
+static unsigned default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        return 1;
+    return n > CLI_MAX_JOBS ? CLI_MAX_JOBS : (unsigned)n;
+}
+
+int cli__jobs_start(cli_run_opts *o, const char *cmd, const char *part,
+                    size_t parts)
+{
+    unsigned n = o->jobs ? o->jobs : default_jobs();
+    /* One thread needs no pool: the simulations run on this one. */
+    if (n > 1 && run_jobs_new(n, &o->pool) != SIM_OK)
+        return CLI_RUNTIME;
+    if (o->pool)
+        n = run_jobs_threads(o->pool);
+    if (cli_progress_new(cmd, part, parts, n, o->quiet, &o->progress) !=
+        SIM_OK) {
+        cli__jobs_stop(o);
+        return CLI_RUNTIME;
+    }
+    return CLI_OK;
+}
+
+void cli__jobs_stop(cli_run_opts *o)
+{
+    cli_progress_free(o->progress);
+    o->progress = NULL;
+    run_jobs_free(o->pool);
+    o->pool = NULL;
 }

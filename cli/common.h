@@ -7,8 +7,10 @@
 #define CLI_COMMON_H
 
 #include "base/diag.h"
+#include "cli/progress.h"
 #include "pricing/catalog.h"
 #include "reports/results.h"
+#include "run/jobs.h"
 
 /* A command's exit code, with "capsim CMD: out of memory" said on stderr
  * when it is a run-time failure and an allocation failed since
@@ -49,7 +51,16 @@ typedef struct cli_run_opts {
     int live;                   /* run --live */
     const char *agent;          /* its agent config (NULL: the default) */
     double speedup;             /* its speed-up (<= 0: fit ~20 s) */
+    unsigned jobs;              /* --jobs: threads (0: one per core) */
+    /* The command's threads and progress line (cli__jobs_start); NULL:
+     * the simulations run on the command's thread, with no line. */
+    run_jobs *pool;
+    cli_progress *progress;
 } cli_run_opts;
+
+/* The most threads --jobs takes. */
+#define CLI_MAX_JOBS 1024
+#define CLI_MAX_JOBS_TEXT "1024"
 
 /* The scenario's catalog (or `cli_ref`, a name or path given on the
  * command line), rates applied; errors in `d`. */
@@ -58,7 +69,8 @@ int cli__load_catalog(const scn_scenario *s, const char *cli_ref,
 /* Warns once (while *warned is 0, or always with NULL) that the catalog
  * is more than a year old, unless quiet. */
 void cli__warn_age(const price_catalog *c, int quiet, int *warned);
-/* Loads and runs a scenario; on failure NULL and *code is the exit code. */
+/* Loads and runs a scenario, on o->pool with o->progress when the
+ * command started them; on failure NULL and *code is the exit code. */
 run_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
                                price_catalog **cp, int *code);
 /* Prints "capsim CMD: MESSAGE" and a pointer to help; returns CLI_USAGE. */
@@ -66,6 +78,17 @@ int cli__usage_error(const char *cmd, const char *fmt, const char *arg);
 /* Writes DIR/NAME through a temporary file and a rename; 0 or -1. */
 int cli__write_atomic(const char *dir, const char *name, const char *text);
 int cli__parse_count(const char *s, long long *out);
+/* --jobs N: *out, or a usage error of `cmd` (exit 2, said on stderr)
+ * when N is not a whole number from 1 to CLI_MAX_JOBS. */
+int cli__parse_jobs(const char *cmd, const char *arg, unsigned *out);
+/* Starts the command's pool of o->jobs threads (0: one per online core;
+ * none for one) and its progress line over `parts` scenarios, each a
+ * `part` ("point"; NULL for one).  An exit code; on failure nothing is
+ * left started.  cli__jobs_stop joins the threads and erases the line
+ * (idempotent). */
+int cli__jobs_start(cli_run_opts *o, const char *cmd, const char *part,
+                    size_t parts);
+void cli__jobs_stop(cli_run_opts *o);
 /* Prints FILE:LINE:COL: error: MESSAGE for byte `at` of a JSON text. */
 void cli__json_error(const char *path, const char *text, size_t at,
                      const char *message);

@@ -14,7 +14,8 @@ static const char *const help_text[][2] = {
      "usage: capsim run SCENARIO.yaml [--format table|json|csv|md] "
      "[--out DIR]\n"
      "                  [--seed N] [--replications N] [--pricing CATALOG] "
-     "[--quiet]\n\n"
+     "[--quiet]\n"
+     "                  [--jobs N]\n\n"
      "Simulates the scenario's deployments and prints the cost table.\n"
      "  --format F        table (default), json (the results document), csv "
      "or md\n"
@@ -29,7 +30,12 @@ static const char *const help_text[][2] = {
      "  --set PATH=VALUE  change one scenario value for this run, e.g.\n"
      "                    workload.tenants=500 or "
      "deployments.fly-shared.plan=shared-cpu-1x-1gb\n"
-     "  --quiet           no warnings on stderr\n"
+     "  --quiet           no warnings and no progress line on stderr\n"
+     "  --jobs N          run the simulations on N threads (default: one "
+     "per online\n"
+     "                    core; 1 to 1024); the output is the same byte "
+     "for byte\n"
+     "                    whatever N is\n"
      "  --profile FILE    a profile from 'capsim calibrate' in place of the "
      "scenario's\n"
      "  --live            also send the scenario's messages (replication "
@@ -43,7 +49,13 @@ static const char *const help_text[][2] = {
      "  --speedup X       simulated seconds per real second (default: the "
      "horizon\n"
      "                    in about 20 s)\n"
-     "Exits 1 when a budget fails (the outputs are still written).\n"},
+     "Exits 1 when a budget fails (the outputs are still written).\n\n"
+     "When stderr is a terminal, a progress line there counts the "
+     "simulations\n(one replication of one deployment) done and to do, "
+     "with their rate and the\ntime left, and is erased when they are "
+     "done; a run that looks longer than a\nminute says so first. Nothing "
+     "is shown when stderr is a pipe or a file, or\nwith --quiet; stdout "
+     "and the files of --out are never touched by it.\n"},
     {"validate",
      "usage: capsim validate FILE...\n\n"
      "Checks scenario, price catalog, profile and agent config files "
@@ -61,7 +73,7 @@ static const char *const help_text[][2] = {
      "                    [--both-directions] [--write-baseline FILE] "
      "[--seed N]\n"
      "                    [--replications N] [--pricing CATALOG] [--quiet]"
-     "\n\n"
+     "\n                    [--jobs N]\n\n"
      "Runs each scenario, judges its budgets and, with --baseline, compares "
      "each\ndeployment's monthly cost with the baseline's. A deployment "
      "regresses when\nits mean rises by more than PCT percent (default 1) "
@@ -73,6 +85,10 @@ static const char *const help_text[][2] = {
      "  --both-directions    a fall beyond the tolerance fails too\n"
      "  --write-baseline F   write every scenario's results as a baseline "
      "bundle\n"
+     "  --jobs N             threads for the simulations (default: one per "
+     "core);\n"
+     "                       the summary is the same whatever N is\n"
+     "  --quiet              no warnings and no progress line on stderr\n"
      "exit codes: 0 passed, 1 a budget or regression check failed, 2 usage,"
      "\n            3 invalid scenario or baseline, 4 run-time failure\n"},
     {"agent",
@@ -93,13 +109,18 @@ static const char *const help_text[][2] = {
      "usage: capsim sweep SCENARIO.yaml --vary PATH=V1,V2,... [--vary ...] "
      "[--out DIR]\n"
      "                    [--seed N] [--replications N] [--pricing CATALOG] "
-     "[--quiet]\n\n"
+     "[--quiet]\n"
+     "                    [--jobs N]\n\n"
      "Runs the scenario at every point of the grid the --vary lists make, "
      "all\npoints with the same random numbers, prints the monthly cost of "
      "each\ndeployment at each point and says where the cheapest one "
      "changes along\nthe first PATH. PATH is dotted: workload.tenants, "
      "horizon,\ndeployments.NAME.scaling.idle_timeout, deployments.0.plan.\n"
-     "  --out DIR   also write sweep.csv and sweep.json into DIR\n"},
+     "  --out DIR   also write sweep.csv and sweep.json into DIR\n"
+     "  --jobs N    threads for each point's simulations (default: one per "
+     "core);\n"
+     "              the output is the same whatever N is\n"
+     "  --quiet     no warnings and no progress line on stderr\n"},
     {NULL, NULL}
 };
 

@@ -197,6 +197,8 @@ static int sweep_args(sweep *w, int argc, char **argv)
             w->out = argv[++i];
         else if (strcmp(a, "--pricing") == 0 && has_val)
             w->ro.pricing = argv[++i];
+        else if (strcmp(a, "--jobs") == 0 && has_val)
+            code = cli__parse_jobs("sweep", argv[++i], &w->ro.jobs);
         else if (strcmp(a, "--seed") == 0 && has_val) {
             if (cli__parse_count(argv[++i], &w->ro.seed) != 0)
                 code = cli__usage_error("sweep", "--seed takes a whole "
@@ -311,13 +313,16 @@ static int sweep_points(sweep *w)
                     pt->cheapest = i;
             }
             if (r->n != w->ndep) {
+                cli_progress_clear(w->ro.progress);
                 fprintf(stderr, "capsim sweep: the point %s changes the "
                         "deployments; vary values, not the list\n", w->sets[0]);
                 code = CLI_BAD_INPUT;
             }
-        } else if (code == CLI_BAD_INPUT)
+        } else if (code == CLI_BAD_INPUT) {
+            cli_progress_clear(w->ro.progress);
             fprintf(stderr, "capsim sweep: at the point where %s\n",
                     w->sets[0]);
+        }
         run_results_free(r);
         price_catalog_free(c);
         scn_free(s);
@@ -597,7 +602,14 @@ static int sweep_command(int argc, char **argv)
     unsigned long failures = sim_alloc_failures();
     int code = sweep_args(&w, argc, argv);
     if (code == CLI_OK)
+        code = cli__jobs_start(&w.ro, "sweep", "point", w.npoints);
+    if (code == CLI_OK) {
+        /* The points run one after another, each one's simulations
+         * spread over the pool: a point's diagnostics and its place in
+         * the grid stay where a single thread would put them. */
         code = cli__intact(failures, sweep_points(&w));
+        cli__jobs_stop(&w.ro);
+    }
     if (code == CLI_OK)
         code = cli__intact(failures, sweep_render(&w));
     if (code == CLI_OK)

@@ -161,7 +161,172 @@ static void fluid_capacity(const price_ctx *ctx, run_deploy *rd)
     sim_pool_capacity(ctx, &rd->pd, n, inst, &rd->cap);
 }
 
-static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
+/*
+ * The simulations of a computation, and how they are spread over threads.
+ *
+ * A unit of work is one simulation: replication `rep` of one deployment,
+ * of the scenario as given or (`small`) of its one-tenant copy for the
+ * advice (see take_small).  Everything a unit reads is fixed before any
+ * unit runs -- the scenario, the catalog, each deployment's resolved
+ * price_deploy -- and a unit writes only its slot: usage, bill, waits,
+ * status and a diag of its own.  The slots are then read in unit order,
+ * deployment by deployment and replication by replication, by the same
+ * code the single-threaded loop ran, so sums are added in the same order
+ * and diagnostics come out in the same order whatever the pool's size.
+ *
+ * Units run in windows of at most RUN_WINDOW slots: a slot holds a
+ * replication's waits timeline (8 KiB), and a run of thousands of
+ * replications should not hold them all at once.  The price is a wait
+ * for the slowest unit at the end of each window; within one window (a
+ * scenario of fewer than RUN_WINDOW simulations, nearly all of them)
+ * there is none.
+ */
+#define RUN_WINDOW 512
+
+typedef struct unit {
+    size_t dep;
+    size_t rep;
+    int small;
+} unit;
+
+typedef struct slot {
+    int rc;
+    sim_usage u;
+    price_bill bill;
+    sim_diag diag;              /* what the engine and the bill said */
+    sim_waits waits;
+} slot;
+
+typedef struct batch {
+    const scn_scenario *scn;
+    const price_catalog *cat;
+    run_results *r;
+    size_t reps;                /* replications per deployment */
+    /* Each deployment's price_resolve: its status and what it said,
+     * moved into the caller's diag in deployment order. */
+    int *resolve_rc;
+    sim_diag *resolve_diag;
+    /* The one-tenant scenario of the advice and each deployment resolved
+     * in it (has_small 0: not run, see take_small). */
+    int has_small;
+    scn_scenario one;
+    scn_class *cls;
+    price_deploy *small_pd;
+    int *small_rc;
+    /* The units, deployment by deployment: its replications, then its
+     * one-tenant ones.  first[i]: deployment i's first unit. */
+    unit *units;
+    size_t nunits, *first;
+    /* The window computed: slots[k] holds unit lo + k, for k < hi - lo. */
+    slot *slots;
+    size_t lo, hi;
+    run_jobs *jobs;
+    run_progress_fn progress;
+    void *progress_ud;
+    size_t full_done, full_total;
+} batch;
+
+/* One simulation and its bill, into its slot.  Runs on any thread. */
+static void simulate(void *arg, size_t k)
+{
+    batch *b = arg;
+    const unit *un = &b->units[b->lo + k];
+    slot *sl = &b->slots[k];
+    const scn_scenario *s = un->small ? &b->one : b->scn;
+    const price_deploy *pd = un->small ? &b->small_pd[un->dep]
+                                       : &b->r->d[un->dep].pd;
+    price_ctx ctx = {s, b->cat, &sl->diag};
+    int rc;
+    if (s->workload.fluid)
+        rc = sim_fluid_run(&ctx, pd, &sl->u);
+    else
+        rc = sim_stochastic_run(&ctx, pd, un->rep, &sl->u, &sl->waits);
+    if (rc == SIM_OK)
+        rc = pd->ops->charge(&ctx, pd, &sl->u, &sl->bill);
+    if (rc == SIM_OK && sl->bill.nomem)
+        rc = SIM_ENOMEM;
+    sl->rc = rc;
+}
+
+/* Counts a finished simulation; the pool calls it one at a time. */
+static void simulated(void *arg, size_t k)
+{
+    batch *b = arg;
+    if (!b->units[b->lo + k].small && b->progress)
+        b->progress(b->progress_ud, ++b->full_done, b->full_total);
+}
+
+static void window_free(batch *b)
+{
+    for (size_t k = 0; b->slots && k < b->hi - b->lo; k++) {
+        price_bill_fini(&b->slots[k].bill);
+        sim_diag_fini(&b->slots[k].diag);
+    }
+    sim_free(b->slots);
+    b->slots = NULL;
+    b->lo = b->hi = 0;
+}
+
+/* The slot of unit `u`, running the window that starts there first when
+ * it has not run.  Units are asked for in increasing order; one that is
+ * never asked for (its deployment failed earlier) is never read. */
+static int unit_slot(batch *b, size_t u, slot **out)
+{
+    if (b->slots && u >= b->lo && u < b->hi) {
+        *out = &b->slots[u - b->lo];
+        return SIM_OK;
+    }
+    window_free(b);
+    size_t n = b->nunits - u < RUN_WINDOW ? b->nunits - u : RUN_WINDOW;
+    if (!(b->slots = sim_calloc(n, sizeof *b->slots)))
+        return SIM_ENOMEM;
+    b->lo = u;
+    b->hi = u + n;
+    for (size_t k = 0; k < n; k++) {
+        sim_diag_init(&b->slots[k].diag);
+        price_bill_init(&b->slots[k].bill);
+    }
+    if (b->jobs)
+        run_jobs_run(b->jobs, n, simulate, simulated, b);
+    else
+        for (size_t k = 0; k < n; k++) {
+            simulate(b, k);
+            simulated(b, k);
+        }
+    *out = &b->slots[0];
+    return SIM_OK;
+}
+
+/* Adds replication r's slot into the deployment's sums. */
+static int combine(run_deploy *rd, const slot *sl, size_t r, size_t reps,
+                   sim_fx *totals)
+{
+    const sim_waits *waits = &sl->waits;
+    int rc = sl->rc;
+    if (rc == SIM_OK)
+        rc = accumulate(&rd->bill, &sl->bill, r == 0);
+    if (rc == SIM_OK && r == 0 && waits->pool) {
+        rd->pool = 1;
+        rd->cap = waits->cap;
+    }
+    if (rc != SIM_OK)
+        return rc;
+    totals[r] = sl->bill.total;
+    usage_add(&rd->usage, &sl->u);
+    rd->wait_p50 += waits->p50 / (double)reps;
+    rd->wait_p95 += waits->p95 / (double)reps;
+    rd->queue_p50 += waits->queue_p50 / (double)reps;
+    rd->queue_p95 += waits->queue_p95 / (double)reps;
+    rd->queue_p99 += waits->queue_p99 / (double)reps;
+    /* SIM_TIMELINE slices averaged down to RPT_TIMELINE points. */
+    int per = SIM_TIMELINE / RPT_TIMELINE;
+    for (int i = 0; i < SIM_TIMELINE; i++)
+        rd->timeline[i / per] += waits->timeline[i] /
+                                 ((double)per * (double)reps);
+    return SIM_OK;
+}
+
+static int compute_one(batch *b, const price_ctx *ctx, size_t i,
                        run_deploy *rd, int small);
 
 /*
@@ -169,117 +334,71 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
  * draw its cost line through two real runs instead of guessing which line
  * items are fixed: a load balancer, a plan, a pool's minimum instances
  * all show up at one tenant.  The scenario is copied shallowly with one
- * class of one tenant; diagnostics of this run are dropped (the
- * full run has said everything there is to say).
+ * class of one tenant (plan_small); its simulations ran beside the full
+ * ones, and diagnostics of this run are dropped (the full run has said
+ * everything there is to say).
  */
-static int run_small(const price_ctx *ctx, const scn_deployment *dep,
-                     run_deploy *rd)
+static int take_small(batch *b, size_t i, run_deploy *rd)
 {
-    const scn_scenario *s = ctx->scn;
-    const scn_workload *w = &s->workload;
-    if (w->tenants <= 1)
+    if (!b->has_small)
         return SIM_OK;
-    for (size_t i = 0; i < w->nclasses; i++)
-        if (w->classes[i].arrivals == SCN_ARR_TRACE)
-            return SIM_OK;
-    scn_scenario one = *s;
-    scn_class *cls = sim_alloc(sizeof *cls);
-    run_deploy *tmp = sim_calloc(1, sizeof *tmp);
-    if (!cls || !tmp) {
-        sim_free(cls);
-        sim_free(tmp);
-        return SIM_ENOMEM;
-    }
-    /* One tenant of the class with the most tenants (the first on ties):
-     * one tenant as a planner means it, and two identical classes give
-     * what one class of both gives. */
-    size_t big = 0;
-    for (size_t i = 1; i < w->nclasses; i++)
-        if (w->classes[i].tenants > w->classes[big].tenants)
-            big = i;
-    memcpy(cls, &w->classes[big], sizeof *cls);
-    cls->tenants = 1;
-    one.workload.classes = cls;
-    one.workload.nclasses = 1;
-    one.workload.tenants = 1;
-    one.workload.agents = cls->agents_per_tenant;
-    sim_diag quiet;
-    sim_diag_init(&quiet);
-    price_ctx c1 = {&one, ctx->cat, &quiet};
-    int rc = compute_one(&c1, dep, tmp, 1);
+    int rc = b->small_rc[i];
     if (rc == SIM_OK) {
-        rd->small_month_usd = tmp->month_usd;
-        rd->small_tenants = one.workload.tenants;
+        run_deploy *tmp = sim_calloc(1, sizeof *tmp);
+        if (!tmp)
+            return SIM_ENOMEM;
+        sim_diag quiet;
+        sim_diag_init(&quiet);
+        price_ctx c1 = {&b->one, b->cat, &quiet};
+        tmp->pd = b->small_pd[i];
+        rc = compute_one(b, &c1, i, tmp, 1);
+        if (rc == SIM_OK) {
+            rd->small_month_usd = tmp->month_usd;
+            rd->small_tenants = b->one.workload.tenants;
+        }
+        price_bill_fini(&tmp->bill);
+        sim_free(tmp->price_per_agent);
+        price_reasons_fini(&tmp->why);
+        sim_free(tmp);
+        sim_diag_fini(&quiet);
     }
     /* A deployment that cannot run at one tenant keeps the per-account
      * estimate: the full run is what the user asked about. */
     if (rc == SIM_EINVAL)
         rc = SIM_OK;
-    price_bill_fini(&tmp->bill);
-    sim_free(tmp->price_per_agent);
-    price_reasons_fini(&tmp->why);
-    sim_free(tmp);
-    sim_free(cls);
-    sim_diag_fini(&quiet);
     return rc;
 }
 
-static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
+/*
+ * Deployment i's results from its simulations (rd->pd resolved already):
+ * the full run, or with `small` the one-tenant one.
+ */
+static int compute_one(batch *b, const price_ctx *ctx, size_t i,
                        run_deploy *rd, int small)
 {
     const scn_scenario *s = ctx->scn;
-    size_t reps = s->workload.fluid ? 1 : (size_t)s->replications;
-    int rc = price_resolve(ctx, dep, &rd->pd);
-    if (rc != SIM_OK)
-        return rc;
+    const scn_deployment *dep = rd->pd.dep;
+    size_t reps = b->reps;
+    size_t first = b->first[i] + (small ? reps : 0);
+    int rc = SIM_OK;
     sim_fx *totals = sim_calloc(reps, sizeof *totals);
-    sim_waits *waits = sim_alloc(sizeof *waits);   /* 8 KiB: off the stack */
-    if (!totals || !waits) {
-        sim_free(totals);
-        sim_free(waits);
+    if (!totals)
         return SIM_ENOMEM;
-    }
     rd->stochastic = !s->workload.fluid;
     price_bill_init(&rd->bill);
     memset(&rd->usage, 0, sizeof rd->usage);
     /* Replication r of every deployment sees the same arrivals (common
-     * random numbers), so differences between deployments are not noise. */
+     * random numbers), so differences between deployments are not noise.
+     * The first replication that fails stops the deployment, as it
+     * would one replication after another. */
     for (size_t r = 0; r < reps && rc == SIM_OK; r++) {
-        sim_usage u;
-        price_bill b;
-        memset(waits, 0, sizeof *waits);
-        price_bill_init(&b);
-        if (s->workload.fluid)
-            rc = sim_fluid_run(ctx, &rd->pd, &u);
-        else
-            rc = sim_stochastic_run(ctx, &rd->pd, r, &u, waits);
-        if (rc == SIM_OK)
-            rc = rd->pd.ops->charge(ctx, &rd->pd, &u, &b);
-        if (rc == SIM_OK && b.nomem)
-            rc = SIM_ENOMEM;
-        if (rc == SIM_OK)
-            rc = accumulate(&rd->bill, &b, r == 0);
-        if (rc == SIM_OK && r == 0 && waits->pool) {
-            rd->pool = 1;
-            rd->cap = waits->cap;
-        }
+        slot *sl;
+        rc = unit_slot(b, first + r, &sl);
         if (rc == SIM_OK) {
-            totals[r] = b.total;
-            usage_add(&rd->usage, &u);
-            rd->wait_p50 += waits->p50 / (double)reps;
-            rd->wait_p95 += waits->p95 / (double)reps;
-            rd->queue_p50 += waits->queue_p50 / (double)reps;
-            rd->queue_p95 += waits->queue_p95 / (double)reps;
-            rd->queue_p99 += waits->queue_p99 / (double)reps;
-            /* SIM_TIMELINE slices averaged down to RPT_TIMELINE points. */
-            int per = SIM_TIMELINE / RPT_TIMELINE;
-            for (int i = 0; i < SIM_TIMELINE; i++)
-                rd->timeline[i / per] += waits->timeline[i] /
-                                         ((double)per * (double)reps);
+            sim_diag_move(ctx->diag, &sl->diag);
+            rc = combine(rd, sl, r, reps, totals);
         }
-        price_bill_fini(&b);
     }
-    sim_free(waits);
     usage_div(&rd->usage, (sim_fx)reps);
     if (rc != SIM_OK) {
         sim_free(totals);
@@ -295,14 +414,14 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
     if (s->workload.fluid)
         fluid_capacity(ctx, rd);
     if (!small && ((rc = rpt_feasibility(ctx, rd)) != SIM_OK ||
-                   (rc = run_small(ctx, dep, rd)) != SIM_OK)) {
+                   (rc = take_small(b, i, rd)) != SIM_OK)) {
         sim_free(totals);
         return rc;
     }
     /* Line items: the mean over replications. */
-    for (size_t i = 0; i < rd->bill.n; i++) {
-        rd->bill.v[i].quantity /= (sim_fx)reps;
-        rd->bill.v[i].usd /= (sim_fx)reps;
+    for (size_t k = 0; k < rd->bill.n; k++) {
+        rd->bill.v[k].quantity /= (sim_fx)reps;
+        rd->bill.v[k].usd /= (sim_fx)reps;
     }
     stat_of(totals, reps, &rd->month);
     sim_free(totals);
@@ -326,9 +445,9 @@ static int compute_one(const price_ctx *ctx, const scn_deployment *dep,
     sim_fx_div(rd->usage.messages, sim_fx_from_int(scn_agents(s)),
                &per_agent_msgs);
     sim_fx_mul(s->llm_usd_per_message, per_agent_msgs, &llm);
-    for (size_t i = 0; i < s->nmarkups; i++)
-        sim_fx_mul(rd->per_agent_usd + llm, s->markups[i],
-                   &rd->price_per_agent[i]);
+    for (size_t k = 0; k < s->nmarkups; k++)
+        sim_fx_mul(rd->per_agent_usd + llm, s->markups[k],
+                   &rd->price_per_agent[k]);
     return SIM_OK;
 }
 
@@ -373,11 +492,127 @@ static void check_budgets(run_results *r)
     }
 }
 
+/*
+ * The one-tenant copy of the scenario that take_small runs: one tenant
+ * of the class with the most tenants (the first on ties), since one
+ * tenant as a planner means it, and two identical classes give what one
+ * class of both gives.  Not run when the scenario has one tenant already
+ * or a trace fixes its tenants.  Each deployment is resolved in it with
+ * what it says dropped.
+ */
+static int plan_small(batch *b)
+{
+    const scn_scenario *s = b->scn;
+    const scn_workload *w = &s->workload;
+    if (w->tenants <= 1)
+        return SIM_OK;
+    for (size_t i = 0; i < w->nclasses; i++)
+        if (w->classes[i].arrivals == SCN_ARR_TRACE)
+            return SIM_OK;
+    size_t n = b->r->n ? b->r->n : 1;
+    b->cls = sim_alloc(sizeof *b->cls);
+    b->small_pd = sim_calloc(n, sizeof *b->small_pd);
+    b->small_rc = sim_calloc(n, sizeof *b->small_rc);
+    if (!b->cls || !b->small_pd || !b->small_rc)
+        return SIM_ENOMEM;
+    size_t big = 0;
+    for (size_t i = 1; i < w->nclasses; i++)
+        if (w->classes[i].tenants > w->classes[big].tenants)
+            big = i;
+    b->one = *s;
+    memcpy(b->cls, &w->classes[big], sizeof *b->cls);
+    b->cls->tenants = 1;
+    b->one.workload.classes = b->cls;
+    b->one.workload.nclasses = 1;
+    b->one.workload.tenants = 1;
+    b->one.workload.agents = b->cls->agents_per_tenant;
+    b->has_small = 1;
+    for (size_t i = 0; i < b->r->n; i++) {
+        if (b->resolve_rc[i] != SIM_OK)
+            continue;
+        sim_diag quiet;
+        sim_diag_init(&quiet);
+        price_ctx c1 = {&b->one, b->cat, &quiet};
+        b->small_rc[i] = price_resolve(&c1, &s->deployments[i],
+                                       &b->small_pd[i]);
+        sim_diag_fini(&quiet);
+        if (b->small_rc[i] == SIM_ENOMEM)
+            return SIM_ENOMEM;
+    }
+    return SIM_OK;
+}
+
+/* Resolves every deployment and lists the simulations to run. */
+static int plan(batch *b)
+{
+    run_results *r = b->r;
+    size_t n = r->n ? r->n : 1;
+    b->reps = b->scn->workload.fluid ? 1 : (size_t)b->scn->replications;
+    b->resolve_rc = sim_calloc(n, sizeof *b->resolve_rc);
+    b->resolve_diag = sim_calloc(n, sizeof *b->resolve_diag);
+    b->first = sim_calloc(n, sizeof *b->first);
+    if (!b->resolve_rc || !b->resolve_diag || !b->first)
+        return SIM_ENOMEM;
+    price_ctx ctx = {b->scn, b->cat, NULL};
+    for (size_t i = 0; i < r->n; i++) {
+        ctx.diag = &b->resolve_diag[i];
+        b->resolve_rc[i] = price_resolve(&ctx, &b->scn->deployments[i],
+                                         &r->d[i].pd);
+        if (b->resolve_rc[i] == SIM_ENOMEM)
+            return SIM_ENOMEM;
+    }
+    int rc = plan_small(b);
+    if (rc != SIM_OK)
+        return rc;
+    size_t total = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (b->resolve_rc[i] == SIM_OK)
+            total += b->reps *
+                     (b->has_small && b->small_rc[i] == SIM_OK ? 2 : 1);
+    if (!(b->units = sim_calloc(total ? total : 1, sizeof *b->units)))
+        return SIM_ENOMEM;
+    for (size_t i = 0; i < r->n; i++) {
+        b->first[i] = b->nunits;
+        if (b->resolve_rc[i] != SIM_OK)
+            continue;
+        b->full_total += b->reps;
+        for (int small = 0; small < 2; small++) {
+            if (small && !(b->has_small && b->small_rc[i] == SIM_OK))
+                break;
+            for (size_t k = 0; k < b->reps; k++)
+                b->units[b->nunits++] = (unit){i, k, small};
+        }
+    }
+    return SIM_OK;
+}
+
+static void batch_fini(batch *b)
+{
+    window_free(b);
+    for (size_t i = 0; b->resolve_diag && i < b->r->n; i++)
+        sim_diag_fini(&b->resolve_diag[i]);
+    sim_free(b->resolve_diag);
+    sim_free(b->resolve_rc);
+    sim_free(b->first);
+    sim_free(b->units);
+    sim_free(b->cls);
+    sim_free(b->small_pd);
+    sim_free(b->small_rc);
+}
+
 int run_results_compute(const scn_scenario *scn, const price_catalog *cat,
                         sim_diag *d, run_results **out)
 {
+    return run_results_compute_with(scn, cat, NULL, d, out);
+}
+
+int run_results_compute_with(const scn_scenario *scn,
+                             const price_catalog *cat, const run_opts *o,
+                             sim_diag *d, run_results **out)
+{
     price_ctx ctx = {scn, cat, d};
     int failed = 0;
+    batch b;
     run_results *r = sim_calloc(1, sizeof *r);
     *out = NULL;
     if (!r)
@@ -390,24 +625,40 @@ int run_results_compute(const scn_scenario *scn, const price_catalog *cat,
         return SIM_ENOMEM;
     }
     r->n = scn->ndeployments;
+    memset(&b, 0, sizeof b);
+    b.scn = scn;
+    b.cat = cat;
+    b.r = r;
+    if (o) {
+        b.jobs = o->jobs;
+        b.progress = o->progress;
+        b.progress_ud = o->progress_ud;
+    }
+    int rc = plan(&b);
+    if (rc == SIM_OK && b.progress)
+        b.progress(b.progress_ud, 0, b.full_total);
     /* Check every deployment before giving up, so one run reports all. */
-    for (size_t i = 0; i < r->n; i++) {
-        int rc = compute_one(&ctx, &scn->deployments[i], &r->d[i], 0);
-        if (rc == SIM_ENOMEM) {
-            run_results_free(r);
-            return rc;
-        }
-        if (rc != SIM_OK)
+    for (size_t i = 0; i < r->n && rc == SIM_OK; i++) {
+        sim_diag_move(d, &b.resolve_diag[i]);
+        int one = b.resolve_rc[i];
+        if (one == SIM_OK)
+            one = compute_one(&b, &ctx, i, &r->d[i], 0);
+        if (one == SIM_ENOMEM)
+            rc = one;
+        else if (one != SIM_OK)
             failed = 1;
     }
-    if (failed) {
-        run_results_free(r);
-        return SIM_EINVAL;
+    batch_fini(&b);
+    if (rc == SIM_OK && failed)
+        rc = SIM_EINVAL;
+    if (rc == SIM_OK) {
+        check_budgets(r);
+        if (!r->budgets)
+            rc = SIM_ENOMEM;
     }
-    check_budgets(r);
-    if (!r->budgets) {
+    if (rc != SIM_OK) {
         run_results_free(r);
-        return SIM_ENOMEM;
+        return rc;
     }
     *out = r;
     return SIM_OK;

@@ -1,6 +1,6 @@
 /*
  * test_diag.c -- sim_appendf: appends that fill a buffer stop at its end,
- * however many follow.
+ * however many follow; sim_diag_move keeps the order of what it moves.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -67,4 +67,29 @@ Test(sim_diag, keeps_the_first_hundred_and_counts_the_rest)
     cr_assert(strstr(out, "error 100") == NULL);
     free(out);
     sim_diag_fini(&d);
+Test(sim_diag, move_appends_in_order_and_empties_the_source)
+{
+    sim_diag to, from;
+    sim_diag_init(&to);
+    sim_diag_init(&from);
+    sim_diag_add(&to, SIM_DIAG_WARNING, "a.yaml", NULL, 1, 1, "first");
+    sim_diag_add(&from, SIM_DIAG_ERROR, "b.yaml", NULL, 2, 3, "second");
+    sim_diag_add(&from, SIM_DIAG_WARNING, "b.yaml", NULL, 4, 5, "third");
+    sim_diag_move(&to, &from);
+    cr_assert_eq(to.n, 3);
+    cr_assert_eq(to.errors, 1);
+    cr_assert_str_eq(to.v[0].message, "first");
+    cr_assert_str_eq(to.v[1].message, "second");
+    cr_assert_str_eq(to.v[2].message, "third");
+    cr_assert_eq(to.v[1].line, 2);
+    cr_assert_eq(from.n, 0);
+    cr_assert_eq(from.errors, 0);
+    /* The source stays usable and owns nothing it moved. */
+    sim_diag_add(&from, SIM_DIAG_ERROR, NULL, NULL, 0, 0, "fourth");
+    sim_diag_move(&to, &from);
+    cr_assert_eq(to.n, 4);
+    cr_assert_eq(to.errors, 2);
+    cr_assert_str_eq(to.v[3].message, "fourth");
+    sim_diag_fini(&from);
+    sim_diag_fini(&to);
 }

@@ -85,17 +85,27 @@ static int cmd_agent_config(int argc, char **argv)
 }
 #endif
 
+/* Every command runs on one thread (--jobs 1), where "the Nth
+ * allocation" is one allocation every time, so a failure can be replayed
+ * with CASE N; run-jobs runs on three, where the Nth is whichever thread
+ * gets there first, to walk the failure paths of the pool's workers and
+ * of combining their slots. */
 static const torture_case cases[] = {
-    {"run", {"run", "%S/tests/torture/run.yaml", "--out", "%O", "--quiet"},
-     cmd_run},
+    {"run", {"run", "%S/tests/torture/run.yaml", "--out", "%O", "--quiet",
+             "--jobs", "1"}, cmd_run},
     {"run-stochastic",
-     {"run", "%S/tests/torture/stochastic.yaml", "--format", "json"},
-     cmd_run},
+     {"run", "%S/tests/torture/stochastic.yaml", "--format", "json",
+      "--jobs", "1"}, cmd_run},
+    {"run-jobs",
+     {"run", "%S/tests/torture/stochastic.yaml", "--format", "json",
+      "--jobs", "3"}, cmd_run},
     {"report", {"report", "%S/tests/fixtures/results-stochastic.json",
                 "--out", "%O"}, cli_report},
     {"sweep", {"sweep", "%S/tests/torture/run.yaml", "--vary",
-               "workload.tenants=10,40", "--out", "%O"}, cli_sweep},
-    {"check", {"check", "%S/tests/torture/run.yaml", "--quiet"}, cli_check},
+               "workload.tenants=10,40", "--out", "%O", "--jobs", "1"},
+     cli_sweep},
+    {"check", {"check", "%S/tests/torture/run.yaml", "--quiet", "--jobs",
+               "1"}, cli_check},
     {"validate", {"validate", "%S/tests/torture/run.yaml",
                   "%S/data/pricing/2025-11.yaml"}, NULL},
     {"pricing", {"pricing", "--pricing", "2025-11"}, cli_pricing},
