@@ -18,8 +18,8 @@
  * wait and queue_limit >= 0 accepted messages have arrived before it and
  * start after a_n (those are the queue it finds).  Refused messages
  * take no server.  So one pass over the messages in arrival order, with
- * the servers' free times in a heap, replaces the event queue and every
- * departure event.
+ * the busy servers' free times bucketed by time (fifo.c), replaces the
+ * event queue and every departure event.
  *
  * The rules are sim_pool_run's, to the tick (pool.h):
  *  - times are llround(t x 10^6) microseconds; a message earlier than
@@ -59,9 +59,10 @@
  * `next` returns 1 and fills *m, or 0 at the end, and is called once per
  * message, never again after one past the horizon) and fills `st` as
  * sim_pool_run would.  The caller keeps ownership of p and ctx.
- * Memory: the free times of at most min(c, the most messages ever in
- * service at once) servers, and with a queue limit L the start times of
- * at most L waiting messages; nothing per message.
+ * Memory: the free times of at most min(c, the messages in service or
+ * departed within about four mean services) servers, a wheel of about
+ * eight slots each, and with a queue limit L the start times of at most
+ * L waiting messages; nothing per message.
  * Returns SIM_OK, SIM_EINVAL when p->autoscale is set (that pool needs
  * sim_pool_run), or SIM_ENOMEM (st then holds the counts so far).
  */

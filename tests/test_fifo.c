@@ -447,7 +447,7 @@ Test(fifo, long_poisson_runs_match_the_event_queue_pool)
         int64_t inst, slots, limit;
         double lambda;
     } cases[] = {
-        {100, 1, -1, 80}, {25, 4, -1, 95}, {10, 1, 50, 12},
+        {100, 1, -1, 80}, {25, 4, -1, 95}, {10, 1, 500, 12},
         {10, 1, -1, 12}, {1, 1, 3, 0.9}, {7, 3, 0, 20},
     };
     enum { N = 200000 };
@@ -468,6 +468,79 @@ Test(fifo, long_poisson_runs_match_the_event_queue_pool)
         assert_engines_agree(&p, v, N, st, what);
         cr_assert_gt(st->queued + st->refused, 0, "%s: nothing waited",
                      what);
+    }
+    free(v);
+    free(st);
+}
+
+/* A standard normal by Box-Muller, for lognormal services. */
+static double normal(sim_rng *r)
+{
+    double u = sim_rng_uniform(r), v = sim_rng_uniform(r);
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/*
+ * The shapes that steer the fast engine's bookkeeping (fifo.c buckets
+ * busy servers' free times in a wheel sized from the load, with a heap
+ * for the far ones): services so heavy-tailed that many fall past the
+ * wheel, bursts parted by silences longer than a turn, thousands of
+ * servers, a mean service that jumps by 10^4 mid-run, and more slots than
+ * messages.  Whatever the engine does with them, the statistics must be
+ * the event queue's, bit for bit.
+ */
+Test(fifo, wheel_edge_cases_match_the_event_queue_pool)
+{
+    enum { N = 120000 };
+    sim_msg *v = malloc(N * sizeof *v);
+    sim_pool_stats *st = malloc(sizeof *st);
+    sim_rng ra, rs;
+    cr_assert(v && st);
+    for (int k = 0; k < 5; k++) {
+        sim_pool_params p = fixed_pool(0, 10, 5, -1);
+        double t = 0;
+        size_t n = N;
+        sim_rng_seed(&ra, 77, 0, (uint64_t)k, SIM_STREAM_ARRIVALS);
+        sim_rng_seed(&rs, 77, 0, (uint64_t)k, SIM_STREAM_SERVICE);
+        for (size_t i = 0; i < n; i++) {
+            double e = -log(sim_rng_uniform(&ra)), svc;
+            switch (k) {
+            case 0:     /* lognormal, sigma 2.5: mean 22.8 s, 70 % */
+                t += e / 1.53;
+                svc = exp(2.5 * normal(&rs));
+                break;
+            case 1:     /* bursts of 500 at 50/s, 10^5 s apart */
+                t += i % 500 == 0 ? 1e5 : e / 50;
+                svc = -log(sim_rng_uniform(&rs));
+                break;
+            case 2:     /* 3,000 servers at 98 % */
+                p.instances = 30;
+                p.slots = 100;
+                t += e / 2950;
+                svc = -log(sim_rng_uniform(&rs));
+                break;
+            case 3:     /* mean service 5 ms, then 50 s, at 1.6/s */
+                p.instances = 100;
+                p.slots = 1;
+                t += e / 1.6;
+                svc = -log(sim_rng_uniform(&rs)) * (i < N / 2 ? 5e-3 : 50);
+                break;
+            default:    /* 10^12 slots: never a wait */
+                p.instances = 1;
+                p.slots = 1000000000000;
+                t += e / 100;
+                svc = -log(sim_rng_uniform(&rs)) * 30;
+                break;
+            }
+            v[i] = (sim_msg){t, svc, 0};
+        }
+        p.horizon = v[n - 1].t;
+        char what[64];
+        snprintf(what, sizeof what, "shape %d", k);
+        assert_engines_agree(&p, v, n, st, what);
+        cr_assert_eq(st->messages, n, "%s", what);
+        if (k < 4)
+            cr_assert_gt(st->queued, 0, "%s: nothing waited", what);
     }
     free(v);
     free(st);
