@@ -12,13 +12,21 @@
  *     (default 3) on the same queue, best of them.  Prints ns per hold
  *     (pop + push, about 9 ns of it drawing the increment) and events
  *     per second (one event executed per hold).
- * (b) An M/M/c pool through sim_pool_run: c instances of one slot
- *     (default 100), Poisson arrivals at lambda per second (default 80),
- *     exponential service of mean 1 s, unbounded queue, horizon H
- *     (default 10,000 s); the messages are drawn by the benchmark.
- *     Events are arrivals plus departures (as scheduled; the at most c
- *     still in service at H never run).  Prints events per second and ns
- *     per event, best of `repeats`.
+ * (b) An M/M/c pool: c instances of one slot (default 100), Poisson
+ *     arrivals at lambda per second (default 80), exponential service of
+ *     mean 1 s, unbounded queue, horizon H (default 10,000 s), through
+ *     both engines a fixed pool can run on: sim_pool_run (the event
+ *     queue) and sim_fifo_run (the FIFO recursion run_pools uses for
+ *     fixed pools).  Each is timed twice, best of `repeats`: with the
+ *     messages drawn by the benchmark as the engine pulls them (two
+ *     exponential draws a message, as a workload source would make), and
+ *     with the same messages drawn beforehand into an array, which times
+ *     the engine alone; the draws alone are timed too.  For the event
+ *     queue it prints events (arrivals plus departures, as scheduled;
+ *     the at most c still in service at H never run) per second as
+ *     well, and for both messages per second and ns per message.  The
+ *     two engines' statistics must be identical, or it says so and
+ *     fails.
  * Every parameter is printed first; seed default 42.
  */
 #include <math.h>
@@ -30,6 +38,7 @@
 #include "sim/evq.h"
 #include "base/alloc.h"
 #include "base/fixed.h"
+#include "sim/fifo.h"
 #include "sim/pool.h"
 
 static double now(void)
@@ -95,6 +104,147 @@ static int poisson_next(void *ctx, sim_msg *m)
     return 1;
 }
 
+typedef int (*engine_fn)(const sim_pool_params *,
+                         int (*)(void *, sim_msg *), void *,
+                         sim_pool_stats *);
+
+typedef struct list_src {
+    const sim_msg *v;
+    size_t n, i;
+} list_src;
+
+static int list_next(void *ctx, sim_msg *m)
+{
+    list_src *s = ctx;
+    if (s->i == s->n)
+        return 0;
+    *m = s->v[s->i++];
+    return 1;
+}
+
+static void poisson_start(poisson_src *s, uint64_t seed, double lambda)
+{
+    sim_rng_seed(&s->arr, seed, 0, 0, SIM_STREAM_ARRIVALS);
+    sim_rng_seed(&s->svc, seed, 0, 0, SIM_STREAM_SERVICE);
+    s->lambda = lambda;
+    s->t = 0;
+}
+
+/* Best seconds of `repeats` runs of `run`, drawing the messages as it
+ * pulls them (v == NULL) or reading them from v[0..n); *rc as the engine
+ * returns. */
+static double time_engine(engine_fn run, const sim_pool_params *p,
+                          double lambda, uint64_t seed, long repeats,
+                          const sim_msg *v, size_t n, sim_pool_stats *st,
+                          int *rc)
+{
+    double best = 1e30;
+    for (long r = 0; r < repeats; r++) {
+        poisson_src s;
+        list_src l = {v, n, 0};
+        poisson_start(&s, seed, lambda);
+        double t0 = now();
+        *rc = v ? run(p, list_next, &l, st) : run(p, poisson_next, &s, st);
+        double dt = now() - t0;
+        if (*rc != SIM_OK)
+            return -1;
+        if (dt < best)
+            best = dt;
+    }
+    return best;
+}
+
+static void report(const char *what, double secs, double msgs)
+{
+    printf("%s: seconds %.4f messages_per_s %.0f ns_per_message %.1f\n",
+           what, secs, msgs / secs, secs / msgs * 1e9);
+}
+
+/* Times the M/M/c pool through both engines; SIM_OK, or an error (out of
+ * memory, or statistics that differ) already reported. */
+static int run_pools(const sim_pool_params *p, double lambda, uint64_t seed,
+                     long repeats)
+{
+    sim_pool_stats *a = sim_alloc(sizeof *a), *b = sim_alloc(sizeof *b);
+    sim_msg *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = a && b ? SIM_OK : SIM_ENOMEM;
+
+    /* The messages up to the horizon, and the one after it that ends
+     * the run, drawn once for the engine-only timings. */
+    double draw = 1e30;
+    for (long r = 0; rc == SIM_OK && r < repeats; r++) {
+        poisson_src s;
+        poisson_start(&s, seed, lambda);
+        n = 0;
+        double t0 = now();
+        for (;;) {
+            if (n == cap) {
+                size_t c2 = cap ? 2 * cap : 1 << 16;
+                sim_msg *w = sim_reallocarray(v, c2, sizeof *w);
+                if (!w) {
+                    rc = SIM_ENOMEM;
+                    break;
+                }
+                v = w;
+                cap = c2;
+            }
+            poisson_next(&s, &v[n]);
+            if (v[n++].t > p->horizon)
+                break;
+        }
+        double dt = now() - t0;
+        if (dt < draw)
+            draw = dt;
+    }
+    double ev = 0, fv = 0, ea = 0, fa = 0;
+    if (rc == SIM_OK)
+        ev = time_engine(sim_pool_run, p, lambda, seed, repeats, NULL, 0, a,
+                         &rc);
+    if (rc == SIM_OK)
+        fv = time_engine(sim_fifo_run, p, lambda, seed, repeats, NULL, 0, b,
+                         &rc);
+    if (rc == SIM_OK && memcmp(a, b, sizeof *a) != 0) {
+        fprintf(stderr, "poolbench: the engines' statistics differ\n");
+        rc = SIM_EINVAL;
+    }
+    if (rc == SIM_OK)
+        ea = time_engine(sim_pool_run, p, lambda, seed, repeats, v, n, a,
+                         &rc);
+    if (rc == SIM_OK)
+        fa = time_engine(sim_fifo_run, p, lambda, seed, repeats, v, n, b,
+                         &rc);
+    if (rc == SIM_OK && memcmp(a, b, sizeof *a) != 0) {
+        fprintf(stderr, "poolbench: the engines' statistics differ\n");
+        rc = SIM_EINVAL;
+    }
+    if (rc != SIM_OK) {
+        if (rc == SIM_ENOMEM)
+            fprintf(stderr, "poolbench: %s\n", sim_strerror(rc));
+        sim_free(a);
+        sim_free(b);
+        sim_free(v);
+        return rc;
+    }
+    double msgs = (double)b->messages, events = msgs + (double)a->served;
+    printf("messages %llu\nserved %llu\nqueued %llu\nmean_wait_s %.6f\n"
+           "identical_stats yes\n",
+           (unsigned long long)b->messages, (unsigned long long)b->served,
+           (unsigned long long)b->queued,
+           b->served ? b->wait_s / (double)b->served : 0);
+    report("draw only", draw, msgs);
+    printf("event queue, drawn: events %.0f events_per_s %.0f "
+           "ns_per_event %.1f\n", events, events / ev, ev / events * 1e9);
+    report("event queue, drawn", ev, msgs);
+    report("fifo, drawn", fv, msgs);
+    report("event queue, pre-drawn", ea, msgs);
+    report("fifo, pre-drawn", fa, msgs);
+    sim_free(a);
+    sim_free(b);
+    sim_free(v);
+    return SIM_OK;
+}
+
 int main(int argc, char **argv)
 {
     long ops = 2000000, repeats = 3, c = 100;
@@ -148,38 +298,5 @@ int main(int argc, char **argv)
     p.queue_limit = -1;
     printf("pool: M/M/c, c %ld, lambda %g /s, service Exp(mean 1 s), "
            "H %g s, rho %.3f\n", c, lambda, horizon, lambda / (double)c);
-    sim_pool_stats *st = sim_alloc(sizeof *st);
-    if (!st) {
-        fprintf(stderr, "poolbench: out of memory\n");
-        return 1;
-    }
-    double best = 1e30;
-    for (long r = 0; r < repeats; r++) {
-        poisson_src s;
-        sim_rng_seed(&s.arr, seed, 0, 0, SIM_STREAM_ARRIVALS);
-        sim_rng_seed(&s.svc, seed, 0, 0, SIM_STREAM_SERVICE);
-        s.lambda = lambda;
-        s.t = 0;
-        double t0 = now();
-        int rc = sim_pool_run(&p, poisson_next, &s, st);
-        double dt = now() - t0;
-        if (rc != SIM_OK) {
-            fprintf(stderr, "poolbench: %s\n", sim_strerror(rc));
-            sim_free(st);
-            return 1;
-        }
-        if (dt < best)
-            best = dt;
-    }
-    /* Departures are counted as scheduled: the few still in service at
-     * H (at most c) never run, a negligible excess. */
-    double events = (double)st->messages + (double)st->served;
-    printf("messages %llu\nserved %llu\nqueued %llu\nmean_wait_s %.6f\n"
-           "seconds %.3f\nevents %.0f\nevents_per_s %.0f\nns_per_event %.1f\n",
-           (unsigned long long)st->messages,
-           (unsigned long long)st->served, (unsigned long long)st->queued,
-           st->served ? st->wait_s / (double)st->served : 0, best, events,
-           events / best, best / events * 1e9);
-    sim_free(st);
-    return 0;
+    return run_pools(&p, lambda, seed, repeats) == SIM_OK ? 0 : 1;
 }

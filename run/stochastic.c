@@ -9,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "run/fluid.h"
+#include "sim/fifo.h"
 #include "sim/pool.h"
 
 _Static_assert(SIM_POOL_TIMELINE == SIM_TIMELINE,
@@ -242,26 +243,37 @@ static int check_supported(const price_ctx *ctx)
 
 /* ---- sizing a pool from its demand -------------------------------------- */
 
-/* A growable min-heap of departure times. */
+/*
+ * A growable 4-ary min-heap of departure times.  v[n .. n + 4) always
+ * holds +infinity, so a sift reads four children without testing for a
+ * partial family, and it picks the least of them by comparisons that
+ * select (conditional moves) rather than branch: the children are in
+ * random order, and the binary heap this replaced spent most of its
+ * time on mispredicted comparisons (a seventh of the 10k-users planning
+ * scenario).  Any min-heap pops the same times in the same order, so
+ * the demand it measures is unchanged to the bit.
+ */
 typedef struct dheap {
     double *v;
-    size_t n, cap;
+    size_t n, cap;          /* cap + 4 allocated */
 } dheap;
 
 static int dheap_push(dheap *h, double t)
 {
     if (h->n == h->cap) {
         size_t cap = h->cap ? 2 * h->cap : 64;
-        double *v = sim_realloc(h->v, cap * sizeof *v);
+        double *v = sim_reallocarray(h->v, cap + 4, sizeof *v);
         if (!v)
             return SIM_ENOMEM;
+        for (size_t i = h->n; i < cap + 4; i++)
+            v[i] = INFINITY;
         h->v = v;
         h->cap = cap;
     }
     size_t i = h->n++;
-    while (i > 0 && h->v[(i - 1) / 2] > t) {
-        h->v[i] = h->v[(i - 1) / 2];
-        i = (i - 1) / 2;
+    while (i > 0 && h->v[(i - 1) / 4] > t) {
+        h->v[i] = h->v[(i - 1) / 4];
+        i = (i - 1) / 4;
     }
     h->v[i] = t;
     return SIM_OK;
@@ -269,21 +281,26 @@ static int dheap_push(dheap *h, double t)
 
 static void dheap_pop(dheap *h)
 {
-    double last = h->v[--h->n];
+    double *v = h->v, last = v[--h->n];
     size_t i = 0;
+    v[h->n] = INFINITY;
+    if (h->n == 0)
+        return;
     for (;;) {
-        size_t c = 2 * i + 1;
+        size_t c = 4 * i + 1;
         if (c >= h->n)
             break;
-        if (c + 1 < h->n && h->v[c + 1] < h->v[c])
-            c++;
-        if (h->v[c] >= last)
+        double a0 = v[c], a1 = v[c + 1], a2 = v[c + 2], a3 = v[c + 3];
+        size_t l = c + (size_t)(a1 < a0), r = c + 2 + (size_t)(a3 < a2);
+        double lv = a1 < a0 ? a1 : a0, rv = a3 < a2 ? a3 : a2;
+        size_t m = rv < lv ? r : l;
+        double mv = rv < lv ? rv : lv;
+        if (mv >= last)
             break;
-        h->v[i] = h->v[c];
-        i = c;
+        v[i] = mv;
+        i = m;
     }
-    if (h->n)
-        h->v[i] = last;
+    v[i] = last;
 }
 
 /*
@@ -651,7 +668,11 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
         sim_source *src;
         if ((rc = sim_source_open(m, rep, first, n, &src)) != SIM_OK)
             break;
-        rc = sim_pool_run(&p, src_next, src, st);
+        /* A fixed pool is a FIFO queue before identical servers: the
+         * recursion of fifo.c gives the event queue's statistics at a
+         * fraction of its cost (fifo.h says where they may differ). */
+        rc = p.autoscale ? sim_pool_run(&p, src_next, src, st)
+                         : sim_fifo_run(&p, src_next, src, st);
         if (rc == SIM_OK)
             rc = sim_source_status(src);
         sim_source_close(src);

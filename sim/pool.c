@@ -160,7 +160,7 @@ static double wait_bin_lo(int i)
     return 1e-3 * pow(10, 9.0 * (i - 1) / (SIM_POOL_WAIT_BINS - 2));
 }
 
-static int wait_bin(int64_t w)
+int sim__pool_wait_bin(int64_t w)
 {
     if (w <= 0)
         return 0;
@@ -295,7 +295,7 @@ static int start_service(pool *P, int64_t k, int64_t service, int64_t wait)
     P->busy++;
     heap_fix(P, P->in[k].hpos);
     P->st->served++;
-    P->st->wait_hist[wait_bin(wait)]++;
+    P->st->wait_hist[sim__pool_wait_bin(wait)]++;
     P->acc_wait += (double)wait;
     return SIM_OK;
 }

@@ -130,4 +130,9 @@ int sim_pool_run(const sim_pool_params *p,
  * interpolated linearly within the bin that holds rank p x served. */
 double sim_pool_wait_quantile(const sim_pool_stats *st, double p);
 
+/* Internal to sim/: the wait_hist bin of a wait of `w` ticks
+ * (microseconds), so that every engine filling a sim_pool_stats bins
+ * alike (fifo.c). */
+int sim__pool_wait_bin(int64_t w);
+
 #endif

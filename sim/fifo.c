@@ -1,0 +1,654 @@
+/*
+ * fifo.c -- a fixed pool as one pass of the Kiefer-Wolfowitz recursion.
+ *
+ * The state is the number of servers known to be free, the free times of
+ * the busy ones (a timing wheel, below, with a 4-ary heap for the far
+ * ones), and, when the queue is bounded, the start times of the accepted
+ * messages that waited, in a ring (FIFO start times never decrease, so
+ * the ones that have started by an arrival are at the ring's head).  A
+ * message that finds a server free costs one insertion into the wheel;
+ * one that waits, a look for the least free time.  pool.c pays an
+ * arrival and a departure event in the event queue (two pushes and two
+ * pops) and an instance-heap fix for each.
+ *
+ * Choices, and what they cost (engine alone, M/M/100 at 80 %, messages
+ * pre-drawn, one core of the shared machine):
+ *  - Servers that have never served are a count, free since 0, and are
+ *    in no structure: a pool of 10^5 slots that never has more than 300
+ *    messages in service tracks about 300, and a huge c (slots from
+ *    memory arithmetic) costs nothing.  Tables grow by doubling, so
+ *    nothing is allocated per message once a run has warmed up.
+ *  - An idle server's free time does not matter: the message starts at
+ *    its arrival either way.  So freed servers are only counted, and the
+ *    count is spent before anything is looked at again (wheel, below).
+ *  - A 4-ary heap of all the free times, replacing the least with each
+ *    message's departure, came first: 42-45 ns a message with branches
+ *    choosing among the children, 26-28 with conditional moves; its
+ *    sifts are chains of dependent loads and comparisons, 25 ns at 100
+ *    servers and 38 at 1,000 in isolation.  The wheel does the same in
+ *    13-14 ns and does not grow with the servers.  An 8-ary heap (35 ns)
+ *    and a bottom-up sift (29-31 ns) were slower.
+ *  - Times are integer ticks as in pool.c, so every comparison is exact
+ *    and the engines agree on every tie.  ticks() rounds as llround does
+ *    without the library call and without a branch on the half.
+ *  - The wait histogram bins through pool.c's own function (a log10 per
+ *    message that waited), so the bins are identical by construction; a
+ *    threshold table would be faster for heavily queued pools but would
+ *    agree only as far as log10 is monotone.
+ */
+#include "sim/fifo.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/fixed.h"
+
+#define TICKS 1e6
+
+/* The start of a message no server will ever take (a pool of none). */
+#define NEVER INT64_MAX
+
+/* Seconds to ticks exactly as pool.c's (int64_t)llround(s * 1e6): the
+ * truncation and the remainder are exact in doubles (x < 2^62 and the
+ * remainder of a double below 1 is representable), and a half rounds
+ * away from zero. */
+static inline int64_t ticks(double s)
+{
+    if (!(s > 0))
+        return 0;
+    double x = s * TICKS;
+    if (x >= 0x1p62)
+        return (int64_t)llround(x);
+    int64_t r = (int64_t)x;
+    /* Added, not chosen by a branch: the half is a coin toss, and a
+     * mispredicted branch here cost as much as the rest of a message. */
+    return r + (int64_t)(x - (double)r >= 0.5);
+}
+
+/* ---- the heap of free times --------------------------------------------- */
+
+/* v[0 .. n) is the heap and v[n .. n + 4) always holds NEVER, so a node
+ * with a first child has four to read: the sift needs no test for a
+ * partial family, and NEVER is never less than a key. */
+typedef struct heap {
+    int64_t *v;
+    size_t n, cap;          /* cap + 4 allocated */
+} heap;
+
+/*
+ * Puts `key` at the top in place of the least and sifts it down.  The
+ * least of four children is picked by comparisons whose results select
+ * values and indices (conditional moves), not by branches: the children
+ * of a free time are in random order, and the branchy form mispredicted
+ * about half its comparisons, which was most of a message's cost.  What
+ * is left to predict is whether to go down one more level.
+ */
+static inline void heap_replace_top(int64_t *v, size_t n, int64_t key)
+{
+    size_t i = 0;
+    for (;;) {
+        size_t c = 4 * i + 1;
+        if (c >= n)
+            break;
+        int64_t a0 = v[c], a1 = v[c + 1], a2 = v[c + 2], a3 = v[c + 3];
+        size_t l = c + (size_t)(a1 < a0), r = c + 2 + (size_t)(a3 < a2);
+        int64_t lv = a1 < a0 ? a1 : a0, rv = a3 < a2 ? a3 : a2;
+        size_t m = rv < lv ? r : l;
+        int64_t mv = rv < lv ? rv : lv;
+        if (mv >= key)
+            break;
+        v[i] = mv;
+        i = m;
+    }
+    v[i] = key;
+}
+
+static int heap_push(heap *h, int64_t key)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 64;
+        int64_t *v = sim_reallocarray(h->v, cap + 4, sizeof *v);
+        if (!v)
+            return SIM_ENOMEM;
+        for (size_t i = h->n; i < cap + 4; i++)
+            v[i] = NEVER;
+        h->v = v;
+        h->cap = cap;
+    }
+    size_t i = h->n++;
+    while (i > 0 && h->v[(i - 1) / 4] > key) {
+        h->v[i] = h->v[(i - 1) / 4];
+        i = (i - 1) / 4;
+    }
+    h->v[i] = key;
+    return SIM_OK;
+}
+
+/* ---- the wheel of busy servers ----------------------------------------- */
+
+/*
+ * Busy servers' free times, bucketed by time: slot j of W holds the free
+ * times f with f >> shift == j modulo W, for the absolute slots [cur,
+ * cur + W); later ones wait in the heap (`over`) and move in as the
+ * wheel turns.  Turning the wheel to an arrival tick `a` frees every
+ * slot passed whole -- its count is added to the idle servers and its
+ * list spliced onto the free list, its times never looked at -- and
+ * scans only the slot `a` falls in, against the exact tick.  When no
+ * server is free, the least free time is in the first nonempty slot (a
+ * bitmap finds it), found exactly by a scan of that slot's few entries;
+ * or, with the wheel empty, at the heap's top.
+ *
+ * The wheel turns only when the servers known to be free run out, or
+ * when it has fallen half a turn behind the arrivals: a message that
+ * finds a server known free starts at its arrival whatever the others'
+ * times.  A pool at 80 % of 100 servers turns about once every 20
+ * messages, freeing about 20 then, and a message costs an insertion -- a
+ * shift, a mask, two links and a bit, no comparison with other times.
+ * The half-turn rule bounds what a pool that never runs out keeps: the
+ * departures of the last half turn, not of every message (a pool of
+ * 10^12 slots ran 10^6 and 10^7 messages in 3.5 MB either way).
+ *
+ * The width and count of the slots follow the pool: W the power of two
+ * at least 8 times the most servers tracked at once (256 to 2^22), and
+ * 2^shift about 8 mean services over W, so that a slot holds about one
+ * free time and the wheel spans about 8 mean services; longer services
+ * (0.03 % of an exponential's) wait in the heap.  Both are refitted at
+ * the ends of windows of 1, 2, 4, ..., 4096 messages and then of every
+ * 4096, from the window's mean service -- everything re-bucketed,
+ * O(servers tracked) -- when W should grow or the width is off by 4x.
+ * Neither the fit nor the lazy turns change a result: every comparison
+ * is on exact ticks.  A pool whose queue runs far ahead of its arrivals
+ * keeps its free times past the wheel, in the heap, and costs what the
+ * heap did.
+ */
+
+#define NIL UINT32_MAX
+#define WHEEL_MIN 256               /* slots; whole 64-bit words */
+#define WHEEL_MAX (1u << 22)
+#define TUNE_EVERY 4096
+
+typedef struct slot {
+    uint32_t head, tail;    /* a list through wheel.next; NIL: empty */
+    uint32_t n;
+} slot;
+
+typedef struct wheel {
+    int64_t *key;           /* a node's free time */
+    uint32_t *next;         /* the next node in its slot or free list */
+    uint32_t nodes, cap_nodes, free_node;
+    slot *slots;
+    uint64_t *bits;         /* bit j: slot j holds a node */
+    size_t nslots;          /* W, a power of two */
+    int shift;              /* a slot spans 2^shift ticks */
+    int64_t cur;            /* the absolute slot of the last turn */
+    int64_t idle;           /* servers known free: freed, or never used */
+    size_t live;            /* nodes in slots */
+    heap over;              /* free times at slot cur + W or later */
+} wheel;
+
+static void wheel_fini(wheel *w)
+{
+    sim_free(w->key);
+    sim_free(w->next);
+    sim_free(w->slots);
+    sim_free(w->bits);
+    sim_free(w->over.v);
+}
+
+static inline void bit_set(uint64_t *b, size_t j)
+{
+    b[j >> 6] |= UINT64_C(1) << (j & 63);
+}
+
+static inline void bit_clear(uint64_t *b, size_t j)
+{
+    b[j >> 6] &= ~(UINT64_C(1) << (j & 63));
+}
+
+static int64_t heap_pop(heap *h)
+{
+    int64_t top = h->v[0], last = h->v[--h->n];
+    h->v[h->n] = NEVER;
+    heap_replace_top(h->v, h->n, last);
+    return top;
+}
+
+static int grow_nodes(wheel *w)
+{
+    uint32_t cap = w->cap_nodes ? 2 * w->cap_nodes : 64;
+    if (w->cap_nodes >= NIL / 2)
+        return SIM_ENOMEM;
+    int64_t *key = sim_reallocarray(w->key, cap, sizeof *key);
+    if (!key)
+        return SIM_ENOMEM;
+    w->key = key;
+    uint32_t *next = sim_reallocarray(w->next, cap, sizeof *next);
+    if (!next)
+        return SIM_ENOMEM;
+    w->next = next;
+    w->cap_nodes = cap;
+    return SIM_OK;
+}
+
+/* Adds a busy server free at `f` (no earlier than the last turn). */
+static inline int wheel_insert(wheel *w, int64_t f)
+{
+    int64_t abs_slot = f >> w->shift;
+    if (abs_slot - w->cur >= (int64_t)w->nslots)
+        return heap_push(&w->over, f);
+    uint32_t k = w->free_node;
+    if (k != NIL)
+        w->free_node = w->next[k];
+    else {
+        if (w->nodes == w->cap_nodes) {
+            int rc = grow_nodes(w);
+            if (rc != SIM_OK)
+                return rc;
+        }
+        k = w->nodes++;
+    }
+    size_t j = (size_t)abs_slot & (w->nslots - 1);
+    slot *sl = &w->slots[j];
+    uint32_t head = sl->head, tail = sl->tail;
+    w->key[k] = f;
+    w->next[k] = head;
+    /* Selected, not branched on: most slots are empty, but which is a
+     * coin toss. */
+    sl->tail = head == NIL ? k : tail;
+    sl->head = k;
+    sl->n++;
+    bit_set(w->bits, j);
+    w->live++;
+    return SIM_OK;
+}
+
+/* Empties slot j onto the free list; returns how many it held. */
+static inline uint64_t release_slot(wheel *w, size_t j)
+{
+    slot *sl = &w->slots[j];
+    uint64_t n = sl->n;
+    w->next[sl->tail] = w->free_node;
+    w->free_node = sl->head;
+    sl->head = sl->tail = NIL;
+    sl->n = 0;
+    bit_clear(w->bits, j);
+    w->live -= n;
+    return n;
+}
+
+/* Empties the `len` (<= W) slots from slot j on, cyclically. */
+static uint64_t release_range(wheel *w, size_t j, size_t len)
+{
+    uint64_t n = 0;
+    while (len > 0) {
+        size_t word = j >> 6, bit = j & 63;
+        size_t take = 64 - bit < len ? 64 - bit : len;
+        uint64_t m = w->bits[word] >> bit;
+        if (take < 64)
+            m &= (UINT64_C(1) << take) - 1;
+        while (m) {
+            n += release_slot(w, (word << 6) + bit +
+                                     (size_t)__builtin_ctzll(m));
+            m &= m - 1;
+        }
+        j = (j + take) & (w->nslots - 1);
+        len -= take;
+    }
+    return n;
+}
+
+/* Moves the heap's free times that now fall within the wheel onto it;
+ * those already past `a` are free. */
+static int migrate(wheel *w, int64_t a)
+{
+    while (w->over.n > 0 &&
+           (w->over.v[0] >> w->shift) - w->cur < (int64_t)w->nslots) {
+        int64_t f = heap_pop(&w->over);
+        if (f <= a)
+            w->idle++;
+        else {
+            int rc = wheel_insert(w, f);
+            if (rc != SIM_OK)
+                return rc;
+        }
+    }
+    return SIM_OK;
+}
+
+/* Takes node k, which *link points at, out of slot j (prev: the node
+ * before it, NIL when it is the first). */
+static void unlink_node(wheel *w, size_t j, uint32_t *link, uint32_t prev)
+{
+    slot *sl = &w->slots[j];
+    uint32_t k = *link;
+    *link = w->next[k];
+    if (sl->tail == k)
+        sl->tail = prev;
+    w->next[k] = w->free_node;
+    w->free_node = k;
+    w->live--;
+    if (--sl->n == 0)
+        bit_clear(w->bits, j);
+}
+
+/* Turns the wheel to arrival tick `a` (never earlier than the last
+ * turn): the servers whose free time is at most `a` leave it, idle. */
+static int wheel_turn(wheel *w, int64_t a)
+{
+    int64_t target = a >> w->shift;
+    if (target > w->cur) {
+        if (w->live > 0) {
+            int64_t len = target - w->cur;
+            size_t from = (size_t)w->cur & (w->nslots - 1);
+            w->idle += (int64_t)release_range(
+                w, from, len < (int64_t)w->nslots ? (size_t)len : w->nslots);
+        }
+        w->cur = target;
+        int rc = migrate(w, a);
+        if (rc != SIM_OK)
+            return rc;
+    }
+    /* The slot `a` falls in: free times on both sides of it. */
+    size_t j = (size_t)w->cur & (w->nslots - 1);
+    uint32_t *link = &w->slots[j].head, prev = NIL;
+    while (*link != NIL) {
+        uint32_t k = *link;
+        if (w->key[k] <= a) {
+            unlink_node(w, j, link, prev);
+            w->idle++;
+        } else {
+            prev = k;
+            link = &w->next[k];
+        }
+    }
+    return SIM_OK;
+}
+
+/* The first nonempty slot from the current one on (some slot holds a
+ * node). */
+static size_t first_slot(const wheel *w)
+{
+    size_t j = (size_t)w->cur & (w->nslots - 1), words = w->nslots >> 6;
+    size_t word = j >> 6;
+    uint64_t m = w->bits[word] & (~UINT64_C(0) << (j & 63));
+    /* The last word visited is the first again, for its bits below j. */
+    for (size_t i = 0; i < words && !m; i++) {
+        word = (word + 1) & (words - 1);
+        m = w->bits[word];
+    }
+    return (word << 6) + (size_t)__builtin_ctzll(m);
+}
+
+/* Where the least free time of a busy server is: in slot *j, the node
+ * *link points at, after node *prev (NIL: first); or *link NULL when it
+ * is the heap's top. */
+typedef struct where {
+    size_t j;
+    uint32_t *link, prev;
+} where;
+
+/* The least free time of a busy server (the wheel or the heap holds
+ * one), and where it is. */
+static int64_t wheel_least(wheel *w, where *at)
+{
+    if (w->live == 0) {
+        at->link = NULL;
+        return w->over.v[0];
+    }
+    at->j = first_slot(w);
+    at->link = &w->slots[at->j].head;
+    at->prev = NIL;
+    uint32_t prev = NIL;
+    for (uint32_t *l = at->link; *l != NIL; l = &w->next[*l]) {
+        if (w->key[*l] < w->key[*at->link]) {
+            at->link = l;
+            at->prev = prev;
+        }
+        prev = *l;
+    }
+    return w->key[*at->link];
+}
+
+/* Gives the server wheel_least found the free time `g`.  A server from
+ * the heap stays there: its time was past the wheel, and g is later. */
+static int wheel_reuse(wheel *w, const where *at, int64_t g)
+{
+    if (!at->link) {
+        heap_replace_top(w->over.v, w->over.n, g);
+        return SIM_OK;
+    }
+    unlink_node(w, at->j, at->link, at->prev);
+    return wheel_insert(w, g);
+}
+
+/* Re-buckets everything into `nslots` slots of 2^shift ticks and turns
+ * the wheel to `a`: through the heap, which the migration then empties
+ * back onto the wheel. */
+static int wheel_tune(wheel *w, size_t nslots, int shift, int64_t a)
+{
+    for (size_t j = 0; w->live > 0 && j < w->nslots; j++)
+        for (uint32_t k = w->slots[j].head; k != NIL; k = w->next[k]) {
+            int rc = heap_push(&w->over, w->key[k]);
+            if (rc != SIM_OK)
+                return rc;
+            w->live--;
+        }
+    if (nslots != w->nslots) {
+        slot *sl = sim_reallocarray(w->slots, nslots, sizeof *sl);
+        if (!sl)
+            return SIM_ENOMEM;
+        w->slots = sl;
+        uint64_t *bits = sim_reallocarray(w->bits, nslots / 64,
+                                          sizeof *bits);
+        if (!bits)
+            return SIM_ENOMEM;
+        w->bits = bits;
+        w->nslots = nslots;
+    }
+    for (size_t j = 0; j < nslots; j++)
+        w->slots[j] = (slot){NIL, NIL, 0};
+    memset(w->bits, 0, nslots / 64 * sizeof *w->bits);
+    w->nodes = 0;
+    w->free_node = NIL;
+    w->shift = shift;
+    w->cur = a >> shift;
+    return migrate(w, a);
+}
+
+/* The wheel for a pool that has had up to `busy` servers busy at once
+ * and a mean service of `mean` ticks: W about 8 busy, 2^shift about
+ * 8 mean / W.  Retunes when W should grow or the width is off by 4x. */
+static int wheel_fit(wheel *w, uint64_t busy, double mean, int64_t a)
+{
+    size_t nslots = WHEEL_MIN;
+    while (nslots < WHEEL_MAX && nslots < 8 * busy)
+        nslots *= 2;           /* never fewer than before: busy only grows */
+    int shift = 0;
+    while (shift < 62 && ldexp(1, shift + 1) <= 8 * mean / (double)nslots)
+        shift++;
+    if (w->slots && nslots == w->nslots && abs(shift - w->shift) < 2)
+        return SIM_OK;
+    return wheel_tune(w, nslots, shift, a);
+}
+
+/* ---- the queue's start times -------------------------------------------- */
+
+typedef struct ring {
+    int64_t *v;
+    size_t cap;             /* a power of two, or 0 */
+    size_t head, len;
+} ring;
+
+static int ring_push(ring *q, int64_t t)
+{
+    if (q->len == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 64;
+        int64_t *v = sim_reallocarray(NULL, cap, sizeof *v);
+        if (!v)
+            return SIM_ENOMEM;
+        for (size_t i = 0; i < q->len; i++)
+            v[i] = q->v[(q->head + i) & (q->cap - 1)];
+        sim_free(q->v);
+        q->v = v;
+        q->cap = cap;
+        q->head = 0;
+    }
+    q->v[(q->head + q->len) & (q->cap - 1)] = t;
+    q->len++;
+    return SIM_OK;
+}
+
+/* Drops the messages that have started by `a`: the queue an arrival at
+ * `a` finds is what remains. */
+static void ring_started(ring *q, int64_t a)
+{
+    while (q->len > 0 && q->v[q->head] <= a) {
+        q->head = (q->head + 1) & (q->cap - 1);
+        q->len--;
+    }
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+/* The servers: instances x slots, saturated (a pool that large is never
+ * full). */
+static int64_t servers(const sim_pool_params *p)
+{
+    int64_t n = p->instances > 0 ? p->instances : 0;
+    int64_t s = p->slots > 1 ? p->slots : 1;
+    return n > INT64_MAX / s ? INT64_MAX : n * s;
+}
+
+/* What the instances, running [0, H] all of them, come to: pool.c's
+ * integrals and bill() for a fixed pool, with the same arithmetic. */
+static void instances(const sim_pool_params *p, int64_t H,
+                      sim_pool_stats *st)
+{
+    int64_t n = p->instances > 0 ? p->instances : 0;
+    int64_t gran = ticks(p->granularity), minimum = ticks(p->minimum);
+    int64_t cap = ticks(p->bill_cap), run = H;
+    double billed = 0;
+    if (gran > 0)
+        run = (run + gran - 1) / gran * gran;
+    if (run < minimum)
+        run = minimum;
+    if (cap > 0 && run > cap)
+        run = cap;
+    /* pool.c adds the runs one by one; while the sum is below 2^53 every
+     * partial sum is exact and the product is the same number. */
+    if (run == 0 || n <= (INT64_C(1) << 53) / run)
+        billed = (double)(n * run);
+    else
+        for (int64_t k = 0; k < n; k++)
+            billed += (double)run;
+    st->billed_s = billed / TICKS;
+    st->instance_s = (H == 0 || n <= (INT64_C(1) << 53) / H
+                          ? (double)(n * H)
+                          : (double)n * (double)H) / TICKS;
+    st->instances_peak = n;
+    for (int i = 0; i < SIM_POOL_TIMELINE; i++)
+        st->timeline[i] = (double)n;
+}
+
+int sim_fifo_run(const sim_pool_params *p,
+                 int (*next)(void *ctx, sim_msg *m), void *ctx,
+                 sim_pool_stats *st)
+{
+    wheel w;
+    ring q = {0};
+    const int64_t H = ticks(p->horizon), limit = p->queue_limit;
+    int64_t now = 0;
+    uint64_t messages = 0, served = 0, queued = 0, refused = 0;
+    uint64_t peak = 0, tune_at = 1, until_tune = 1;
+    uint64_t service = 0;   /* ticks since the last tune: an integer sum,
+                               as a double one held the loop up */
+    double busy = 0, wait = 0;
+    sim_msg m;
+    int rc = SIM_OK;
+
+    memset(st, 0, sizeof *st);
+    memset(&w, 0, sizeof w);
+    w.free_node = NIL;
+    w.idle = servers(p);
+    if (p->autoscale)
+        return SIM_EINVAL;
+    while (next(ctx, &m)) {
+        int64_t a = ticks(m.t), s, start;
+        if (a > H)
+            break;
+        if (a < now)        /* a source out of order cannot go back */
+            a = now;
+        now = a;
+        s = ticks(m.busy);
+        messages++;
+        service += (uint64_t)s;
+        if (--until_tune == 0) {
+            rc = wheel_fit(&w, peak, (double)service / (double)tune_at, a);
+            if (rc != SIM_OK)
+                break;
+            until_tune = tune_at = tune_at < TUNE_EVERY ? 2 * tune_at
+                                                        : TUNE_EVERY;
+            service = 0;
+        }
+        if (w.idle == 0 ||
+            (a >> w.shift) - w.cur >= (int64_t)(w.nslots / 2)) {
+            /* The servers known free are spent, or the wheel has fallen
+             * half a turn behind: see which are free now. */
+            rc = wheel_turn(&w, a);
+            if (rc != SIM_OK)
+                break;
+        }
+        if (w.idle > 0) {
+            /* A server is free: the common case, no wait. */
+            rc = wheel_insert(&w, a + s);
+            if (rc != SIM_OK)
+                break;
+            w.idle--;
+            start = a;
+            if (w.live + w.over.n > peak)
+                peak = w.live + w.over.n;
+        } else {
+            /* Every server busy (or none at all): the message takes the
+             * one free first, unless the queue is full. */
+            where at = {0, NULL, NIL};
+            start = w.live + w.over.n > 0 ? wheel_least(&w, &at) : NEVER;
+            if (limit >= 0) {
+                ring_started(&q, a);
+                if ((int64_t)q.len >= limit) {
+                    refused++;
+                    continue;
+                }
+                rc = ring_push(&q, start);
+                if (rc != SIM_OK)
+                    break;
+            }
+            queued++;
+            if (start != NEVER) {
+                rc = wheel_reuse(&w, &at, start + s);
+                if (rc != SIM_OK)
+                    break;
+            }
+        }
+        if (start <= H) {
+            int64_t wt = start - a, end = start + s;
+            served++;
+            st->wait_hist[wt > 0 ? sim__pool_wait_bin(wt) : 0]++;
+            wait += (double)wt;
+            busy += (double)((end < H ? end : H) - start);
+        }
+    }
+    st->messages = messages;
+    st->served = served;
+    st->queued = queued;
+    st->refused = refused;
+    if (rc == SIM_OK) {
+        st->busy_s = busy / TICKS;
+        st->wait_s = wait / TICKS;
+        instances(p, H, st);
+    }
+    wheel_fini(&w);
+    sim_free(q.v);
+    return rc;
+}
