@@ -89,24 +89,43 @@ void sim_diag_add(sim_diag *d, enum sim_diag_level level, const char *file,
     d->n++;
 }
 
+/* Frees one entry's strings. */
+static void entry_fini(sim_diag_entry *e)
+{
+    sim_free(e->file);
+    sim_free(e->message);
+    sim_free(e->source);
+}
+
 void sim_diag_move(sim_diag *to, sim_diag *from)
 {
     to->errors += from->errors;
+    to->dropped += from->dropped;
     from->errors = 0;
+    from->dropped = 0;
     if (from->n == 0)
         return;
-    if (to->cap - to->n < from->n) {
-        sim_diag_entry *v = sim_reallocarray(to->v, to->n + from->n,
+    /* The cap holds for the sum: what does not fit is counted, as if it
+     * had been added to `to` directly. */
+    size_t room = to->n < SIM_DIAG_MAX ? SIM_DIAG_MAX - to->n : 0;
+    size_t take = from->n < room ? from->n : room;
+    for (size_t i = take; i < from->n; i++)
+        entry_fini(&from->v[i]);
+    to->dropped += from->n - take;
+    from->n = take;
+    if (take && to->cap - to->n < take) {
+        sim_diag_entry *v = sim_reallocarray(to->v, to->n + take,
                                              sizeof *v);
         if (!v) {
             sim_diag_fini(from);
             return;
         }
         to->v = v;
-        to->cap = to->n + from->n;
+        to->cap = to->n + take;
     }
-    memcpy(to->v + to->n, from->v, from->n * sizeof *from->v);
-    to->n += from->n;
+    if (take)
+        memcpy(to->v + to->n, from->v, take * sizeof *from->v);
+    to->n += take;
     from->n = 0;
 }
 

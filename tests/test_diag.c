@@ -67,6 +67,8 @@ Test(sim_diag, keeps_the_first_hundred_and_counts_the_rest)
     cr_assert(strstr(out, "error 100") == NULL);
     free(out);
     sim_diag_fini(&d);
+}
+
 Test(sim_diag, move_appends_in_order_and_empties_the_source)
 {
     sim_diag to, from;
