@@ -95,3 +95,35 @@ Test(sim_diag, move_appends_in_order_and_empties_the_source)
     sim_diag_fini(&from);
     sim_diag_fini(&to);
 }
+
+/* Diagnostics recorded apart and moved together say what one diag given
+ * every entry directly would: the same hundred kept, the same count
+ * dropped -- so a run on several threads reports as one thread does. */
+Test(sim_diag, move_matches_adding_directly)
+{
+    sim_diag to, from, all;
+    sim_diag_init(&to);
+    sim_diag_init(&from);
+    sim_diag_init(&all);
+    for (int i = 0; i < 80; i++) {
+        sim_diag_add(&to, SIM_DIAG_WARNING, NULL, NULL, 0, 0, "w %d", i);
+        sim_diag_add(&all, SIM_DIAG_WARNING, NULL, NULL, 0, 0, "w %d", i);
+    }
+    for (int i = 0; i < 130; i++) {
+        sim_diag_add(&from, SIM_DIAG_ERROR, NULL, NULL, 0, 0, "e %d", i);
+        sim_diag_add(&all, SIM_DIAG_ERROR, NULL, NULL, 0, 0, "e %d", i);
+    }
+    sim_diag_move(&to, &from);
+    cr_assert_eq(to.n, 100);
+    cr_assert_eq(to.n, all.n);
+    cr_assert_eq(to.errors, all.errors);
+    cr_assert_eq(to.dropped, all.dropped);
+    cr_assert_eq(to.dropped, 110);
+    for (size_t i = 0; i < to.n; i++)
+        cr_assert_str_eq(to.v[i].message, all.v[i].message);
+    cr_assert_eq(from.n, 0);
+    cr_assert_eq(from.dropped, 0);
+    sim_diag_fini(&from);
+    sim_diag_fini(&to);
+    sim_diag_fini(&all);
+}
