@@ -552,103 +552,171 @@ static void instances(const sim_pool_params *p, int64_t H,
         st->timeline[i] = (double)n;
 }
 
+/* One pool's state between messages: the loop of the recursion, cut at
+ * the message so that several pools can take the same stream. */
+typedef struct fifo {
+    const sim_pool_params *p;
+    sim_pool_stats *st;
+    wheel w;
+    ring q;
+    int64_t H, limit, now;
+    uint64_t messages, served, queued, refused;
+    uint64_t peak, tune_at, until_tune;
+    uint64_t service;       /* ticks since the last tune: an integer sum,
+                               as a double one held the loop up */
+    double busy, wait;
+    int rc, stopped;
+} fifo;
+
+static int fifo_init(fifo *f, const sim_pool_params *p, sim_pool_stats *st)
+{
+    memset(f, 0, sizeof *f);
+    memset(st, 0, sizeof *st);
+    f->p = p;
+    f->st = st;
+    f->H = ticks(p->horizon);
+    f->limit = p->queue_limit;
+    f->tune_at = f->until_tune = 1;
+    f->w.free_node = NIL;
+    f->w.idle = servers(p);
+    if (p->autoscale)
+        f->rc = SIM_EINVAL;
+    f->stopped = f->rc != SIM_OK;
+    return f->rc;
+}
+
+/* Takes one message.  Sets f->stopped when the pool takes no more: the
+ * message was past the horizon (and is not counted) or a table could
+ * not grow (f->rc). */
+static inline void fifo_step(fifo *f, const sim_msg *m)
+{
+    wheel *w = &f->w;
+    int64_t a = ticks(m->t), s, start;
+    int rc;
+    if (a > f->H) {
+        f->stopped = 1;
+        return;
+    }
+    if (a < f->now)     /* a source out of order cannot go back */
+        a = f->now;
+    f->now = a;
+    s = ticks(m->busy);
+    f->messages++;
+    f->service += (uint64_t)s;
+    if (--f->until_tune == 0) {
+        rc = wheel_fit(w, f->peak,
+                       (double)f->service / (double)f->tune_at, a);
+        if (rc != SIM_OK)
+            goto fail;
+        f->until_tune = f->tune_at = f->tune_at < TUNE_EVERY
+                                         ? 2 * f->tune_at : TUNE_EVERY;
+        f->service = 0;
+    }
+    if (w->idle == 0 ||
+        (a >> w->shift) - w->cur >= (int64_t)(w->nslots / 2)) {
+        /* The servers known free are spent, or the wheel has fallen
+         * half a turn behind: see which are free now. */
+        if ((rc = wheel_turn(w, a)) != SIM_OK)
+            goto fail;
+    }
+    if (w->idle > 0) {
+        /* A server is free: the common case, no wait. */
+        if ((rc = wheel_insert(w, a + s)) != SIM_OK)
+            goto fail;
+        w->idle--;
+        start = a;
+        if (w->live + w->over.n > f->peak)
+            f->peak = w->live + w->over.n;
+    } else {
+        /* Every server busy (or none at all): the message takes the
+         * one free first, unless the queue is full. */
+        where at = {0, NULL, NIL};
+        start = w->live + w->over.n > 0 ? wheel_least(w, &at) : NEVER;
+        if (f->limit >= 0) {
+            ring_started(&f->q, a);
+            if ((int64_t)f->q.len >= f->limit) {
+                f->refused++;
+                return;
+            }
+            if ((rc = ring_push(&f->q, start)) != SIM_OK)
+                goto fail;
+        }
+        f->queued++;
+        if (start != NEVER && (rc = wheel_reuse(w, &at, start + s)) != SIM_OK)
+            goto fail;
+    }
+    if (start <= f->H) {
+        int64_t wt = start - a, end = start + s;
+        f->served++;
+        f->st->wait_hist[wt > 0 ? sim__pool_wait_bin(wt) : 0]++;
+        f->wait += (double)wt;
+        f->busy += (double)((end < f->H ? end : f->H) - start);
+    }
+    return;
+fail:
+    f->rc = rc;
+    f->stopped = 1;
+}
+
+/* Writes the counts into the stats and frees the tables. */
+static int fifo_finish(fifo *f)
+{
+    sim_pool_stats *st = f->st;
+    st->messages = f->messages;
+    st->served = f->served;
+    st->queued = f->queued;
+    st->refused = f->refused;
+    if (f->rc == SIM_OK) {
+        st->busy_s = f->busy / TICKS;
+        st->wait_s = f->wait / TICKS;
+        instances(f->p, f->H, st);
+    }
+    wheel_fini(&f->w);
+    sim_free(f->q.v);
+    return f->rc;
+}
+
 int sim_fifo_run(const sim_pool_params *p,
                  int (*next)(void *ctx, sim_msg *m), void *ctx,
                  sim_pool_stats *st)
 {
-    wheel w;
-    ring q = {0};
-    const int64_t H = ticks(p->horizon), limit = p->queue_limit;
-    int64_t now = 0;
-    uint64_t messages = 0, served = 0, queued = 0, refused = 0;
-    uint64_t peak = 0, tune_at = 1, until_tune = 1;
-    uint64_t service = 0;   /* ticks since the last tune: an integer sum,
-                               as a double one held the loop up */
-    double busy = 0, wait = 0;
+    fifo f;
+    sim_msg m;
+    if (fifo_init(&f, p, st) != SIM_OK)
+        return f.rc;
+    while (!f.stopped && next(ctx, &m))
+        fifo_step(&f, &m);
+    return fifo_finish(&f);
+}
+
+int sim_fifo_run_many(const sim_pool_params *p, size_t n,
+                      int (*next)(void *ctx, sim_msg *m), void *ctx,
+                      sim_pool_stats *st)
+{
+    fifo *f = sim_calloc(n ? n : 1, sizeof *f);
+    size_t running = 0;
     sim_msg m;
     int rc = SIM_OK;
-
-    memset(st, 0, sizeof *st);
-    memset(&w, 0, sizeof w);
-    w.free_node = NIL;
-    w.idle = servers(p);
-    if (p->autoscale)
-        return SIM_EINVAL;
-    while (next(ctx, &m)) {
-        int64_t a = ticks(m.t), s, start;
-        if (a > H)
-            break;
-        if (a < now)        /* a source out of order cannot go back */
-            a = now;
-        now = a;
-        s = ticks(m.busy);
-        messages++;
-        service += (uint64_t)s;
-        if (--until_tune == 0) {
-            rc = wheel_fit(&w, peak, (double)service / (double)tune_at, a);
-            if (rc != SIM_OK)
-                break;
-            until_tune = tune_at = tune_at < TUNE_EVERY ? 2 * tune_at
-                                                        : TUNE_EVERY;
-            service = 0;
-        }
-        if (w.idle == 0 ||
-            (a >> w.shift) - w.cur >= (int64_t)(w.nslots / 2)) {
-            /* The servers known free are spent, or the wheel has fallen
-             * half a turn behind: see which are free now. */
-            rc = wheel_turn(&w, a);
-            if (rc != SIM_OK)
-                break;
-        }
-        if (w.idle > 0) {
-            /* A server is free: the common case, no wait. */
-            rc = wheel_insert(&w, a + s);
-            if (rc != SIM_OK)
-                break;
-            w.idle--;
-            start = a;
-            if (w.live + w.over.n > peak)
-                peak = w.live + w.over.n;
-        } else {
-            /* Every server busy (or none at all): the message takes the
-             * one free first, unless the queue is full. */
-            where at = {0, NULL, NIL};
-            start = w.live + w.over.n > 0 ? wheel_least(&w, &at) : NEVER;
-            if (limit >= 0) {
-                ring_started(&q, a);
-                if ((int64_t)q.len >= limit) {
-                    refused++;
-                    continue;
-                }
-                rc = ring_push(&q, start);
-                if (rc != SIM_OK)
-                    break;
-            }
-            queued++;
-            if (start != NEVER) {
-                rc = wheel_reuse(&w, &at, start + s);
-                if (rc != SIM_OK)
-                    break;
-            }
-        }
-        if (start <= H) {
-            int64_t wt = start - a, end = start + s;
-            served++;
-            st->wait_hist[wt > 0 ? sim__pool_wait_bin(wt) : 0]++;
-            wait += (double)wt;
-            busy += (double)((end < H ? end : H) - start);
+    if (!f)
+        return SIM_ENOMEM;
+    for (size_t k = 0; k < n; k++)
+        if (fifo_init(&f[k], &p[k], &st[k]) != SIM_OK && rc == SIM_OK)
+            rc = f[k].rc;
+    running = rc == SIM_OK ? n : 0;
+    while (running > 0 && next(ctx, &m)) {
+        running = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (f[k].stopped)
+                continue;
+            fifo_step(&f[k], &m);
+            running += !f[k].stopped;
         }
     }
-    st->messages = messages;
-    st->served = served;
-    st->queued = queued;
-    st->refused = refused;
-    if (rc == SIM_OK) {
-        st->busy_s = busy / TICKS;
-        st->wait_s = wait / TICKS;
-        instances(p, H, st);
+    for (size_t k = 0; k < n; k++) {
+        int one = fifo_finish(&f[k]);
+        if (rc == SIM_OK)
+            rc = one;
     }
-    wheel_fini(&w);
-    sim_free(q.v);
+    sim_free(f);
     return rc;
 }

@@ -70,4 +70,19 @@ int sim_fifo_run(const sim_pool_params *p,
                  int (*next)(void *ctx, sim_msg *m), void *ctx,
                  sim_pool_stats *st /* OUT */);
 
+/*
+ * Runs n fixed pools p[0..n) over one pass of `src`: each message is
+ * drawn once and taken by every pool in turn, and st[k] is what
+ * sim_fifo_run(&p[k], ...) gives on the same messages, to the bit (the
+ * pools share nothing but the message).  For deployments that differ
+ * only in their instances -- every provider's pool for the same agents
+ * -- drawing the messages costs more than the recursion, so one draw
+ * for all of them is most of the saving.  The source is pulled until
+ * every pool has seen a message past the horizon.  Returns the first
+ * failure in pool order (every st[k] then holds its counts so far).
+ */
+int sim_fifo_run_many(const sim_pool_params *p, size_t n,
+                      int (*next)(void *ctx, sim_msg *m), void *ctx,
+                      sim_pool_stats *st /* OUT, n of them */);
+
 #endif
