@@ -5,6 +5,7 @@
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,8 +181,33 @@ static void fluid_capacity(const price_ctx *ctx, run_deploy *rd)
  * for the slowest unit at the end of each window; within one window (a
  * scenario of fewer than RUN_WINDOW simulations, nearly all of them)
  * there is none.
+ *
+ * Deployments that can take one draw of a replication's messages
+ * together (sim_share_key: instances that sleep, or fixed pools, placing
+ * agents alike) form a set.  The first unit of a set to run replication r
+ * runs it for every deployment of the set (sim_stochastic_run_set) and
+ * leaves each one's usage, waits, status and diagnostics in the set's
+ * entry for r; the set's other units of r wait for it if it is still
+ * running, then take their own.  What a unit takes is what it would have
+ * computed alone, to the bit, so slots and output do not depend on which
+ * unit ran the set or on which thread.  The trade: a unit may wait on
+ * another thread's set (the threads take units in order, deployment by
+ * deployment, so the first deployment's units run the sets of different
+ * replications side by side and the waits are short), and an entry holds
+ * its deployments' results from the first unit to the last.  One-tenant
+ * runs (`small`) run alone: they are cheap.
  */
 #define RUN_WINDOW 512
+
+/* Replication r of one set: computed once, taken by each member. */
+typedef struct share {
+    int state;                  /* 0 not run, 1 running, 2 done */
+    size_t left;                /* members yet to take theirs */
+    sim_usage *u;
+    sim_waits *waits;
+    int *rc;
+    sim_diag *diag;
+} share;
 
 typedef struct unit {
     size_t dep;
@@ -220,11 +246,92 @@ typedef struct batch {
     /* The window computed: slots[k] holds unit lo + k, for k < hi - lo. */
     slot *slots;
     size_t lo, hi;
+    /* Sets: set[i] is deployment i's set (SIZE_MAX: alone) and member[i]
+     * its place there; set s has nmembers[s] deployments, members[s]
+     * lists them, and shares[s * reps + r] is its replication r. */
+    size_t *set, *member, nsets, *nmembers, **members;
+    share *shares;
+    pthread_mutex_t mu;
+    pthread_cond_t ran;
+    int mu_ok;
     run_jobs *jobs;
     run_progress_fn progress;
     void *progress_ud;
     size_t full_done, full_total;
 } batch;
+
+static void share_fini(share *e, size_t n)
+{
+    for (size_t k = 0; e->diag && k < n; k++)
+        sim_diag_fini(&e->diag[k]);
+    sim_free(e->u);
+    sim_free(e->waits);
+    sim_free(e->rc);
+    sim_free(e->diag);
+    e->u = NULL;
+    e->waits = NULL;
+    e->rc = NULL;
+    e->diag = NULL;
+}
+
+/* Runs replication r of set s for all its members (without the lock). */
+static int share_run(batch *b, size_t s, size_t r, share *e)
+{
+    size_t n = b->nmembers[s];
+    price_ctx *ctx = sim_calloc(n, sizeof *ctx);
+    const price_deploy **pd = sim_calloc(n, sizeof *pd);
+    e->u = sim_calloc(n, sizeof *e->u);
+    e->waits = sim_calloc(n, sizeof *e->waits);
+    e->rc = sim_calloc(n, sizeof *e->rc);
+    e->diag = sim_calloc(n, sizeof *e->diag);
+    int rc = ctx && pd && e->u && e->waits && e->rc && e->diag
+                 ? SIM_OK : SIM_ENOMEM;
+    if (rc == SIM_OK) {
+        for (size_t k = 0; k < n; k++) {
+            sim_diag_init(&e->diag[k]);
+            ctx[k] = (price_ctx){b->scn, b->cat, &e->diag[k]};
+            pd[k] = &b->r->d[b->members[s][k]].pd;
+        }
+        sim_stochastic_run_set(ctx, pd, n, r, e->u, e->waits, e->rc);
+    } else {
+        share_fini(e, n);
+    }
+    sim_free(ctx);
+    sim_free(pd);
+    return rc;
+}
+
+/* Unit un's usage, waits and diagnostics from its set's run of its
+ * replication, running it first if no unit has. */
+static int share_take(batch *b, const unit *un, slot *sl)
+{
+    size_t s = b->set[un->dep], k = b->member[un->dep];
+    share *e = &b->shares[s * b->reps + un->rep];
+    int rc;
+    pthread_mutex_lock(&b->mu);
+    while (e->state == 1)
+        pthread_cond_wait(&b->ran, &b->mu);
+    if (e->state == 0) {
+        e->state = 1;
+        pthread_mutex_unlock(&b->mu);
+        int ok = share_run(b, s, un->rep, e);
+        pthread_mutex_lock(&b->mu);
+        e->state = ok == SIM_OK ? 2 : 3;
+        pthread_cond_broadcast(&b->ran);
+    }
+    if (e->state == 3) {
+        rc = SIM_ENOMEM;    /* the set's tables could not be had */
+    } else {
+        rc = e->rc[k];
+        sl->u = e->u[k];
+        sl->waits = e->waits[k];
+        sim_diag_move(&sl->diag, &e->diag[k]);
+    }
+    if (--e->left == 0)
+        share_fini(e, b->nmembers[s]);
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
 
 /* One simulation and its bill, into its slot.  Runs on any thread. */
 static void simulate(void *arg, size_t k)
@@ -239,6 +346,8 @@ static void simulate(void *arg, size_t k)
     int rc;
     if (s->workload.fluid)
         rc = sim_fluid_run(&ctx, pd, &sl->u);
+    else if (!un->small && b->set[un->dep] != SIZE_MAX)
+        rc = share_take(b, un, sl);
     else
         rc = sim_stochastic_run(&ctx, pd, un->rep, &sl->u, &sl->waits);
     if (rc == SIM_OK)
@@ -542,6 +651,67 @@ static int plan_small(batch *b)
     return SIM_OK;
 }
 
+/* Puts the deployments that can share a replication's draw into sets
+ * (see RUN_WINDOW's comment); a key no other deployment has runs alone. */
+static int plan_sets(batch *b)
+{
+    run_results *r = b->r;
+    size_t n = r->n ? r->n : 1;
+    uint64_t *key = sim_calloc(n, sizeof *key);
+    b->set = sim_alloc(n * sizeof *b->set);
+    b->member = sim_calloc(n, sizeof *b->member);
+    b->nmembers = sim_calloc(n, sizeof *b->nmembers);
+    b->members = sim_calloc(n, sizeof *b->members);
+    if (!key || !b->set || !b->member || !b->nmembers || !b->members) {
+        sim_free(key);
+        return SIM_ENOMEM;
+    }
+    price_ctx ctx = {b->scn, b->cat, NULL};
+    for (size_t i = 0; i < r->n; i++) {
+        b->set[i] = SIZE_MAX;
+        key[i] = b->resolve_rc[i] == SIM_OK
+                     ? sim_share_key(&ctx, &r->d[i].pd) : 0;
+    }
+    /* Quadratic in the deployments that share keys, a few dozen at most
+     * in any scenario a planner writes; the simulations dwarf it. */
+    for (size_t i = 0; i < r->n; i++) {
+        if (key[i] == 0 || b->set[i] != SIZE_MAX)
+            continue;
+        size_t m = 0;
+        for (size_t j = i; j < r->n; j++)
+            m += key[j] == key[i];
+        if (m < 2)
+            continue;
+        size_t s = b->nsets++;
+        if (!(b->members[s] = sim_calloc(m, sizeof *b->members[s]))) {
+            sim_free(key);
+            return SIM_ENOMEM;
+        }
+        for (size_t j = i; j < r->n; j++)
+            if (key[j] == key[i]) {
+                b->set[j] = s;
+                b->member[j] = b->nmembers[s];
+                b->members[s][b->nmembers[s]++] = j;
+            }
+    }
+    sim_free(key);
+    if (b->nsets == 0)
+        return SIM_OK;
+    if (!(b->shares = sim_calloc(b->nsets * b->reps, sizeof *b->shares)))
+        return SIM_ENOMEM;
+    for (size_t s = 0; s < b->nsets; s++)
+        for (size_t k = 0; k < b->reps; k++)
+            b->shares[s * b->reps + k].left = b->nmembers[s];
+    if (pthread_mutex_init(&b->mu, NULL) != 0)
+        return SIM_ENOMEM;
+    if (pthread_cond_init(&b->ran, NULL) != 0) {
+        pthread_mutex_destroy(&b->mu);
+        return SIM_ENOMEM;
+    }
+    b->mu_ok = 1;
+    return SIM_OK;
+}
+
 /* Resolves every deployment and lists the simulations to run. */
 static int plan(batch *b)
 {
@@ -563,6 +733,8 @@ static int plan(batch *b)
     }
     int rc = plan_small(b);
     if (rc != SIM_OK)
+        return rc;
+    if ((rc = plan_sets(b)) != SIM_OK)
         return rc;
     size_t total = 0;
     for (size_t i = 0; i < r->n; i++)
@@ -589,6 +761,20 @@ static int plan(batch *b)
 static void batch_fini(batch *b)
 {
     window_free(b);
+    for (size_t s = 0; s < b->nsets; s++) {
+        for (size_t k = 0; b->shares && k < b->reps; k++)
+            share_fini(&b->shares[s * b->reps + k], b->nmembers[s]);
+        sim_free(b->members[s]);
+    }
+    sim_free(b->shares);
+    sim_free(b->members);
+    sim_free(b->nmembers);
+    sim_free(b->member);
+    sim_free(b->set);
+    if (b->mu_ok) {
+        pthread_cond_destroy(&b->ran);
+        pthread_mutex_destroy(&b->mu);
+    }
     for (size_t i = 0; b->resolve_diag && i < b->r->n; i++)
         sim_diag_fini(&b->resolve_diag[i]);
     sim_free(b->resolve_diag);

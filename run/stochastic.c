@@ -304,18 +304,24 @@ static void dheap_pop(dheap *h)
 }
 
 /*
- * The q-quantile of the number of messages in service, weighted by time,
- * with unlimited capacity: the demand a pool must carry at that share of
- * the month (q = 1: the peak).
+ * The time a group's messages spend with k in service, k = 0 .. peak,
+ * with unlimited capacity: what any quantile of its demand is read from
+ * (demand_at).  One pass over the group's messages serves every
+ * deployment that sizes a pool for the same agents, whatever quantile
+ * each asks for.
  */
-static int demand_quantile(const sim_workload_model *m, uint64_t rep,
-                           uint64_t first, uint64_t n, double q,
-                           double *out)
+typedef struct demand {
+    double *tw;                 /* tw[k]: time spent with k in service */
+    size_t ntw, peak;
+} demand;
+
+static int demand_measure(const sim_workload_model *m, uint64_t rep,
+                          uint64_t first, uint64_t n, demand *out)
 {
     sim_source *src;
     dheap h = {0};
     size_t ntw = 64, peak = 0;
-    double *tw = sim_calloc(ntw, sizeof *tw);  /* time spent with k in service */
+    double *tw = sim_calloc(ntw, sizeof *tw);
     double t = 0, H = m->horizon;
     sim_msg msg;
     int rc = tw ? sim_source_open(m, rep, first, n, &src) : SIM_ENOMEM;
@@ -354,23 +360,31 @@ static int demand_quantile(const sim_workload_model *m, uint64_t rep,
     if (rc == SIM_OK)
         rc = sim_source_status(src);
     sim_source_close(src);
-    if (rc == SIM_OK) {
-        if (q >= 1)
-            *out = (double)peak;
-        else {
-            double acc = 0;
-            size_t k = 0;
-            for (; k < ntw; k++) {
-                acc += tw[k];
-                if (acc >= q * H)
-                    break;
-            }
-            *out = (double)(k < ntw ? k : peak);
-        }
-    }
     sim_free(h.v);
-    sim_free(tw);
-    return rc;
+    if (rc != SIM_OK) {
+        sim_free(tw);
+        return rc;
+    }
+    out->tw = tw;
+    out->ntw = ntw;
+    out->peak = peak;
+    return SIM_OK;
+}
+
+/* The q-quantile of the messages in service, weighted by time (q = 1:
+ * the peak): the demand a pool must carry at that share of the month. */
+static double demand_at(const demand *d, double q, double H)
+{
+    if (q >= 1)
+        return (double)d->peak;
+    double acc = 0;
+    size_t k = 0;
+    for (; k < d->ntw; k++) {
+        acc += d->tw[k];
+        if (acc >= q * H)
+            break;
+    }
+    return (double)(k < d->ntw ? k : d->peak);
 }
 
 /* ---- the hour pool ------------------------------------------------------ */
@@ -433,18 +447,94 @@ static void metering(const price_deploy *pd, double *gran, double *min)
     }
 }
 
-/* Instances that sleep: one pass per instance. */
-static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
-                        const sim_workload_model *m, uint64_t rep,
-                        sim_usage *u, sim_waits *waits)
+/* ---- deployments that share a pass -------------------------------------- */
+
+/*
+ * Deployments whose instances hold the same agents see the same messages
+ * in the same groups; drawing them is most of a replication's time (the
+ * log, cosine and exponential of each draw cost more than either engine
+ * spends on the message).  So the deployments of a set (sim_share_key)
+ * take each group's messages from one draw:
+ *  - sleeping instances: the group's messages are drawn into a buffer and
+ *    replayed to each deployment's instance in turn.  A group of more than
+ *    REPLAY_MAX messages (a shared instance that sleeps) is drawn again for
+ *    each deployment instead, so memory stays that of one group's messages
+ *    up to the cap and never grows with the month;
+ *  - fixed pools: one pass measures the group's demand for every sizing
+ *    (demand_measure), and one more feeds every pool's recursion
+ *    (sim_fifo_run_many).  An autoscaled pool's engine pulls its own
+ *    messages, so it runs alone.
+ * Each deployment's results are those it gets alone, to the bit: the
+ * messages are the same doubles in the same order.
+ */
+#define REPLAY_MAX ((size_t)1 << 20)
+
+typedef struct replay {
+    sim_msg *v;
+    size_t n, cap, pos;
+} replay;
+
+static int replay_next(void *ctx, sim_msg *m)
 {
-    const scn_scenario *s = ctx->scn;
-    const scn_workload *w = &s->workload;
-    const scn_profile *pr = &s->profile;
-    double H = m->horizon, scale = SIM_MONTH_SECONDS / H;
+    replay *r = ctx;
+    if (r->pos == r->n)
+        return 0;
+    *m = r->v[r->pos++];
+    return 1;
+}
+
+/* Draws group [first, first + n) into r; 1 if it all fitted, 0 if it has
+ * more than REPLAY_MAX messages (r then holds none). */
+static int replay_fill(const sim_workload_model *m, uint64_t rep,
+                       uint64_t first, uint64_t n, replay *r, int *fits)
+{
+    sim_source *src;
+    sim_msg msg;
+    int rc = sim_source_open(m, rep, first, n, &src);
+    r->n = r->pos = 0;
+    *fits = 1;
+    while (rc == SIM_OK && sim_source_next(src, &msg)) {
+        if (r->n == REPLAY_MAX) {
+            *fits = 0;
+            r->n = 0;
+            break;
+        }
+        if (r->n == r->cap) {
+            size_t cap = r->cap ? 2 * r->cap : 1024;
+            sim_msg *v = sim_reallocarray(r->v, cap, sizeof *v);
+            if (!v) {
+                rc = SIM_ENOMEM;
+                break;
+            }
+            r->v = v;
+            r->cap = cap;
+        }
+        r->v[r->n++] = msg;
+    }
+    if (rc == SIM_OK)
+        rc = sim_source_status(src);
+    sim_source_close(src);
+    return rc;
+}
+
+/* ---- instances that sleep ------------------------------------------------ */
+
+/* One sleeping deployment across its groups. */
+typedef struct sleeper {
+    sim_inst_params p;
+    sim_inst_stats *st;
+    double agent_awake;         /* agent-seconds on awake instances */
+    double cap, over;           /* billing cap; time past it, summed */
+} sleeper;
+
+static int sleeper_init(const price_ctx *ctx, const price_deploy *pd,
+                        double H, sleeper *z)
+{
+    const scn_workload *w = &ctx->scn->workload;
     sim_inst_params p = {H, (double)pd->cold_start_us / 1e6,
                          (double)pd->idle_timeout_us / 1e6, 0,
                          connection_keeps_awake(ctx, pd), 0, 0};
+    memset(z, 0, sizeof *z);
     /* A lingering client keeps a container awake; a Durable Object only
      * while it holds the socket outside the Hibernation API. */
     if (w->connected == SCN_CONN_LINGER &&
@@ -452,38 +542,33 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
                           !pd->dep->extras.hibernation)))
         p.linger = (double)w->linger_us / 1e6;
     metering(pd, &p.granularity, &p.minimum);
+    z->p = p;
+    z->cap = sim_fx_to_double(pd->bill_cap_s);
+    z->st = sim_calloc(1, sizeof *z->st);
+    return z->st ? SIM_OK : SIM_ENOMEM;
+}
 
-    sim_inst_stats *st = sim_calloc(1, sizeof *st);
-    if (!st)
-        return SIM_ENOMEM;
-    double agent_awake = 0;     /* agent-seconds on awake instances */
-    double cap = sim_fx_to_double(pd->bill_cap_s), over = 0;
-    uint64_t groups = 0, first, n;
-    grouper g;
-    grouper_init(&g, m, pd->dep);
-    while (next_group(&g, &first, &n)) {
-        sim_source *src;
-        int rc = sim_source_open(m, rep, first, n, &src);
-        if (rc != SIM_OK) {
-            sim_free(st);
-            return rc;
-        }
-        double before = st->awake_s, billed_before = st->billed_s;
-        sim_instance_run(&p, src_next, src, st);
-        rc = sim_source_status(src);
-        sim_source_close(src);
-        if (rc != SIM_OK) {
-            sim_free(st);
-            return rc;
-        }
-        agent_awake += (st->awake_s - before) * (double)n;
-        /* One instance per group: its month's time past the cap. */
-        double billed = (st->billed_s - billed_before) * scale;
-        if (cap > 0 && billed > cap)
-            over += billed - cap;
-        groups++;
-    }
+/* One group of n agents through deployment z's instance. */
+static void sleeper_group(sleeper *z, int (*next)(void *, sim_msg *),
+                          void *src, uint64_t n, double scale)
+{
+    double before = z->st->awake_s, billed_before = z->st->billed_s;
+    sim_instance_run(&z->p, next, src, z->st);
+    z->agent_awake += (z->st->awake_s - before) * (double)n;
+    /* One instance per group: its month's time past the cap. */
+    double billed = (z->st->billed_s - billed_before) * scale;
+    if (z->cap > 0 && billed > z->cap)
+        z->over += billed - z->cap;
+}
 
+/* The month of a sleeping deployment from its instances' counters. */
+static void sleeper_usage(const price_ctx *ctx, const price_deploy *pd,
+                          sleeper *z, double H, uint64_t groups,
+                          sim_usage *u, sim_waits *waits)
+{
+    const scn_profile *pr = &ctx->scn->profile;
+    sim_inst_stats *st = z->st;
+    double scale = SIM_MONTH_SECONDS / H;
     double keep = 1;
     if (pd->hour_pool > 0)
         keep = drain_pool(pd, H, scale, st->awake_tl, st->arrivals_tl,
@@ -497,14 +582,14 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
     u->instance_seconds = fxd(awake);
     u->instances_mean = fxd(st->awake_s * keep / H);
     u->stopped_seconds = fxd((double)groups * SIM_MONTH_SECONDS - awake);
-    u->capped_seconds = fxd(over * keep);
+    u->capped_seconds = fxd(z->over * keep);
     u->alloc_vcpu_seconds = fxd(awake * sim_fx_to_double(pd->cap_vcpu));
     u->alloc_memory_gb_seconds =
         fxd(awake * sim_fx_to_double(pd->cap_memory_gb));
     u->vcpu_seconds = fxd(busy * sim_fx_to_double(pr->active_vcpu));
     u->memory_gb_seconds = fxd(
         busy * sim_fx_to_double(pr->active_memory_gb) +
-        (agent_awake * scale * keep - busy) *
+        (z->agent_awake * scale * keep - busy) *
             sim_fx_to_double(pr->idle_memory_gb) +
         awake * sim_fx_to_double(pr->base_memory_gb));
     /* A Durable Object bills the time it is in use (a lingering
@@ -512,8 +597,9 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
      * non-hibernatable socket holds it; idle time it could hibernate
      * through is free even before it hibernates. */
     if (pd->objects)
-        u->object_seconds = p.never_sleeps ? u->instance_seconds
-                                           : fxd(st->used_s * scale * keep);
+        u->object_seconds = z->p.never_sleeps
+                                ? u->instance_seconds
+                                : fxd(st->used_s * scale * keep);
     u->cold_starts = fxd((double)st->cold_starts * scale * keep);
     u->awake_fraction = groups ? fxd(st->awake_s * keep /
                                      ((double)groups * H))
@@ -522,13 +608,55 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *pd,
         u->pool_hours_used = fxd(sim_fx_to_double(u->instance_seconds) /
                                  3600);
     u->messages = fxd((double)st->messages * scale);
-    waits->p50 = sim_wait_quantile(st, p.cold_start, 0.50);
-    waits->p95 = sim_wait_quantile(st, p.cold_start, 0.95);
+    waits->p50 = sim_wait_quantile(st, z->p.cold_start, 0.50);
+    waits->p95 = sim_wait_quantile(st, z->p.cold_start, 0.95);
     double slice = H / SIM_TIMELINE;
     for (int i = 0; i < SIM_TIMELINE; i++)
         waits->timeline[i] = st->awake_tl[i] / slice;
-    sim_free(st);
-    return SIM_OK;
+}
+
+/* Instances that sleep, for n deployments that group agents alike: one
+ * pass per instance, its messages drawn once for all of them. */
+static int run_sleeping(const price_ctx *ctx, const price_deploy *const *pd,
+                        size_t n, const sim_workload_model *m,
+                        uint64_t rep, sim_usage *u, sim_waits *waits)
+{
+    double H = m->horizon, scale = SIM_MONTH_SECONDS / H;
+    sleeper *z = sim_calloc(n, sizeof *z);
+    replay r = {0};
+    int rc = z ? SIM_OK : SIM_ENOMEM;
+    for (size_t k = 0; k < n && rc == SIM_OK; k++)
+        rc = sleeper_init(&ctx[k], pd[k], H, &z[k]);
+    uint64_t groups = 0, first, na;
+    grouper g;
+    grouper_init(&g, m, pd[0]->dep);
+    while (rc == SIM_OK && next_group(&g, &first, &na)) {
+        int fits = 0;
+        if (n > 1 && (rc = replay_fill(m, rep, first, na, &r, &fits)) !=
+                         SIM_OK)
+            break;
+        for (size_t k = 0; k < n && rc == SIM_OK; k++) {
+            if (fits) {
+                r.pos = 0;
+                sleeper_group(&z[k], replay_next, &r, na, scale);
+                continue;
+            }
+            sim_source *src;
+            if ((rc = sim_source_open(m, rep, first, na, &src)) != SIM_OK)
+                break;
+            sleeper_group(&z[k], src_next, src, na, scale);
+            rc = sim_source_status(src);
+            sim_source_close(src);
+        }
+        groups++;
+    }
+    for (size_t k = 0; k < n && rc == SIM_OK; k++)
+        sleeper_usage(&ctx[k], pd[k], &z[k], H, groups, &u[k], &waits[k]);
+    for (size_t k = 0; z && k < n; k++)
+        sim_free(z[k].st);
+    sim_free(z);
+    sim_free(r.v);
+    return rc;
 }
 
 static void pool_add(sim_pool_stats *acc, const sim_pool_stats *st)
@@ -550,27 +678,28 @@ static void pool_add(sim_pool_stats *acc, const sim_pool_stats *st)
         acc->timeline[i] += st->timeline[i];
 }
 
+/* ---- pools that stay up -------------------------------------------------- */
+
+/* Whether the deployment sizes its pool from a quantile of demand. */
+static int sized_by_demand(const scn_deployment *d)
+{
+    return d->instances < 0 && d->mode == SCN_MODE_ALWAYS_ON &&
+           d->sizing != SCN_SIZE_MEAN;
+}
+
 /*
- * Sizes the pool of one group of `n` agents (from `first`): instances for
- * its demand -- the mean, or the quantile `sizing` asks -- held at least
- * at what keeps the agents resident, the autoscaler's bounds, and one
- * instance's slots.  Adds the group's capacity to waits->cap (the first
- * group starts it).  *inst is the starting instance count.
+ * Sizes the pool of one group of `n` agents whose demand is `k` messages
+ * in service (the mean, or the quantile the deployment's `sizing` asks
+ * for): instances for it, held at least at what keeps the agents
+ * resident, the autoscaler's bounds, and one instance's slots.  Adds the
+ * group's capacity to waits->cap (the first group starts it).  *inst is
+ * the starting instance count.
  */
 static int size_pool(const price_ctx *ctx, const price_deploy *pd,
-                     const sim_workload_model *m, uint64_t rep,
-                     uint64_t first, uint64_t n, int first_group,
+                     uint64_t n, double k, int first_group,
                      sim_pool_params *p, sim_waits *waits, int64_t *inst_out)
 {
-    static const double q[] = {0, 0.95, 0.99, 1};
     const scn_deployment *d = pd->dep;
-    double k = group_load(m, first, n);
-    int rc = SIM_OK;
-    if (d->instances < 0 && d->mode == SCN_MODE_ALWAYS_ON &&
-        d->sizing != SCN_SIZE_MEAN)
-        rc = demand_quantile(m, rep, first, n, q[d->sizing], &k);
-    if (rc != SIM_OK)
-        return rc;
     int64_t inst = sim_pool_size(ctx, pd, (int64_t)n, fxd(k));
     if (inst < 0)
         return SIM_EINVAL;
@@ -619,76 +748,37 @@ static int size_pool(const price_ctx *ctx, const price_deploy *pd,
     return SIM_OK;
 }
 
-/* Pools that stay up: fixed, sized from demand, or autoscaled. */
-static int run_pools(const price_ctx *ctx, const price_deploy *pd,
-                     const sim_workload_model *m, uint64_t rep,
-                     sim_usage *u, sim_waits *waits)
+static void pool_params(const price_deploy *pd, double H, sim_pool_params *p)
 {
     const scn_deployment *d = pd->dep;
-    const scn_profile *pr = &ctx->scn->profile;
-    double H = m->horizon, scale = SIM_MONTH_SECONDS / H;
-    sim_pool_params p;
-    int rc = SIM_OK;
-
-    memset(&p, 0, sizeof p);
-    p.horizon = H;
-    p.autoscale = d->mode == SCN_MODE_AUTOSCALE;
-    p.min = d->min_instances;
-    p.max = d->max_instances;
-    p.target = sim_fx_to_double(d->target_utilization);
-    p.metric_period = (double)d->metric_period_us / 1e6;
-    p.scale_out_after = (double)d->scale_out_after_us / 1e6;
-    p.scale_in_after = (double)d->scale_in_after_us / 1e6;
-    p.cooldown = (double)d->cooldown_us / 1e6;
-    p.provision_s = (double)pd->cold_start_us / 1e6;
-    p.queue_limit = d->queue_limit;
-    metering(pd, &p.granularity, &p.minimum);
+    memset(p, 0, sizeof *p);
+    p->horizon = H;
+    p->autoscale = d->mode == SCN_MODE_AUTOSCALE;
+    p->min = d->min_instances;
+    p->max = d->max_instances;
+    p->target = sim_fx_to_double(d->target_utilization);
+    p->metric_period = (double)d->metric_period_us / 1e6;
+    p->scale_out_after = (double)d->scale_out_after_us / 1e6;
+    p->scale_in_after = (double)d->scale_in_after_us / 1e6;
+    p->cooldown = (double)d->cooldown_us / 1e6;
+    p->provision_s = (double)pd->cold_start_us / 1e6;
+    p->queue_limit = d->queue_limit;
+    metering(pd, &p->granularity, &p->minimum);
     /* A machine bills at most its month's price (Fly): the cap, on this
      * horizon. */
     if (pd->bill_cap_s > 0)
-        p.bill_cap = sim_fx_to_double(pd->bill_cap_s) * H /
-                     SIM_MONTH_SECONDS;
+        p->bill_cap = sim_fx_to_double(pd->bill_cap_s) * H /
+                      SIM_MONTH_SECONDS;
+}
 
-    sim_pool_stats *st = sim_alloc(sizeof *st), *acc = sim_calloc(1, sizeof *acc);
-    if (!st || !acc) {
-        sim_free(st);
-        sim_free(acc);
-        return SIM_ENOMEM;
-    }
-    double provisioned = 0, agents = 0;
-    uint64_t groups = 0, first, n;
-    grouper g;
-    grouper_init(&g, m, d);
-    while (rc == SIM_OK && next_group(&g, &first, &n)) {
-        int64_t inst;
-        rc = size_pool(ctx, pd, m, rep, first, n, groups == 0, &p, waits,
-                       &inst);
-        if (rc != SIM_OK)
-            break;
-        sim_source *src;
-        if ((rc = sim_source_open(m, rep, first, n, &src)) != SIM_OK)
-            break;
-        /* A fixed pool is a FIFO queue before identical servers: the
-         * recursion of fifo.c gives the event queue's statistics at a
-         * fraction of its cost (fifo.h says where they may differ). */
-        rc = p.autoscale ? sim_pool_run(&p, src_next, src, st)
-                         : sim_fifo_run(&p, src_next, src, st);
-        if (rc == SIM_OK)
-            rc = sim_source_status(src);
-        sim_source_close(src);
-        if (rc != SIM_OK)
-            break;
-        pool_add(acc, st);
-        provisioned += p.autoscale ? st->instance_s / H : (double)inst;
-        agents += (double)n;
-        groups++;
-    }
-    sim_free(st);
-    if (rc != SIM_OK) {
-        sim_free(acc);
-        return rc;
-    }
-
+/* The month of a pool from its groups' statistics summed in `acc`. */
+static void pool_usage(const price_ctx *ctx, const price_deploy *pd,
+                       const sim_pool_params *p, sim_pool_stats *acc,
+                       double provisioned, double agents, uint64_t groups,
+                       double H, sim_usage *u, sim_waits *waits)
+{
+    const scn_profile *pr = &ctx->scn->profile;
+    double scale = SIM_MONTH_SECONDS / H;
     double keep = 1;
     if (pd->hour_pool > 0) {
         double tl[SIM_TIMELINE], arr[SIM_TIMELINE];
@@ -705,7 +795,7 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
     u->instances_mean = fxd(acc->instance_s * keep / H);
     u->instances_peak = sim_fx_from_int(acc->instances_peak);
     u->instance_seconds = fxd(inst_s);
-    if (!p.autoscale && keep == 1) {
+    if (!p->autoscale && keep == 1) {
         /* Instances that run all month bill exactly that, to the digit
          * the fluid form gives. */
         sim_fx n_inst = sim_fx_from_int((int64_t)provisioned);
@@ -735,8 +825,112 @@ static int run_pools(const price_ctx *ctx, const price_deploy *pd,
     waits->queue_p95 = sim_pool_wait_quantile(acc, 0.95);
     waits->queue_p99 = sim_pool_wait_quantile(acc, 0.99);
     memcpy(waits->timeline, acc->timeline, sizeof waits->timeline);
-    sim_free(acc);
-    return SIM_OK;
+}
+
+/* One pool deployment across its groups. */
+typedef struct pooler {
+    sim_pool_params p;
+    sim_pool_stats acc;
+    double provisioned;
+    int rc;
+} pooler;
+
+/*
+ * One group through every pool still running: its demand measured once
+ * if any of them sizes from it, each sized, then one pass of its messages
+ * through all of them (a pool alone may autoscale).  `pp` and `st` are
+ * scratch for n pools.  A pool that cannot be sized drops out with its
+ * status in pl[k].rc; a failed pass fails the set.
+ */
+static int pools_group(const price_ctx *ctx, const price_deploy *const *pd,
+                       size_t n, const sim_workload_model *m, uint64_t rep,
+                       uint64_t first, uint64_t na, int first_group,
+                       pooler *pl, sim_waits *waits, sim_pool_params *pp,
+                       sim_pool_stats *st)
+{
+    static const double q[] = {0, 0.95, 0.99, 1};
+    demand dm = {0};
+    int rc = SIM_OK, need = 0;
+    for (size_t k = 0; k < n; k++)
+        need |= pl[k].rc == SIM_OK && sized_by_demand(pd[k]->dep);
+    if (need && (rc = demand_measure(m, rep, first, na, &dm)) != SIM_OK)
+        return rc;
+    size_t live = 0;
+    for (size_t k = 0; k < n; k++) {
+        int64_t inst;
+        if (pl[k].rc != SIM_OK)
+            continue;
+        double kq = sized_by_demand(pd[k]->dep)
+                        ? demand_at(&dm, q[pd[k]->dep->sizing], m->horizon)
+                        : group_load(m, first, na);
+        pl[k].rc = size_pool(&ctx[k], pd[k], na, kq, first_group, &pl[k].p,
+                             &waits[k], &inst);
+        if (pl[k].rc == SIM_OK) {
+            pl[k].provisioned += pl[k].p.autoscale ? 0 : (double)inst;
+            pp[live++] = pl[k].p;
+        }
+    }
+    sim_free(dm.tw);
+    if (live == 0)
+        return SIM_OK;
+    sim_source *src;
+    if ((rc = sim_source_open(m, rep, first, na, &src)) != SIM_OK)
+        return rc;
+    /* A fixed pool is a FIFO queue before identical servers: the
+     * recursion of fifo.c gives the event queue's statistics at a
+     * fraction of its cost (fifo.h says where they may differ). */
+    if (pp[0].autoscale)
+        rc = sim_pool_run(&pp[0], src_next, src, st);
+    else
+        rc = sim_fifo_run_many(pp, live, src_next, src, st);
+    if (rc == SIM_OK)
+        rc = sim_source_status(src);
+    sim_source_close(src);
+    for (size_t k = 0, j = 0; k < n && rc == SIM_OK; k++) {
+        if (pl[k].rc != SIM_OK)
+            continue;
+        pool_add(&pl[k].acc, &st[j]);
+        if (pl[k].p.autoscale)
+            pl[k].provisioned += st[j].instance_s / m->horizon;
+        j++;
+    }
+    return rc;
+}
+
+/* Pools that stay up -- fixed, sized from demand, or autoscaled -- for n
+ * deployments that group agents alike (an autoscaled one alone).  rc[k]:
+ * deployment k's status. */
+static int run_pools(const price_ctx *ctx, const price_deploy *const *pd,
+                     size_t n, const sim_workload_model *m, uint64_t rep,
+                     sim_usage *u, sim_waits *waits, int *rc)
+{
+    double H = m->horizon, agents = 0;
+    pooler *pl = sim_calloc(n, sizeof *pl);
+    sim_pool_params *pp = sim_calloc(n, sizeof *pp);
+    sim_pool_stats *st = sim_calloc(n, sizeof *st);
+    int all = pl && pp && st ? SIM_OK : SIM_ENOMEM;
+    for (size_t k = 0; k < n && all == SIM_OK; k++)
+        pool_params(pd[k], H, &pl[k].p);
+    uint64_t groups = 0, first, na;
+    grouper g;
+    grouper_init(&g, m, pd[0]->dep);
+    while (all == SIM_OK && next_group(&g, &first, &na)) {
+        all = pools_group(ctx, pd, n, m, rep, first, na, groups == 0, pl,
+                          waits, pp, st);
+        agents += (double)na;
+        groups++;
+    }
+    for (size_t k = 0; k < n; k++) {
+        rc[k] = all != SIM_OK ? all : pl[k].rc;
+        if (rc[k] == SIM_OK)
+            pool_usage(&ctx[k], pd[k], &pl[k].p, &pl[k].acc,
+                       pl[k].provisioned, agents, groups, H, &u[k],
+                       &waits[k]);
+    }
+    sim_free(pl);
+    sim_free(pp);
+    sim_free(st);
+    return all;
 }
 
 /*
@@ -783,18 +977,39 @@ static int count_messages(const sim_workload_model *m, uint64_t rep,
     return SIM_OK;
 }
 
-static int run_instances(const price_ctx *ctx, const price_deploy *pd,
-                         const sim_workload_model *m, uint64_t rep,
-                         sim_usage *u, sim_waits *waits)
+/* n deployments of one set (sim_share_key), or one alone. */
+static int run_instances(const price_ctx *ctx, const price_deploy *const *pd,
+                         size_t n, const sim_workload_model *m,
+                         uint64_t rep, sim_usage *u, sim_waits *waits,
+                         int *rc)
 {
-    const scn_deployment *d = pd->dep;
-    if (d->arch == SCN_ARCH_PER_REQUEST)
-        return count_messages(m, rep, u);
-    if (d->mode == SCN_MODE_SCALE_TO_ZERO || pd->objects)
-        return run_sleeping(ctx, pd, m, rep, u, waits);
-    int rc = run_pools(ctx, pd, m, rep, u, waits);
-    if (rc == SIM_OK)
-        pool_capped(pd, u);
+    const scn_deployment *d = pd[0]->dep;
+    int all;
+    if (d->arch == SCN_ARCH_PER_REQUEST) {
+        all = count_messages(m, rep, u);    /* never in a set */
+        rc[0] = all;
+        return all;
+    }
+    if (d->mode == SCN_MODE_SCALE_TO_ZERO || pd[0]->objects) {
+        all = run_sleeping(ctx, pd, n, m, rep, u, waits);
+        for (size_t k = 0; k < n; k++)
+            rc[k] = all;
+        return all;
+    }
+    all = run_pools(ctx, pd, n, m, rep, u, waits, rc);
+    for (size_t k = 0; k < n; k++)
+        if (rc[k] == SIM_OK)
+            pool_capped(pd[k], &u[k]);
+    return all;
+}
+
+/* One deployment alone. */
+static int run_alone(const price_ctx *ctx, const price_deploy *pd,
+                     const sim_workload_model *m, uint64_t rep,
+                     sim_usage *u, sim_waits *waits)
+{
+    int rc;
+    run_instances(ctx, &pd, 1, m, rep, u, waits, &rc);
     return rc;
 }
 
@@ -830,41 +1045,119 @@ static int count_connects(const sim_workload_model *m, uint64_t rep,
     return SIM_OK;
 }
 
+uint64_t sim_share_key(const price_ctx *ctx, const price_deploy *pd)
+{
+    const scn_deployment *d = pd->dep;
+    uint64_t kind, group;
+    /* A usage credit runs the month twice (sim_stochastic_run) and a
+     * plain Worker only counts; an autoscaled pool pulls its own
+     * messages. */
+    if (ctx->scn->workload.fluid || pd->credit_pool > 0 ||
+        d->arch == SCN_ARCH_PER_REQUEST)
+        return 0;
+    if (d->mode == SCN_MODE_SCALE_TO_ZERO || pd->objects)
+        kind = 1;
+    else if (d->mode == SCN_MODE_AUTOSCALE)
+        return 0;
+    else
+        kind = 2;
+    switch (d->arch) {
+    case SCN_ARCH_SHARED:
+        group = 1;
+        break;
+    case SCN_ARCH_PER_TENANT:
+        group = 2;
+        break;
+    case SCN_ARCH_POOLED:
+        group = 3 + (uint64_t)d->tenants_per_instance;
+        break;
+    default:                    /* one agent an instance */
+        group = 0;
+        break;
+    }
+    return kind | group << 2;
+}
+
 int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
                        uint64_t rep, sim_usage *u, sim_waits *waits)
 {
-    const scn_workload *w = &ctx->scn->workload;
-    sim_workload_model m;
     int rc;
+    sim_stochastic_run_set(ctx, &pd, 1, rep, u, waits, &rc);
+    return rc;
+}
 
-    memset(u, 0, sizeof *u);
-    memset(waits, 0, sizeof *waits);
-    if ((rc = check_supported(ctx)) != SIM_OK)
-        return rc;
-    if ((rc = sim_model_build(ctx->scn, &m)) != SIM_OK)
-        return rc;
-    /* A usage credit (Railway Free) runs dry where its dollars do: the
-     * month is metered without it, the credit becomes the awake hours it
-     * buys at that draw, and the month is run again against that pool --
-     * the same messages, as every stream is replayed from its seed. */
-    price_deploy lp = *pd;
-    if (pd->credit_pool > 0) {
-        lp.hour_pool = 0;
-        rc = run_instances(ctx, &lp, &m, rep, u, waits);
-        lp.hour_pool = sim_credit_hours(pd, u);
-        memset(u, 0, sizeof *u);
-        memset(waits, 0, sizeof *waits);
+int sim_stochastic_run_set(const price_ctx *ctx,
+                           const price_deploy *const *pd, size_t n,
+                           uint64_t rep, sim_usage *u, sim_waits *waits,
+                           int *rc)
+{
+    const scn_workload *w = &ctx[0].scn->workload;
+    sim_workload_model m;
+    int all = SIM_OK;
+
+    for (size_t k = 0; k < n; k++) {
+        memset(&u[k], 0, sizeof u[k]);
+        memset(&waits[k], 0, sizeof waits[k]);
+        rc[k] = check_supported(&ctx[k]);
+        if (rc[k] != SIM_OK)
+            all = rc[k];
     }
-    if (rc == SIM_OK)
-        rc = run_instances(ctx, &lp, &m, rep, u, waits);
-    if (rc == SIM_OK && w->transport == SCN_WEBSOCKET &&
-        w->connected != SCN_CONN_ALWAYS)
-        rc = count_connects(&m, rep, w->connected == SCN_CONN_LINGER
-                                         ? (double)w->linger_us / 1e6
-                                         : 0,
-                            u);
+    if (all == SIM_OK)
+        all = sim_model_build(ctx[0].scn, &m);
+    if (all != SIM_OK) {
+        for (size_t k = 0; k < n; k++)
+            if (rc[k] == SIM_OK)
+                rc[k] = all;
+        return all;
+    }
+    if (n == 1) {
+        /* A usage credit (Railway Free) runs dry where its dollars do:
+         * the month is metered without it, the credit becomes the awake
+         * hours it buys at that draw, and the month is run again against
+         * that pool -- the same messages, as every stream is replayed
+         * from its seed. */
+        price_deploy lp = *pd[0];
+        if (lp.credit_pool > 0) {
+            lp.hour_pool = 0;
+            rc[0] = run_alone(&ctx[0], &lp, &m, rep, &u[0], &waits[0]);
+            lp.hour_pool = sim_credit_hours(pd[0], &u[0]);
+            memset(&u[0], 0, sizeof u[0]);
+            memset(&waits[0], 0, sizeof waits[0]);
+        }
+        if (rc[0] == SIM_OK)
+            rc[0] = run_alone(&ctx[0], &lp, &m, rep, &u[0], &waits[0]);
+    } else {
+        run_instances(ctx, pd, n, &m, rep, u, waits, rc);
+    }
+    /* Connections depend on the messages alone: counted once. */
+    int any = 0;
+    for (size_t k = 0; k < n; k++)
+        any |= rc[k] == SIM_OK;
+    if (any && w->transport == SCN_WEBSOCKET &&
+        w->connected != SCN_CONN_ALWAYS) {
+        sim_usage c;
+        memset(&c, 0, sizeof c);
+        int one = count_connects(&m, rep,
+                                 w->connected == SCN_CONN_LINGER
+                                     ? (double)w->linger_us / 1e6
+                                     : 0,
+                                 &c);
+        for (size_t k = 0; k < n; k++) {
+            if (rc[k] != SIM_OK)
+                continue;
+            if (one != SIM_OK)
+                rc[k] = one;
+            else
+                u[k].ws_connects = c.ws_connects;
+        }
+    }
     sim_model_fini(&m);
-    if (rc != SIM_OK)
-        return rc;
-    return sim_traffic(ctx, pd, u) == SIM_OK ? SIM_OK : SIM_ERANGE;
+    all = SIM_OK;
+    for (size_t k = 0; k < n; k++) {
+        if (rc[k] == SIM_OK && sim_traffic(&ctx[k], pd[k], &u[k]) != SIM_OK)
+            rc[k] = SIM_ERANGE;
+        if (all == SIM_OK)
+            all = rc[k];
+    }
+    return all;
 }

@@ -37,6 +37,28 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
                        sim_waits *waits /* OUT */);
 
 /*
+ * Deployments that can run a replication together.  0: the deployment
+ * runs alone.  Deployments of one scenario with the same nonzero key
+ * place agents on instances alike and run on engines that take a shared
+ * stream (instances that sleep, or fixed pools), so
+ * sim_stochastic_run_set draws each group's messages once for all of
+ * them.
+ */
+uint64_t sim_share_key(const price_ctx *ctx, const price_deploy *pd);
+
+/*
+ * Replication `rep` of n deployments of one share key (or one deployment
+ * of any key): what sim_stochastic_run gives each of them, to the bit,
+ * with each message drawn once rather than once per deployment.  ctx[k]
+ * (its diag) belongs to pd[k]; rc[k] is deployment k's status, and the
+ * return value the first that failed, in order.
+ */
+int sim_stochastic_run_set(const price_ctx *ctx,
+                           const price_deploy *const *pd, size_t n,
+                           uint64_t rep, sim_usage *u /* OUT, n */,
+                           sim_waits *waits /* OUT, n */, int *rc /* OUT, n */);
+
+/*
  * The scenario's tenant classes as the workload model sees them.  The
  * model points into `s` and owns only its class array (free it with
  * sim_model_fini).

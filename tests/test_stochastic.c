@@ -118,3 +118,140 @@ Test(stochastic, deployments_share_arrivals)
     cr_assert(l->usage.messages == s->usage.messages);
     test_run_free(&t);
 }
+
+/*
+ * Deployments that share a replication's draw (sim_share_key: sleeping
+ * instances, fixed pools, grouped alike) give exactly what each gives
+ * alone.  The scenario holds sets of every kind -- shared pools sized by
+ * p95, p99, peak, the mean and a fixed count with a queue limit;
+ * per-tenant pools; per-agent containers and Durable Objects that sleep;
+ * per-tenant sleepers; and a shared instance that sleeps, whose month
+ * (1.2 million messages) is past the replay buffer's cap and is drawn
+ * again per deployment -- over WebSocket clients that linger, so
+ * connections are counted once for each set.  Each deployment is then
+ * run in a scenario of its own, where it has no set, and every figure
+ * must match to the bit.
+ */
+#define SHARE_HEAD                                                          \
+    "capsim: 1\nreplications: 2\nseed: 3\n"                                 \
+    "profile: {active_vcpu: 0.25, active_memory_gb: 0.25, "                 \
+    "idle_memory_gb: 0.01}\n"                                               \
+    "workload: {tenants: 40, agents_per_tenant: 5, transport: websocket, "  \
+    "connected: {linger: 2m}, messages_per_agent_month: 6000, "             \
+    "busy_per_message: {dist: lognormal, median: 20s, sigma: 1.0}}\n"       \
+    "deployments:\n"
+
+static const char *const share_deps[] = {
+    "  - {name: rw-p99, provider: railway, plan: pro, architecture: shared, "
+    "instance: {vcpu: 4, memory_gb: 8}, scaling: {sizing: p99}}\n",
+    "  - {name: fly-p95, provider: fly, plan: shared-cpu-4x-1gb, "
+    "architecture: shared, scaling: {sizing: p95}}\n",
+    "  - {name: fg-peak, provider: aws-fargate, plan: linux-x86, "
+    "architecture: shared, instance: {vcpu: 2, memory_gb: 4}, "
+    "scaling: {sizing: peak}}\n",
+    "  - {name: ec2-mean, provider: aws-ec2, plan: t3.medium, "
+    "architecture: shared, scaling: {sizing: mean}}\n",
+    "  - {name: ec2-fixed, provider: aws-ec2, plan: t3.small, "
+    "architecture: shared, scaling: {mode: fixed, instances: 3, "
+    "queue_limit: 5}}\n",
+    "  - {name: fg-tenant, provider: aws-fargate, plan: linux-x86, "
+    "architecture: per-tenant, instance: {vcpu: 0.5, memory_gb: 1}, "
+    "scaling: {sizing: p99}}\n",
+    "  - {name: rw-tenant, provider: railway, plan: pro, architecture: "
+    "per-tenant, instance: {vcpu: 1, memory_gb: 1}, scaling: {sizing: "
+    "peak}}\n",
+    "  - {name: fg-agent, provider: aws-fargate, plan: linux-x86, "
+    "architecture: per-agent, instance: {vcpu: 0.25, memory_gb: 0.5}, "
+    "scaling: {mode: scale-to-zero, idle_timeout: 5m}}\n",
+    "  - {name: fly-agent, provider: fly, plan: shared-cpu-1x-512mb, "
+    "architecture: per-agent, scaling: {mode: scale-to-zero, "
+    "idle_timeout: 10m}}\n",
+    "  - {name: do-session, provider: cloudflare, plan: workers-paid, "
+    "architecture: per-session}\n",
+    "  - {name: rw-tenant-sleep, provider: railway, plan: pro, "
+    "architecture: per-tenant, instance: {vcpu: 1, memory_gb: 2}, "
+    "billing_basis: allocated, scaling: {mode: scale-to-zero, "
+    "idle_timeout: 3m}}\n",
+    "  - {name: fg-tenant-sleep, provider: aws-fargate, plan: linux-x86, "
+    "architecture: per-tenant, instance: {vcpu: 1, memory_gb: 2}, "
+    "scaling: {mode: scale-to-zero, idle_timeout: 1m}}\n",
+    "  - {name: rw-shared-sleep, provider: railway, plan: pro, "
+    "architecture: shared, instance: {vcpu: 8, memory_gb: 16}, "
+    "billing_basis: allocated, scaling: {mode: scale-to-zero, "
+    "idle_timeout: 1m}}\n",
+    "  - {name: fg-shared-sleep, provider: aws-fargate, plan: linux-x86, "
+    "architecture: shared, instance: {vcpu: 4, memory_gb: 8}, "
+    "scaling: {mode: scale-to-zero, idle_timeout: 30s}}\n",
+};
+
+static void same_fx(sim_fx a, sim_fx b, const char *dep, const char *what)
+{
+    cr_expect_eq(a, b, "%s: %s %lld together, %lld alone", dep, what,
+                 (long long)a, (long long)b);
+}
+
+static void same_dbl(double a, double b, const char *dep, const char *what)
+{
+    cr_expect(memcmp(&a, &b, sizeof a) == 0, "%s: %s %.17g together, "
+              "%.17g alone", dep, what, a, b);
+}
+
+Test(stochastic, shared_draws_give_what_each_deployment_gives_alone,
+     .timeout = 120)
+{
+    enum { N = sizeof share_deps / sizeof share_deps[0] };
+    size_t len = strlen(SHARE_HEAD) + 1;
+    for (size_t i = 0; i < N; i++)
+        len += strlen(share_deps[i]);
+    char *all = malloc(len), one[2048];
+    cr_assert(all);
+    strcpy(all, SHARE_HEAD);
+    for (size_t i = 0; i < N; i++)
+        strcat(all, share_deps[i]);
+    test_run t;
+    test_run_yaml(&t, all);
+    free(all);
+    if (t.rc != SIM_OK)
+        sim_diag_print(&t.diag, stderr);
+    cr_assert_eq(t.rc, SIM_OK);
+    for (size_t i = 0; i < N; i++) {
+        const run_deploy *d = &t.res->d[i];
+        const char *name = d->pd.dep->name;
+        test_run a;
+        snprintf(one, sizeof one, "%s%s", SHARE_HEAD, share_deps[i]);
+        test_run_yaml(&a, one);
+        if (a.rc != SIM_OK)
+            sim_diag_print(&a.diag, stderr);
+        cr_assert_eq(a.rc, SIM_OK, "%s alone", name);
+        const run_deploy *e = &a.res->d[0];
+        const sim_usage *x = &d->usage, *y = &e->usage;
+        same_fx(d->month.mean, e->month.mean, name, "month");
+        same_fx(d->month.lo, e->month.lo, name, "month lo");
+        same_fx(x->messages, y->messages, name, "messages");
+        same_fx(x->instance_seconds, y->instance_seconds, name,
+                "instance-seconds");
+        same_fx(x->provisioned, y->provisioned, name, "provisioned");
+        same_fx(x->instances_mean, y->instances_mean, name, "instances");
+        same_fx(x->vcpu_seconds, y->vcpu_seconds, name, "vcpu-seconds");
+        same_fx(x->memory_gb_seconds, y->memory_gb_seconds, name,
+                "GB-seconds");
+        same_fx(x->cold_starts, y->cold_starts, name, "cold starts");
+        same_fx(x->object_seconds, y->object_seconds, name,
+                "object-seconds");
+        same_fx(x->queued_messages, y->queued_messages, name, "queued");
+        same_fx(x->refused_messages, y->refused_messages, name, "refused");
+        same_fx(x->ws_connects, y->ws_connects, name, "connects");
+        same_dbl(d->wait_p95, e->wait_p95, name, "cold-start wait p95");
+        same_dbl(d->queue_p99, e->queue_p99, name, "queue wait p99");
+        for (int k = 0; k < RPT_TIMELINE; k++)
+            same_dbl(d->timeline[k], e->timeline[k], name, "timeline");
+        cr_expect_eq(d->feasible, e->feasible, "%s feasible", name);
+        test_run_free(&a);
+    }
+    /* The scenario's sets are real: the pools queued somewhere, the
+     * sleepers slept, and connections were counted. */
+    cr_assert(test_deploy(&t, "ec2-fixed")->usage.queued_messages > 0);
+    cr_assert(test_deploy(&t, "fg-agent")->usage.cold_starts > 0);
+    cr_assert(test_deploy(&t, "do-session")->usage.ws_connects > 0);
+    test_run_free(&t);
+}
