@@ -54,3 +54,13 @@ if(SIM_TESTS)
   set_tests_properties(agent_load PROPERTIES TIMEOUT 180
     FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
 endif()
+if(SIM_TESTS)
+  add_test(NAME agent_limits
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/limits.sh
+            $<TARGET_FILE:capsim>)
+  add_test(NAME agent_slow
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/slow.sh
+            $<TARGET_FILE:capsim> $<TARGET_FILE:ag_load>)
+  set_tests_properties(agent_limits agent_slow PROPERTIES TIMEOUT 120
+    FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
+endif()
