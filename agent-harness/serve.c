@@ -172,6 +172,7 @@ static int http_status(int rc, const char *code)
     case AG_EBUDGET: return 429;
     case AG_STORE_EFULL:
     case AG_ESTOPPING: return 503;
+    case AG_STORE_ENOSPC: return 507;
     default: return 500;
     }
 }
@@ -1487,6 +1488,10 @@ int ag_serve_main(int argc, char **argv)
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, &oldpipe);
+    /* Past a file size limit (ulimit -f) a write fails with EFBIG, which
+     * the store reports as a full disk, instead of killing the server. */
+    struct sigaction oldxfsz;
+    sigaction(SIGXFSZ, &ign, &oldxfsz);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     ag_server *srv = NULL;
@@ -1511,6 +1516,7 @@ int ag_serve_main(int argc, char **argv)
     }
     curl_global_cleanup();
     sigaction(SIGPIPE, &oldpipe, NULL);
+    sigaction(SIGXFSZ, &oldxfsz, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     ag_config_free(cfg);
     return code;

@@ -64,3 +64,10 @@ if(SIM_TESTS)
   set_tests_properties(agent_limits agent_slow PROPERTIES TIMEOUT 120
     FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
 endif()
+if(SIM_TESTS)
+  add_test(NAME agent_diskfull
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/diskfull.sh
+            $<TARGET_FILE:capsim> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(agent_diskfull PROPERTIES TIMEOUT 120
+    FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
+endif()
