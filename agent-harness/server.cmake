@@ -71,3 +71,13 @@ if(SIM_TESTS)
   set_tests_properties(agent_diskfull PROPERTIES TIMEOUT 120
     FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
 endif()
+if(SIM_TESTS)
+  add_test(NAME agent_crash
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/crash.sh
+            $<TARGET_FILE:capsim>)
+  add_test(NAME agent_reattach
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/reattach.sh
+            $<TARGET_FILE:capsim>)
+  set_tests_properties(agent_crash agent_reattach PROPERTIES TIMEOUT 120
+    FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
+endif()
