@@ -33,6 +33,13 @@ scaled() {
     python3 -c 'import sys; n, s, m = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]); print(max(m, int(round(n * s))))' "$1" "$SCALE" "${2:-1}"
 }
 
+# scaled_down: true when AG_TEST_SCALE is below 1 (a sanitizer build,
+# whose shadow memory and quarantine make RSS figures several times
+# larger).
+scaled_down() {
+    python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 1 else 1)' "$SCALE"
+}
+
 serve() {
     case $(basename "$SERVER") in
     capsim*) exec "$SERVER" agent serve "$@" ;;

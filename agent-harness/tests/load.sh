@@ -69,7 +69,7 @@ check "server RSS under $RSS_MAX MiB" test "$R3" -lt $((RSS_MAX * 1024))
 # Sanitizer builds (AG_TEST_SCALE below 1) hold freed memory in
 # quarantine for a while, so they get a looser bound.
 GROW_KIB=16384
-[ "$SESSIONS" -lt 32 ] && GROW_KIB=65536
+scaled_down && GROW_KIB=65536
 check "server RSS does not grow between phases 2 and 3" \
     python3 -c 'import sys; a, b, g = map(int, sys.argv[1:]); sys.exit(0 if b <= max(a + g, a * 1.25) else 1)' "$R2" "$R3" "$GROW_KIB"
 
