@@ -33,19 +33,22 @@ test-sanitize: test-deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		AG_TEST_SCALE=0.25 AG_LOAD_RSS_MAX_MIB=1024 \
 		ctest --output-on-failure -j $(JOBS)
 
 # The threads under ThreadSanitizer: the agent core's (the server,
-# calibrate and live runs driven over loopback) and the run layer's pool
+# calibrate and live runs driven over loopback, the server under load,
+# slow clients and re-attach churn, at a quarter of the load) and the run layer's pool
 # (run, sweep and check on several threads, tests/jobs.sh).  (Criterion's
 # runner cannot start under TSAN -- its shared arena collides with TSAN's
 # memory layout -- so the unit tests run under ASan+UBSan above.)
 test-tsan: test-deps
 	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSIM_TSAN=ON \
 		>/dev/null
-	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target capsim
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target capsim ag_load
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 \
-		ctest --output-on-failure -R 'agent_serve|agent_live|agent_calibrate|^jobs$$'
+		AG_TEST_SCALE=0.25 AG_LOAD_RSS_MAX_MIB=1024 \
+		ctest --output-on-failure -R 'agent_serve|agent_live|agent_calibrate|agent_load|agent_slow|agent_reattach|^jobs$$'
 
 # The cost gate alone, and rewriting its baseline after an intended change.
 check-costs: build

@@ -79,6 +79,7 @@ const char *ag_strerror(int status)
     case AG_STREAM_TIMEOUT: return "timed out waiting for an event";
     case AG_STREAM_CLOSED: return "the stream is closed";
     case AG_STORE_EFULL: return "the session limit is reached";
+    case AG_STORE_ENOSPC: return "the disk is full";
     case AG_MODEL_ECANCELED: return "cancelled";
     case AG_MODEL_EHTTP: return "the model provider returned an error";
     case AG_MODEL_EPROTO: return "the model provider's stream was malformed";

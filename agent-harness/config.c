@@ -1011,7 +1011,8 @@ static void parse_server(loader *L, const yml_node *m)
 {
     static const char *const keys[] = {"apiKey", "pingInterval", "keepAlive",
                                        "streamBuffer", "tenantConcurrency",
-                                       "tenantTokenBudget", NULL};
+                                       "tenantTokenBudget", "requestTimeout",
+                                       NULL};
     ag_config *c = L->c;
     if (!m || yml_check_map(L->doc, m, "server", keys) != SIM_OK)
         return;
@@ -1025,6 +1026,8 @@ static void parse_server(loader *L, const yml_node *m)
             &c->tenant_concurrency);
     get_int(L, m, "tenantTokenBudget", "tenantTokenBudget", 0, INT64_MAX,
             &c->tenant_token_budget);
+    get_ms(L, m, "requestTimeout", "requestTimeout", 100, 86400000,
+           &c->request_timeout_ms);
 }
 
 /* ---- the whole file ---- */
@@ -1074,6 +1077,7 @@ static int set_defaults(ag_config *c, const char *path, const char *dir)
     c->ping_interval_ms = 30000;
     c->keepalive_ms = 15000;
     c->stream_buffer = 1024;
+    c->request_timeout_ms = 30000;
     c->file = sim_strdup(path);
     c->agent_dir = sim_strdup(dir);
     c->db_path = sim_alloc(strlen(dir) + sizeof "/agent.db");

@@ -93,12 +93,15 @@ static const char *reason(int status)
     case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
     default: return "Error";
     }
 }
@@ -169,6 +172,7 @@ static int http_status(int rc, const char *code)
     case AG_EBUDGET: return 429;
     case AG_STORE_EFULL:
     case AG_ESTOPPING: return 503;
+    case AG_STORE_ENOSPC: return 507;
     default: return 500;
     }
 }
@@ -247,6 +251,13 @@ static int read_body(struct mg_connection *c, long long declared, char **out)
         if (n <= 0)
             break;
         len += (size_t)n;
+        /* The buffer doubles past the limit, so the limit is checked on
+         * what was read: a chunked body (no Content-Length) of 1-2 MiB
+         * was otherwise taken whole. */
+        if ((long long)len > AG_SERVE_MAX_BODY) {
+            sim_free(buf);
+            return SIM_ERANGE;
+        }
     }
     buf[len] = '\0';
     *out = buf;
@@ -688,6 +699,18 @@ static int is_upgrade(struct mg_connection *c)
     return u && strcasecmp(u, "websocket") == 0;
 }
 
+/* The request line and headers as they came, give or take the spaces
+ * civetweb trimmed. */
+static size_t head_size(const struct mg_request_info *ri)
+{
+    size_t n = strlen(ri->request_method) + strlen(ri->request_uri) +
+               (ri->http_version ? strlen(ri->http_version) : 0) + 16;
+    for (int i = 0; i < ri->num_headers; i++)
+        n += strlen(ri->http_headers[i].name) +
+             strlen(ri->http_headers[i].value) + 4;
+    return n;
+}
+
 static int begin_request(struct mg_connection *c)
 {
     req r;
@@ -696,6 +719,10 @@ static int begin_request(struct mg_connection *c)
     r.ri = mg_get_request_info(c);
     r.srv = mg_get_user_data(mg_get_context(c));
     const char *uri = r.ri->local_uri ? r.ri->local_uri : "";
+    if (head_size(r.ri) > AG_SERVE_MAX_HEAD)
+        return send_error(c, 431, "request line and headers over 8 KiB");
+    if (r.ri->content_length > AG_SERVE_MAX_BODY)
+        return send_error(c, 413, "request body over 1 MiB");
     if (strcmp(uri, "/healthz") == 0)
         return route_healthz(&r);
     if (strncmp(uri, "/v1/", 4) != 0)
@@ -724,6 +751,21 @@ static int begin_request(struct mg_connection *c)
     if (strncmp(uri, "/v1/sessions/", 13) == 0)
         return route_session_tree(&r, uri + 13);
     return send_error(c, 404, "no such route");
+}
+
+/* civetweb's own refusals as JSON like every other answer.  civetweb
+ * 1.15 says 400 "Malformed message" alike for a garbled request, a head
+ * over max_request_size and a head not complete within
+ * request_timeout_ms (slowloris), so the text names all three. */
+static int http_error(struct mg_connection *c, int status, const char *msg)
+{
+    char text[160];
+    snprintf(text, sizeof text, "%s", msg && *msg ? msg : reason(status));
+    if (status == 400)
+        snprintf(text, sizeof text, "malformed request, request head over "
+                 "32 KiB, or not sent within requestTimeout");
+    send_error(c, status, text);
+    return 0;
 }
 
 /* Quiets civetweb's own logging: a library does not print. */
@@ -1180,13 +1222,21 @@ static int pool_size(const ag_config *cfg)
 static int start_http(ag_server *s, const char *host, int port, char *err,
                       size_t errlen)
 {
-    char listen[300], threads[16];
+    char listen[300], threads[16], timeout[24], head[24];
     snprintf(listen, sizeof listen, "%s:%d", host, port);
     snprintf(threads, sizeof threads, "%d", pool_size(s->cfg));
+    snprintf(timeout, sizeof timeout, "%" PRId64,
+             s->cfg->request_timeout_ms > 0 ? s->cfg->request_timeout_ms
+                                            : 30000);
+    snprintf(head, sizeof head, "%d", AG_SERVE_CIVETWEB_HEAD);
+    /* request_timeout_ms bounds every read and write of a request,
+     * headers included: a client that sends a byte a second (slowloris)
+     * or stops reading loses its connection and worker after it. */
     const char *opts[] = {
         "listening_ports", listen,
         "num_threads", threads,
-        "request_timeout_ms", "30000",
+        "request_timeout_ms", timeout,
+        "max_request_size", head,
         "enable_keep_alive", "no",
         "enable_directory_listing", "no",
         NULL,
@@ -1194,6 +1244,7 @@ static int start_http(ag_server *s, const char *host, int port, char *err,
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
     cb.begin_request = begin_request;
+    cb.http_error = http_error;
     cb.log_message = log_message;
     struct mg_init_data init = {&cb, s, opts};
     char text[256] = "";
@@ -1437,6 +1488,10 @@ int ag_serve_main(int argc, char **argv)
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, &oldpipe);
+    /* Past a file size limit (ulimit -f) a write fails with EFBIG, which
+     * the store reports as a full disk, instead of killing the server. */
+    struct sigaction oldxfsz;
+    sigaction(SIGXFSZ, &ign, &oldxfsz);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     ag_server *srv = NULL;
@@ -1461,6 +1516,7 @@ int ag_serve_main(int argc, char **argv)
     }
     curl_global_cleanup();
     sigaction(SIGPIPE, &oldpipe, NULL);
+    sigaction(SIGXFSZ, &oldxfsz, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     ag_config_free(cfg);
     return code;

@@ -40,9 +40,12 @@
  * tenant is `X-Tenant` (default "default"; 1-64 of [A-Za-z0-9._-]).
  *
  * Statuses: 400 bad JSON or input, 401, 404 unknown route or session,
- * 405 wrong method (with Allow), 409 session busy, 413 body over 1 MiB,
- * 429 tenant limit or budget, 502 model provider failure, 503 session
- * limit reached or shutting down, 500 storage failure.
+ * 405 wrong method (with Allow), 408 request not received within
+ * request_timeout_ms, 409 session busy, 413 body over 1 MiB, 429 tenant
+ * limit or budget, 431 request line and headers over 8 KiB, 502 model
+ * provider failure, 503 session limit reached or shutting down, 500
+ * storage failure, 507 the disk is full (the server keeps serving reads
+ * and takes writes again once there is room).
  */
 #ifndef AG_SERVE_H
 #define AG_SERVE_H
@@ -62,6 +65,12 @@ enum {
 
 /* Request bodies larger than this get 413. */
 #define AG_SERVE_MAX_BODY ((long long)1 << 20)
+
+/* A request line and headers larger than this get 431; civetweb itself
+ * refuses heads over AG_SERVE_CIVETWEB_HEAD with 400 (it cannot tell an
+ * over-long head from a malformed one). */
+#define AG_SERVE_MAX_HEAD 8192
+#define AG_SERVE_CIVETWEB_HEAD 32768
 
 /* How long a shutdown lets replies in flight finish before cancelling. */
 #define AG_SERVE_GRACE_MS 5000

@@ -38,3 +38,46 @@ if(SIM_TESTS)
   set_tests_properties(agent_calibrate PROPERTIES TIMEOUT 120
     FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
 endif()
+
+# The load client the reliability tests drive the server with.
+if(SIM_TESTS)
+  add_executable(ag_load ${CMAKE_CURRENT_SOURCE_DIR}/tests/load.c)
+  target_link_libraries(ag_load PRIVATE capsim_agent)
+endif()
+
+# Reliability: load, crashes, re-attach churn, slow clients, limits and a
+# full disk (docs/reliability.md).  Each stays near a minute or under.
+if(SIM_TESTS)
+  add_test(NAME agent_load
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/load.sh
+            $<TARGET_FILE:capsim> $<TARGET_FILE:ag_load>)
+  set_tests_properties(agent_load PROPERTIES TIMEOUT 180
+    FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
+endif()
+if(SIM_TESTS)
+  add_test(NAME agent_limits
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/limits.sh
+            $<TARGET_FILE:capsim>)
+  add_test(NAME agent_slow
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/slow.sh
+            $<TARGET_FILE:capsim> $<TARGET_FILE:ag_load>)
+  set_tests_properties(agent_limits agent_slow PROPERTIES TIMEOUT 120
+    FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
+endif()
+if(SIM_TESTS)
+  add_test(NAME agent_diskfull
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/diskfull.sh
+            $<TARGET_FILE:capsim> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(agent_diskfull PROPERTIES TIMEOUT 120
+    FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
+endif()
+if(SIM_TESTS)
+  add_test(NAME agent_crash
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/crash.sh
+            $<TARGET_FILE:capsim>)
+  add_test(NAME agent_reattach
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/reattach.sh
+            $<TARGET_FILE:capsim>)
+  set_tests_properties(agent_crash agent_reattach PROPERTIES TIMEOUT 120
+    FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
+endif()

@@ -116,6 +116,10 @@ typedef struct ag_config {
     int64_t tenant_concurrency;     /* replies in flight per tenant,
                                        0: no limit */
     int64_t tenant_token_budget;    /* output tokens per tenant, 0: no limit */
+    int64_t request_timeout_ms;     /* longest a client may take to send a
+                                       request (or to take a write), and
+                                       a WebSocket to stay silent;
+                                       default 30s */
 } ag_config;
 
 #endif

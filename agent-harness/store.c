@@ -16,12 +16,16 @@
 #include "agent-harness/store.h"
 #include "base/alloc.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 typedef struct sess {
@@ -217,6 +221,48 @@ static int exec(ag_store *st, const char *sql)
 {
     return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK
                ? SIM_OK : SIM_EIO;
+}
+
+/* Whether the disk under the database is nearly out of space, or one of
+ * its files is at the process's file size limit (RLIMIT_FSIZE).  SQLite
+ * says SQLITE_FULL only for ENOSPC; past a file size limit write(2)
+ * fails with EFBIG, which it reports as SQLITE_IOERR_WRITE and whose
+ * errno it does not keep (sqlite3_system_errno reads errno later, when
+ * it is 0), so the limit is looked at directly. */
+static int no_room(ag_store *st)
+{
+    const char *db = sqlite3_db_filename(st->db, "main");
+    if (!db || !*db)
+        return 0;
+    struct statvfs v;
+    if (statvfs(db, &v) == 0 &&
+        (uint64_t)v.f_bavail * v.f_frsize < ((uint64_t)1 << 20))
+        return 1;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    const char *files[2] = {db, sqlite3_filename_wal(db)};
+    for (size_t i = 0; i < 2; i++) {
+        struct stat sb;
+        if (files[i] && stat(files[i], &sb) == 0 &&
+            (uint64_t)sb.st_size + 65536 >= (uint64_t)rl.rlim_cur)
+            return 1;
+    }
+    return 0;
+}
+
+/* SIM_EIO, or AG_STORE_ENOSPC when the last failure was the disk (or
+ * the file size limit) being full.  Call it before ROLLBACK, which
+ * resets the error. */
+static int io_status(ag_store *st)
+{
+    int e = sqlite3_extended_errcode(st->db) & 0xff;
+    int sys = sqlite3_system_errno(st->db);
+    if (e == SQLITE_FULL ||
+        (e == SQLITE_IOERR && (sys == ENOSPC || sys == EFBIG ||
+                               sys == EDQUOT || no_room(st))))
+        return AG_STORE_ENOSPC;
+    return SIM_EIO;
 }
 
 /* Runs a statement that returns no rows. */
@@ -545,6 +591,8 @@ int ag_store_create(ag_store *st, const char *tenant, int64_t now_ms,
         bind_text(s, 2, e.info.tenant);
         sqlite3_bind_int64(s, 3, now_ms);
         rc = step_done(s);
+        if (rc != SIM_OK)
+            rc = io_status(st);
     }
     if (rc == SIM_OK) {
         st->v[st->n++] = e;
@@ -773,8 +821,10 @@ int ag_store_append(ag_store *st, const char *id, const char *tenant,
             rc = db_append(st, id, tenant, msgs, n, &after, &add);
         if (rc == SIM_OK)
             rc = exec(st, "COMMIT");
-        if (rc != SIM_OK)
+        if (rc == SIM_EIO) {
+            rc = io_status(st);
             exec(st, "ROLLBACK");
+        }
     } else {
         rc = mem_append(st, s, tenant, msgs, n);
     }

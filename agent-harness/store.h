@@ -45,7 +45,10 @@
 
 /* Status besides sim_status; never renumber. */
 enum {
-    AG_STORE_EFULL = 30         /* max_sessions live sessions exist */
+    AG_STORE_EFULL = 30,        /* max_sessions live sessions exist */
+    AG_STORE_ENOSPC = 31        /* the disk (or the file size limit) is
+                                   full: nothing was written, and a later
+                                   call may succeed once there is room */
 };
 
 enum ag_role { AG_ROLE_USER, AG_ROLE_ASSISTANT, AG_ROLE_TOOL };
@@ -122,7 +125,7 @@ size_t ag_store_count(ag_store *st, int64_t now_ms);
 /*
  * Creates a session for `tenant` with a fresh random id (written to id).
  * Evicts expired sessions first when the store is full.  Returns SIM_OK,
- * AG_STORE_EFULL, SIM_EIO or SIM_ENOMEM.
+ * AG_STORE_EFULL, AG_STORE_ENOSPC, SIM_EIO or SIM_ENOMEM.
  */
 int ag_store_create(ag_store *st, const char *tenant, int64_t now_ms,
                     char id[AG_ID_SIZE] /* OUT */);
@@ -157,7 +160,7 @@ void ag_store_unpin(ag_store *st, const char *id, int64_t now_ms);
  * them (seq) and stamps them (created_ms), adds their usage to the
  * session and to `tenant`'s totals, and touches the session.  On failure
  * nothing is appended.  Returns SIM_OK, SIM_ENOTFOUND, SIM_EINVAL (a bad
- * tenant name), SIM_EIO or SIM_ENOMEM.
+ * tenant name), AG_STORE_ENOSPC (disk full), SIM_EIO or SIM_ENOMEM.
  */
 int ag_store_append(ag_store *st, const char *id, const char *tenant,
                     ag_message *msgs, size_t n, int64_t now_ms);

@@ -4,12 +4,12 @@
 set -eu
 # `deps.sh test` adds what only the test suite needs: Chromium renders
 # report.html for the browser test, python3 checks its screenshot and
-# plays the peers of the agent server's tests; curl drives the server;
-# npm installs the S3-compatible server the resource tests use when
+# plays the peers of the agent server's tests; curl drives the server
+# and wrk loads it (tests/load.sh); npm installs the S3-compatible server the resource tests use when
 # python3's moto is not there.
 PKGS="build-essential cmake pkg-config libyaml-dev libcjson-dev libgsl-dev libcsv-dev libcriterion-dev gnuplot-nox libsqlite3-dev libcurl4-openssl-dev libcivetweb-dev libssl-dev"
 if [ "${1:-}" = test ]; then
-    PKGS="$PKGS chromium python3 curl"
+    PKGS="$PKGS chromium python3 curl wrk"
     # npm may come with a non-Debian Node.js; only ask for Debian's when
     # there is none at all.
     command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
