@@ -202,7 +202,7 @@ run_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
     }
     if (rc == SIM_OK) {
         run_opts ro = {o->pool, o->progress ? cli_progress_tick : NULL,
-                       o->progress};
+                       o->progress, NULL};
         rc = run_results_compute_with(*sp, *cp, &ro, &d, &r);
     }
     /* The progress line stays up between scenarios unless something is

@@ -12,6 +12,7 @@
 #include "base/alloc.h"
 #include "run/feasible.h"
 #include "run/fluid.h"
+#include "run/slot.h"
 #include "run/stochastic.h"
 
 static int cmp_fx(const void *a, const void *b)
@@ -180,6 +181,11 @@ static void fluid_capacity(const price_ctx *ctx, run_deploy *rd)
  * for the slowest unit at the end of each window; within one window (a
  * scenario of fewer than RUN_WINDOW simulations, nearly all of them)
  * there is none.
+ *
+ * Under MPI (run/dist.h) each rank runs its share of a window, on its own
+ * pool, and the window's slots are then exchanged (run/slot.c) so every
+ * rank holds them all and combines them as above; nothing else here
+ * knows there is more than one process.
  */
 #define RUN_WINDOW 512
 
@@ -189,13 +195,7 @@ typedef struct unit {
     int small;
 } unit;
 
-typedef struct slot {
-    int rc;
-    sim_usage u;
-    price_bill bill;
-    sim_diag diag;              /* what the engine and the bill said */
-    sim_waits waits;
-} slot;
+typedef run_slot slot;           /* run/slot.h */
 
 typedef struct batch {
     const scn_scenario *scn;
@@ -221,6 +221,7 @@ typedef struct batch {
     slot *slots;
     size_t lo, hi;
     run_jobs *jobs;
+    run_dist *dist;             /* NULL: one process */
     run_progress_fn progress;
     void *progress_ud;
     size_t full_done, full_total;
@@ -256,6 +257,39 @@ static void simulated(void *arg, size_t k)
         b->progress(b->progress_ud, ++b->full_done, b->full_total);
 }
 
+/* This rank's i-th unit of the window (the i-th of its share). */
+static void simulate_mine(void *arg, size_t i)
+{
+    batch *b = arg;
+    simulate(b, run_dist_piece(b->dist, run_dist_rank(b->dist), i));
+}
+
+static void simulated_mine(void *arg, size_t i)
+{
+    batch *b = arg;
+    simulated(b, run_dist_piece(b->dist, run_dist_rank(b->dist), i));
+}
+
+/* Simulates this rank's share of the window (all of it in one process)
+ * and takes the other ranks' slots from them. */
+static int run_window(batch *b, size_t n)
+{
+    unsigned me = run_dist_rank(b->dist);
+    size_t mine = run_dist_count(b->dist, me, n);
+    if (b->jobs)
+        run_jobs_run(b->jobs, mine, simulate_mine, simulated_mine, b);
+    else
+        for (size_t i = 0; i < mine; i++) {
+            simulate_mine(b, i);
+            simulated_mine(b, i);
+        }
+    int rc = run__slots_exchange(b->dist, b->slots, n, b->cat);
+    for (unsigned r = 0; r < run_dist_size(b->dist) && rc == SIM_OK; r++)
+        for (size_t i = 0; r != me && i < run_dist_count(b->dist, r, n); i++)
+            simulated(b, run_dist_piece(b->dist, r, i));
+    return rc;
+}
+
 static void window_free(batch *b)
 {
     for (size_t k = 0; b->slots && k < b->hi - b->lo; k++) {
@@ -286,13 +320,12 @@ static int unit_slot(batch *b, size_t u, slot **out)
         sim_diag_init(&b->slots[k].diag);
         price_bill_init(&b->slots[k].bill);
     }
-    if (b->jobs)
-        run_jobs_run(b->jobs, n, simulate, simulated, b);
-    else
-        for (size_t k = 0; k < n; k++) {
-            simulate(b, k);
-            simulated(b, k);
-        }
+    int rc = run_window(b, n);
+    if (rc != SIM_OK) {
+        /* Not a window to read from: a later unit runs it again. */
+        window_free(b);
+        return rc;
+    }
     *out = &b->slots[0];
     return SIM_OK;
 }
@@ -631,6 +664,7 @@ int run_results_compute_with(const scn_scenario *scn,
     b.r = r;
     if (o) {
         b.jobs = o->jobs;
+        b.dist = o->dist;
         b.progress = o->progress;
         b.progress_ud = o->progress_ud;
     }
