@@ -302,11 +302,12 @@ static int write_bundle(const char *path, cJSON *bundle)
  * three tables are written inline, where their columns can be read
  * against the verdicts above them; each step is a helper already.
  */
-static int check_command(int argc, char **argv)
+static int check_command(int argc, char **argv, run_dist *dist)
 {
     check_opts o;
     unsigned long failures = sim_alloc_failures();
     memset(&o, 0, sizeof o);
+    o.run.dist = dist;
     o.run.format = RPT_JSON;
     o.run.seed = -1;
     o.run.replications = -1;
@@ -426,7 +427,7 @@ static int check_command(int argc, char **argv)
     }
     if (out.s)
         fputs(out.s, stdout);
-    if (bundle && !t.bad_input && !t.runtime &&
+    if (bundle && !t.bad_input && !t.runtime && cli__writes(&o.run) &&
         write_bundle(o.write_baseline, bundle) != CLI_OK) {
         fprintf(stderr, "capsim check: cannot write the baseline %s\n",
                 o.write_baseline);
@@ -446,8 +447,9 @@ static int check_command(int argc, char **argv)
     return failed ? CLI_CHECK_FAILED : CLI_OK;
 }
 
-int cli_check(int argc, char **argv)
+int cli_check(int argc, char **argv, run_dist *dist)
 {
     unsigned long failures = sim_alloc_failures();
-    return cli__gave_up("check", failures, check_command(argc, argv));
+    return cli__gave_up("check", failures,
+                        check_command(argc, argv, dist));
 }

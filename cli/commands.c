@@ -99,9 +99,11 @@ static int parse_run_args(int argc, char **argv, cli_run_opts *o,
     return CLI_OK;
 }
 
-static int run_command(int argc, char **argv, const cli_live *live)
+static int run_command(int argc, char **argv, const cli_live *live,
+                       run_dist *dist)
 {
-    cli_run_opts o = {.format = RPT_TABLE, .seed = -1, .replications = -1};
+    cli_run_opts o = {.format = RPT_TABLE, .seed = -1, .replications = -1,
+                      .dist = dist};
     unsigned long failures = sim_alloc_failures();
     const char **sets = sim_calloc((size_t)argc, sizeof *sets);
     if (!sets)
@@ -113,6 +115,11 @@ static int run_command(int argc, char **argv, const cli_live *live)
         return code < 0 ? CLI_OK : code;
     }
 
+    if (o.live && run_dist_size(dist) > 1) {
+        sim_free(sets);
+        return cli__usage_error("run", "%s", "--live runs the agent core "
+                                "on this machine; run it without mpirun");
+    }
     if ((o.agent || o.speedup > 0) && !o.live) {
         sim_free(sets);
         return cli__usage_error("run", "%s", "--agent and --speedup go "
@@ -150,7 +157,7 @@ static int run_command(int argc, char **argv, const cli_live *live)
                          ? (json ? sim_strdup(json) : NULL)
                          : rpt_render(r, o.format, CAPSIM_VERSION);
         code = cli__intact(failures, code);
-        if (json && text && o.out && code == CLI_OK)
+        if (json && text && o.out && code == CLI_OK && cli__writes(&o))
             code = cli__render_outputs(json, o.out, o.charts, o.quiet);
         if (!json || !text)
             code = CLI_RUNTIME;
@@ -174,10 +181,11 @@ static int run_command(int argc, char **argv, const cli_live *live)
     return code;
 }
 
-int cli_run(int argc, char **argv, const cli_live *live)
+int cli_run(int argc, char **argv, const cli_live *live, run_dist *dist)
 {
     unsigned long failures = sim_alloc_failures();
-    return cli__gave_up("run", failures, run_command(argc, argv, live));
+    return cli__gave_up("run", failures,
+                        run_command(argc, argv, live, dist));
 }
 
 /* A file is a catalog when its top level says capsim_catalog. */

@@ -24,9 +24,11 @@ typedef struct cli_live {
                char *err, size_t errlen);
 } cli_live;
 
-int cli_run(int argc, char **argv, const cli_live *live);
-int cli_check(int argc, char **argv);
-int cli_sweep(int argc, char **argv);
+/* run, check and sweep spread their simulations over the ranks of `dist`
+ * (NULL: one process; see run/dist.h). */
+int cli_run(int argc, char **argv, const cli_live *live, run_dist *dist);
+int cli_check(int argc, char **argv, run_dist *dist);
+int cli_sweep(int argc, char **argv, run_dist *dist);
 int cli_report(int argc, char **argv);
 /* Another kind of file validate knows (agent configs: cli/main.c). */
 typedef struct cli_validator {

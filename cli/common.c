@@ -202,7 +202,7 @@ run_results *cli__run_scenario(const cli_run_opts *o, scn_scenario **sp,
     }
     if (rc == SIM_OK) {
         run_opts ro = {o->pool, o->progress ? cli_progress_tick : NULL,
-                       o->progress};
+                       o->progress, o->dist};
         rc = run_results_compute_with(*sp, *cp, &ro, &d, &r);
     }
     /* The progress line stays up between scenarios unless something is
@@ -292,6 +292,11 @@ int cli__render_outputs(const char *json, const char *dir, int charts,
     return code;
 }
 
+
+int cli__writes(const cli_run_opts *o)
+{
+    return run_dist_rank(o->dist) == 0;
+}
 
 int cli__gave_up(const char *cmd, unsigned long failures, int code)
 {

@@ -56,7 +56,15 @@ typedef struct cli_run_opts {
      * the simulations run on the command's thread, with no line. */
     run_jobs *pool;
     cli_progress *progress;
+    /* The MPI job this process is a rank of (cli/main.c); NULL: one
+     * process.  Every rank runs the command alike; only rank 0 writes
+     * files (cli__writes) and prints (main.c silences the others). */
+    run_dist *dist;
 } cli_run_opts;
+
+/* Whether this process writes the command's files: always in one
+ * process, on rank 0 alone in an MPI job. */
+int cli__writes(const cli_run_opts *o);
 
 /* The most threads --jobs takes. */
 #define CLI_MAX_JOBS 1024

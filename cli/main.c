@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "cli/commands.h"
 #include "reports/results.h"
+#include "run/dist.h"
 
 #ifdef CAPSIM_HAS_AGENT
 #include <curl/curl.h>
@@ -114,12 +115,9 @@ static const cli_live live_runner = {live_runner_fn};
 #define LIVE_RUNNER NULL
 #endif
 
-int main(int argc, char **argv)
+/* The command argv[1] names, as a rank of `dist` (NULL: one process). */
+static int command(int argc, char **argv, run_dist *dist)
 {
-    /* GSL's default handler aborts; every status is checked instead. */
-    gsl_set_error_handler_off();
-    /* cJSON allocates through the seam like everything else. */
-    sim_alloc_init();
     if (argc < 2)
         return cli_help(NULL) == CLI_OK ? CLI_USAGE : CLI_USAGE;
     const char *cmd = argv[1];
@@ -139,13 +137,13 @@ int main(int argc, char **argv)
         return cli_help(argc > 2 ? argv[2] : NULL);
     }
     if (strcmp(cmd, "run") == 0)
-        return cli_run(argc - 1, argv + 1, LIVE_RUNNER);
+        return cli_run(argc - 1, argv + 1, LIVE_RUNNER, dist);
     if (strcmp(cmd, "report") == 0)
         return cli_report(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0)
-        return cli_sweep(argc - 1, argv + 1);
+        return cli_sweep(argc - 1, argv + 1, dist);
     if (strcmp(cmd, "check") == 0)
-        return cli_check(argc - 1, argv + 1);
+        return cli_check(argc - 1, argv + 1, dist);
     if (strcmp(cmd, "validate") == 0)
         return cli_validate(argc - 1, argv + 1, AGENT_VALIDATOR);
 #ifdef CAPSIM_HAS_AGENT
@@ -159,4 +157,74 @@ int main(int argc, char **argv)
     fprintf(stderr, "capsim: unknown command '%s' (see 'capsim help')\n",
             cmd);
     return CLI_USAGE;
+}
+
+/*
+ * Under mpirun, run, sweep and check join the job and spread their
+ * simulations over its ranks (run/dist.h).  Every other command runs
+ * whole wherever it is started; calibrate and run --live start copies of
+ * this binary, which inherit mpirun's environment and must not take
+ * themselves for ranks.
+ */
+static int spreads(int argc, char **argv)
+{
+    return argc >= 2 && (strcmp(argv[1], "run") == 0 ||
+                         strcmp(argv[1], "sweep") == 0 ||
+                         strcmp(argv[1], "check") == 0);
+}
+
+/*
+ * Only rank 0 speaks.  The other ranks run the very same command on the
+ * very same input and would say the very same things, so their stdout
+ * and stderr go to /dev/null (and they write no file: cli__writes).
+ * What a rank can meet alone is running out of memory, which ends the
+ * job (finish, below), or MPI failing, which Open MPI reports itself.
+ */
+static int silence(void)
+{
+    return freopen("/dev/null", "w", stdout) &&
+                   freopen("/dev/null", "w", stderr)
+               ? CLI_OK
+               : CLI_RUNTIME;
+}
+
+/* Leaves the job with the exit code every rank agrees on: rank 0's. */
+static int finish(run_dist *dist, int code)
+{
+    if (!dist)
+        return code;
+    /* mpirun ends the job once a rank exits non-zero: rank 0's output
+     * must be out before any rank can get there. */
+    fflush(stdout);
+    fflush(stderr);
+    /* A run-time failure may be this rank's alone (out of memory, a file
+     * rank 0 could not write), met while the others wait for it in an
+     * exchange or below: end the whole job, with the code. */
+    if (code == CLI_RUNTIME)
+        run_dist_abort(dist, code);
+    code = run_dist_agree(dist, code);
+    run_dist_free(dist);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    run_dist *dist = NULL;
+    /* GSL's default handler aborts; every status is checked instead. */
+    gsl_set_error_handler_off();
+    /* cJSON allocates through the seam like everything else. */
+    sim_alloc_init();
+    /* Before any thread starts: MPI is told only this one calls it. */
+    if (spreads(argc, argv)) {
+        int rc = run_dist_new(&dist);
+        if (rc != SIM_OK) {
+            fprintf(stderr, "capsim: cannot join the MPI job: %s\n",
+                    sim_strerror(rc));
+            return CLI_RUNTIME;
+        }
+    }
+    int code = run_dist_rank(dist) == 0 ? CLI_OK : silence();
+    if (code == CLI_OK)
+        code = command(argc, argv, dist);
+    return finish(dist, code);
 }

@@ -593,7 +593,7 @@ static void sweep_free(sweep *w)
     sim_free(w->vs);
 }
 
-static int sweep_command(int argc, char **argv)
+static int sweep_command(int argc, char **argv, run_dist *dist)
 {
     sweep w;
     memset(&w, 0, sizeof w);
@@ -601,6 +601,7 @@ static int sweep_command(int argc, char **argv)
      * stops the sweep before anything is printed or written. */
     unsigned long failures = sim_alloc_failures();
     int code = sweep_args(&w, argc, argv);
+    w.ro.dist = dist;
     if (code == CLI_OK)
         code = cli__jobs_start(&w.ro, "sweep", "point", w.npoints);
     if (code == CLI_OK) {
@@ -614,14 +615,14 @@ static int sweep_command(int argc, char **argv)
         code = cli__intact(failures, sweep_render(&w));
     if (code == CLI_OK)
         code = cli__intact(failures, sweep_crossovers(&w));
-    if (code == CLI_OK)
+    if (code == CLI_OK && cli__writes(&w.ro))
         code = sweep_write(&w);
     sweep_free(&w);
     return code < 0 ? CLI_OK : code;
 }
 
-int cli_sweep(int argc, char **argv)
+int cli_sweep(int argc, char **argv, run_dist *dist)
 {
     unsigned long failures = sim_alloc_failures();
-    return cli__gave_up("sweep", failures, sweep_command(argc, argv));
+    return cli__gave_up("sweep", failures, sweep_command(argc, argv, dist));
 }

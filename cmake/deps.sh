@@ -7,7 +7,9 @@ set -eu
 # plays the peers of the agent server's tests; curl drives the server
 # and wrk loads it (tests/load.sh); npm installs the S3-compatible server the resource tests use when
 # python3's moto is not there.
-PKGS="build-essential cmake pkg-config libyaml-dev libcjson-dev libgsl-dev libcsv-dev libcriterion-dev gnuplot-nox libsqlite3-dev libcurl4-openssl-dev libcivetweb-dev libssl-dev"
+# Open MPI (openmpi-bin, libopenmpi-dev) is optional to build capsim, but
+# is built by default when present, and the `mpi` test needs mpirun.
+PKGS="build-essential cmake pkg-config libyaml-dev libcjson-dev libgsl-dev libcsv-dev libcriterion-dev gnuplot-nox libsqlite3-dev libcurl4-openssl-dev libcivetweb-dev libssl-dev openmpi-bin libopenmpi-dev"
 if [ "${1:-}" = test ]; then
     PKGS="$PKGS chromium python3 curl wrk"
     # npm may come with a non-Debian Node.js; only ask for Debian's when

@@ -13,6 +13,7 @@
 #include "base/alloc.h"
 #include "run/feasible.h"
 #include "run/fluid.h"
+#include "run/slot.h"
 #include "run/stochastic.h"
 
 static int cmp_fx(const void *a, const void *b)
@@ -196,6 +197,15 @@ static void fluid_capacity(const price_ctx *ctx, run_deploy *rd)
  * replications side by side and the waits are short), and an entry holds
  * its deployments' results from the first unit to the last.  One-tenant
  * runs (`small`) run alone: they are cheap.
+ *
+ * Under MPI (run/dist.h) each rank runs its share of a window, on its own
+ * pool, and the window's slots are then exchanged (run/slot.c) so every
+ * rank holds them all and combines them as above; nothing else here
+ * knows there is more than one process.  A rank runs a set's replication
+ * for the units of it that are its own and lets go of the others'
+ * (share_drop); with units handed round-robin, a replication's members
+ * fall to one rank when the replications are a multiple of the ranks,
+ * and otherwise more than one rank runs it.
  */
 #define RUN_WINDOW 512
 
@@ -215,13 +225,7 @@ typedef struct unit {
     int small;
 } unit;
 
-typedef struct slot {
-    int rc;
-    sim_usage u;
-    price_bill bill;
-    sim_diag diag;              /* what the engine and the bill said */
-    sim_waits waits;
-} slot;
+typedef run_slot slot;           /* run/slot.h */
 
 typedef struct batch {
     const scn_scenario *scn;
@@ -255,6 +259,7 @@ typedef struct batch {
     pthread_cond_t ran;
     int mu_ok;
     run_jobs *jobs;
+    run_dist *dist;             /* NULL: one process */
     run_progress_fn progress;
     void *progress_ud;
     size_t full_done, full_total;
@@ -272,6 +277,18 @@ static void share_fini(share *e, size_t n)
     e->waits = NULL;
     e->rc = NULL;
     e->diag = NULL;
+}
+
+/* One member is done with entry e (under the lock).  After the last the
+ * entry is emptied and set as new, so a window run again (after a
+ * failed exchange) runs it again rather than read freed tables. */
+static void share_release(batch *b, size_t s, share *e)
+{
+    if (--e->left > 0)
+        return;
+    share_fini(e, b->nmembers[s]);
+    e->state = 0;
+    e->left = b->nmembers[s];
 }
 
 /* Runs replication r of set s for all its members (without the lock). */
@@ -327,10 +344,22 @@ static int share_take(batch *b, const unit *un, slot *sl)
         sl->waits = e->waits[k];
         sim_diag_move(&sl->diag, &e->diag[k]);
     }
-    if (--e->left == 0)
-        share_fini(e, b->nmembers[s]);
+    share_release(b, s, e);
     pthread_mutex_unlock(&b->mu);
     return rc;
+}
+
+/* Window piece k is another rank's: its unit will not take its share
+ * here. */
+static void share_drop(batch *b, size_t k)
+{
+    const unit *un = &b->units[b->lo + k];
+    if (b->scn->workload.fluid || un->small || b->set[un->dep] == SIZE_MAX)
+        return;
+    size_t s = b->set[un->dep];
+    pthread_mutex_lock(&b->mu);
+    share_release(b, s, &b->shares[s * b->reps + un->rep]);
+    pthread_mutex_unlock(&b->mu);
 }
 
 /* One simulation and its bill, into its slot.  Runs on any thread. */
@@ -365,6 +394,42 @@ static void simulated(void *arg, size_t k)
         b->progress(b->progress_ud, ++b->full_done, b->full_total);
 }
 
+/* This rank's i-th unit of the window (the i-th of its share). */
+static void simulate_mine(void *arg, size_t i)
+{
+    batch *b = arg;
+    simulate(b, run_dist_piece(b->dist, run_dist_rank(b->dist), i));
+}
+
+static void simulated_mine(void *arg, size_t i)
+{
+    batch *b = arg;
+    simulated(b, run_dist_piece(b->dist, run_dist_rank(b->dist), i));
+}
+
+/* Simulates this rank's share of the window (all of it in one process)
+ * and takes the other ranks' slots from them. */
+static int run_window(batch *b, size_t n)
+{
+    unsigned me = run_dist_rank(b->dist);
+    size_t mine = run_dist_count(b->dist, me, n);
+    if (b->jobs)
+        run_jobs_run(b->jobs, mine, simulate_mine, simulated_mine, b);
+    else
+        for (size_t i = 0; i < mine; i++) {
+            simulate_mine(b, i);
+            simulated_mine(b, i);
+        }
+    int rc = run__slots_exchange(b->dist, b->slots, n, b->cat);
+    for (unsigned r = 0; r < run_dist_size(b->dist) && rc == SIM_OK; r++)
+        for (size_t i = 0; r != me && i < run_dist_count(b->dist, r, n);
+             i++) {
+            share_drop(b, run_dist_piece(b->dist, r, i));
+            simulated(b, run_dist_piece(b->dist, r, i));
+        }
+    return rc;
+}
+
 static void window_free(batch *b)
 {
     for (size_t k = 0; b->slots && k < b->hi - b->lo; k++) {
@@ -395,13 +460,12 @@ static int unit_slot(batch *b, size_t u, slot **out)
         sim_diag_init(&b->slots[k].diag);
         price_bill_init(&b->slots[k].bill);
     }
-    if (b->jobs)
-        run_jobs_run(b->jobs, n, simulate, simulated, b);
-    else
-        for (size_t k = 0; k < n; k++) {
-            simulate(b, k);
-            simulated(b, k);
-        }
+    int rc = run_window(b, n);
+    if (rc != SIM_OK) {
+        /* Not a window to read from: a later unit runs it again. */
+        window_free(b);
+        return rc;
+    }
     *out = &b->slots[0];
     return SIM_OK;
 }
@@ -817,6 +881,7 @@ int run_results_compute_with(const scn_scenario *scn,
     b.r = r;
     if (o) {
         b.jobs = o->jobs;
+        b.dist = o->dist;
         b.progress = o->progress;
         b.progress_ud = o->progress_ud;
     }

@@ -11,6 +11,7 @@
 
 #include "base/diag.h"
 #include "pricing/catalog.h"
+#include "run/dist.h"
 #include "run/jobs.h"
 #include "run/model.h"
 #include "scenario/scenario.h"
@@ -38,6 +39,12 @@ typedef struct run_opts {
     run_jobs *jobs;             /* NULL: every simulation on the caller */
     run_progress_fn progress;   /* NULL: none */
     void *progress_ud;
+    /* NULL: one process.  Else this process is one rank of an MPI job
+     * (run/dist.h) and runs its share of the simulations; the results
+     * are the same bytes on every rank as in one process.  Every rank
+     * must make the same calls with the same input: the ranks exchange
+     * results inside each. */
+    run_dist *dist;
 } run_opts;
 
 /*

@@ -65,7 +65,17 @@ typedef struct torture_case {
 
 static int cmd_run(int argc, char **argv)
 {
-    return cli_run(argc, argv, NULL);
+    return cli_run(argc, argv, NULL, NULL);
+}
+
+static int cmd_sweep(int argc, char **argv)
+{
+    return cli_sweep(argc, argv, NULL);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    return cli_check(argc, argv, NULL);
 }
 
 #ifdef TORTURE_AGENT
@@ -103,9 +113,9 @@ static const torture_case cases[] = {
                 "--out", "%O"}, cli_report},
     {"sweep", {"sweep", "%S/tests/torture/run.yaml", "--vary",
                "workload.tenants=10,40", "--out", "%O", "--jobs", "1"},
-     cli_sweep},
+     cmd_sweep},
     {"check", {"check", "%S/tests/torture/run.yaml", "--quiet", "--jobs",
-               "1"}, cli_check},
+               "1"}, cmd_check},
     {"validate", {"validate", "%S/tests/torture/run.yaml",
                   "%S/data/pricing/2025-11.yaml"}, NULL},
     {"pricing", {"pricing", "--pricing", "2025-11"}, cli_pricing},
