@@ -72,6 +72,12 @@ both "run stochastic" 2 run "$mix" --format json --out OUT --jobs 2
 [ -s "$tmp/o1/results.json" ] && ok || bad "run stochastic wrote results.json"
 both "run stochastic" 3 run "$mix" --format json --out OUT --jobs 1
 both "run stochastic, 7 replications" 2 run "$mix" --replications 7 --format csv --jobs 1
+# Deployments that share a replication's draw (fixed pools; sleepers and
+# Durable Objects): with 3 replications on 2 ranks a set's members fall
+# to different ranks, each of which runs the set and lets go of the rest.
+sets=$root/tests/torture/stochastic.yaml
+both "run with shared draws" 2 run "$sets" --replications 3 --format json --jobs 2
+both "run with shared draws" 3 run "$sets" --replications 4 --format json --jobs 1
 both "run fluid" 2 run "$root/scenarios/default.yaml" --out OUT --jobs 2
 both "run fluid" 3 run "$root/scenarios/default.yaml" --format md --jobs 1
 
