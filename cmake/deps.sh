@@ -6,10 +6,12 @@ set -eu
 # report.html for the browser test, python3 checks its screenshot and
 # plays the peers of the agent server's tests; curl drives the server;
 # npm installs the S3-compatible server the resource tests use when
-# python3's moto is not there.
+# python3's moto is not there.  clang and its compiler runtime (which
+# holds libFuzzer, libclang_rt.fuzzer-x86_64.a) build the fuzz targets
+# for the fuzz_short test and `make fuzz` (docs/fuzzing.md).
 PKGS="build-essential cmake pkg-config libyaml-dev libcjson-dev libgsl-dev libcsv-dev libcriterion-dev gnuplot-nox libsqlite3-dev libcurl4-openssl-dev libcivetweb-dev libssl-dev"
 if [ "${1:-}" = test ]; then
-    PKGS="$PKGS chromium python3 curl"
+    PKGS="$PKGS chromium python3 curl clang libclang-rt-14-dev"
     # npm may come with a non-Debian Node.js; only ask for Debian's when
     # there is none at all.
     command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
