@@ -9,7 +9,8 @@
 #   run.sh long [BUILD_DIR]    every target for FUZZ_SECONDS (300) each;
 #                              `make fuzz`.  What adds coverage is merged
 #                              into tests/fuzz/corpus/NAME afterwards.
-#   run.sh merge [BUILD_DIR]   minimises every corpus in place (-merge=1).
+#   run.sh merge [BUILD_DIR]   minimises every corpus in place (-merge=1),
+#                              keeping named files (seeds, regressions).
 #   run.sh build [BUILD_DIR]   only builds them.
 #
 # FUZZ_TARGETS="scenario net" picks targets; FUZZ_CC the compiler
@@ -84,7 +85,10 @@ for t in $targets; do
             basename "$f" | grep -Eq '^[0-9a-f]{40}$' || cp "$f" "$m/"
         done
         # shellcheck disable=SC2086
-        "$exe" -merge=1 $opts "$m" "$corpus/$t" >"$build/merge-$t.log" 2>&1 ||
+        # Mutants over 4 KiB are cut to it: the seeds (named) keep whole
+        # catalogs and results, and the corpus stays small.
+        "$exe" -merge=1 $opts -max_len="${FUZZ_MERGE_MAX_LEN:-4096}" "$m" \
+            "$corpus/$t" >"$build/merge-$t.log" 2>&1 ||
             { tail -30 "$build/merge-$t.log" >&2; status=1; continue; }
         rm -f "$corpus/$t"/*
         cp "$m"/* "$corpus/$t"/
