@@ -42,16 +42,17 @@ if ! "$cc" -fsanitize=fuzzer "$probe/p.c" -o "$probe/p" >/dev/null 2>&1; then
 fi
 rm -rf "$probe"
 
+mkdir -p "$build" || exit 4
 # Its own build directory: another compiler, and every object built
 # with -fsanitize=fuzzer-no-link,address,undefined.
 cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER="$cc" -DSIM_FUZZ=ON \
-    -DSIM_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.cmake.log" 2>&1 ||
-    { cat "$build.cmake.log" >&2; exit 4; }
+    -DSIM_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build/run-cmake.log" 2>&1 ||
+    { cat "$build/run-cmake.log" >&2; exit 4; }
 tl=""
 for t in $targets; do tl="$tl --target fuzz_$t"; done
 # shellcheck disable=SC2086
-cmake --build "$build" -j "${JOBS:-2}" $tl >"$build.build.log" 2>&1 ||
-    { tail -50 "$build.build.log" >&2; exit 4; }
+cmake --build "$build" -j "${JOBS:-2}" $tl >"$build/run-build.log" 2>&1 ||
+    { tail -50 "$build/run-build.log" >&2; exit 4; }
 [ "$mode" = build ] && exit 0
 
 n=0
