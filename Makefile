@@ -4,9 +4,11 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps test-deps build demo test test-sanitize test-tsan check-costs baseline clean
+.PHONY: all deps test-deps build demo test test-sanitize test-tsan check-costs baseline fuzz clean
 
 all: build
 
@@ -50,6 +52,13 @@ test-tsan: test-deps
 		AG_TEST_SCALE=0.25 AG_LOAD_RSS_MAX_MIB=1024 \
 		ctest --output-on-failure -R 'agent_serve|agent_live|agent_calibrate|agent_load|agent_slow|agent_reattach|^jobs$$'
 
+# Every fuzz target under libFuzzer for FUZZ_SECONDS each (clang; its own
+# build in $(FUZZ_BUILD)); what adds coverage is merged into
+# tests/fuzz/corpus/.  FUZZ_TARGETS="scenario net" picks some.
+# docs/fuzzing.md says more.
+fuzz: test-deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) sh fuzz/run.sh long $(FUZZ_BUILD)
+
 # The cost gate alone, and rewriting its baseline after an intended change.
 check-costs: build
 	./$(BUILD)/capsim check scenarios/*.yaml --baseline scenarios/baseline.json \
@@ -59,4 +68,4 @@ baseline: build
 	./$(BUILD)/capsim check scenarios/*.yaml --write-baseline scenarios/baseline.json
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -300,6 +300,34 @@ static void sse_scan(const ag_net_conn *c, size_t *scan, int *done,
     }
 }
 
+int ag__net_sse_reply(ag_net_conn *c, double deadline, int *status,
+                      double *done_ms, uint64_t *data_bytes)
+{
+    int rc = ag_net_read_head(c, status, deadline);
+    if (rc == SIM_OK && *status != 200)
+        rc = AG_NET_EHTTP;
+    size_t scan = c->pos;
+    int done = 0, failed = 0;
+    while (rc == SIM_OK) {
+        int was = done;
+        sse_scan(c, &scan, &done, &failed, data_bytes);
+        if (done && !was)
+            *done_ms = ag_net_now_ms();
+        /* Keep only the unscanned tail: a long reply must not grow the
+         * buffer to its whole size. */
+        c->pos = scan;
+        int r = fill(c, deadline);
+        scan = c->pos;
+        if (r < 0)
+            rc = -r;
+        else if (r == 0)
+            break;
+    }
+    if (rc == SIM_OK && (failed || !done))
+        rc = SIM_EIO;
+    return rc;
+}
+
 int ag_net_sse_message(int port, const char *session, const char *content,
                         const char *api_key, const char *tenant,
                         double deadline, double *done_ms, uint64_t *bytes,
@@ -318,28 +346,7 @@ int ag_net_sse_message(int port, const char *session, const char *content,
                           "Accept: text/event-stream\r\n", body, api_key,
                           tenant, deadline);
     if (rc == SIM_OK)
-        rc = ag_net_read_head(&c, status, deadline);
-    if (rc == SIM_OK && *status != 200)
-        rc = AG_NET_EHTTP;
-    size_t scan = c.pos;
-    int done = 0, failed = 0;
-    while (rc == SIM_OK) {
-        int was = done;
-        sse_scan(&c, &scan, &done, &failed, data_bytes);
-        if (done && !was)
-            *done_ms = ag_net_now_ms();
-        /* Keep only the unscanned tail: a long reply must not grow the
-         * buffer to its whole size. */
-        c.pos = scan;
-        int r = fill(&c, deadline);
-        scan = c.pos;
-        if (r < 0)
-            rc = -r;
-        else if (r == 0)
-            break;
-    }
-    if (rc == SIM_OK && (failed || !done))
-        rc = SIM_EIO;
+        rc = ag__net_sse_reply(&c, deadline, status, done_ms, data_bytes);
     *bytes = c.bytes;
     ag_net_conn_fini(&c);
     return rc;

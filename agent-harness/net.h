@@ -88,6 +88,15 @@ int ag_net_sse_message(int port, const char *session, const char *content,
                         uint64_t *data_bytes /* OUT */,
                         int *status /* OUT */);
 
+/*
+ * The reading half of ag_net_sse_message on a connection whose request
+ * is sent: the head, then SSE lines to EOF.  Apart so that the parser can
+ * be fed bytes that no server sent (fuzz/fuzz_net.c).
+ */
+int ag__net_sse_reply(ag_net_conn *c, double deadline, int *status /* OUT */,
+                      double *done_ms /* OUT */,
+                      uint64_t *data_bytes /* OUT */);
+
 /* Opens GET /v1/sessions/{id}/events?follow=1 and reads its head; bytes
  * read after it are the stream's. */
 int ag_net_sse_follow(ag_net_conn *c, int port, const char *session,

@@ -540,31 +540,41 @@ static int get_history(req *r, const char *id)
     return send_obj(r->c, 200, o, &bad, "");
 }
 
+int ag__serve_body_content(const char *body, char **content,
+                           const char **why)
+{
+    cJSON *j = ag__json_depth_ok(body, strlen(body), MAX_JSON_DEPTH)
+                   ? cJSON_Parse(body) : NULL;
+    *content = NULL;
+    *why = "request body is not valid JSON (or nests too deep)";
+    if (!j)
+        return 400;
+    const cJSON *ct = cJSON_GetObjectItem(j, "content");
+    if (!cJSON_IsString(ct) || !*ct->valuestring) {
+        cJSON_Delete(j);
+        *why = "body must be {\"content\": \"...\"} with a non-empty "
+               "string";
+        return 400;
+    }
+    *content = sim_strdup(ct->valuestring);
+    cJSON_Delete(j);
+    *why = "out of memory";
+    return *content ? 0 : 500;
+}
+
 /* The user's message from a {"content": "..."} body, or an error sent. */
 static int read_content(req *r, char **content)
 {
     char *body = NULL;
+    const char *why = NULL;
     int rc = read_body(r->c, r->ri->content_length, &body);
     if (rc == SIM_ERANGE)
         return send_error(r->c, 413, "request body over 1 MiB");
     if (rc != SIM_OK)
         return send_error(r->c, 500, "out of memory");
-    cJSON *j = ag__json_depth_ok(body, strlen(body), MAX_JSON_DEPTH)
-                   ? cJSON_Parse(body) : NULL;
+    int status = ag__serve_body_content(body, content, &why);
     sim_free(body);
-    if (!j)
-        return send_error(r->c, 400, "request body is not valid JSON (or "
-                                     "nests too deep)");
-    const cJSON *ct = cJSON_GetObjectItem(j, "content");
-    if (!cJSON_IsString(ct) || !*ct->valuestring) {
-        cJSON_Delete(j);
-        return send_error(r->c, 400,
-                          "body must be {\"content\": \"...\"} with a "
-                          "non-empty string");
-    }
-    *content = sim_strdup(ct->valuestring);
-    cJSON_Delete(j);
-    return *content ? 0 : send_error(r->c, 500, "out of memory");
+    return status ? send_error(r->c, status, why) : 0;
 }
 
 static int reply_json(req *r, const char *id, const char *content)
@@ -879,7 +889,16 @@ static void ws_unfollow(ws_conn *w, const char *session)
     ag_bus_unsubscribe(sub);    /* outside the lock: it may wait */
 }
 
-static void ws_message(ws_conn *w, const char *text, size_t len)
+static void ws_refuse(ag_ws_request *r, const char *session, int status,
+                      const char *error)
+{
+    r->kind = AG_WS_REFUSED;
+    r->session = session;
+    r->status = status;
+    r->error = error;
+}
+
+struct cJSON *ag__ws_parse(const char *text, size_t len, ag_ws_request *r)
 {
     cJSON *j = ag__json_depth_ok(text, len, MAX_JSON_DEPTH)
                    ? cJSON_ParseWithLength(text, len) : NULL;
@@ -887,24 +906,43 @@ static void ws_message(ws_conn *w, const char *text, size_t len)
     const char *sid = cJSON_GetStringValue(cJSON_GetObjectItem(j, "session"));
     const char *content =
         cJSON_GetStringValue(cJSON_GetObjectItem(j, "content"));
-    if (!j || !cJSON_IsObject(j)) {
-        ws_error(w, NULL, 400, "frame is not a JSON object");
-    } else if (type && strcmp(type, "ping") == 0) {
+    memset(r, 0, sizeof *r);
+    if (!j || !cJSON_IsObject(j))
+        ws_refuse(r, NULL, 400, "frame is not a JSON object");
+    else if (type && strcmp(type, "ping") == 0)
+        r->kind = AG_WS_PING;
+    else if (!type || strcmp(type, "message") != 0)
+        ws_refuse(r, NULL, 400, "unknown frame type; expected \"message\"");
+    else if (!sid || !valid_id(sid))
+        ws_refuse(r, NULL, 404, "\"session\" must name a session");
+    else if (!content || !*content)
+        ws_refuse(r, sid, 400, "\"content\" must be a non-empty string");
+    else {
+        r->kind = AG_WS_MESSAGE;
+        r->session = sid;
+        r->content = content;
+    }
+    return j;
+}
+
+static void ws_message(ws_conn *w, const char *text, size_t len)
+{
+    ag_ws_request m;
+    cJSON *j = ag__ws_parse(text, len, &m);
+    const char *sid = m.session;
+    if (m.kind == AG_WS_PING) {
         ws_push(w, "{\"type\":\"pong\"}");
-    } else if (!type || strcmp(type, "message") != 0) {
-        ws_error(w, NULL, 400, "unknown frame type; expected \"message\"");
-    } else if (!sid || !valid_id(sid)) {
-        ws_error(w, NULL, 404, "\"session\" must name a session");
-    } else if (!content || !*content) {
-        ws_error(w, sid, 400, "\"content\" must be a non-empty string");
+    } else if (m.kind == AG_WS_REFUSED) {
+        ws_error(w, sid, m.status, m.error);
     } else if (ws_follow(w, sid) != SIM_OK) {
         ws_error(w, sid, 400, "this connection follows too many sessions");
     } else {
         ag_stream *ring = NULL;
         uint64_t after;
         char err[256] = "";
-        int rc = ag_agent_reply_start(w->srv->agent, sid, w->tenant, content,
-                                      &ring, &after, err, sizeof err);
+        int rc = ag_agent_reply_start(w->srv->agent, sid, w->tenant,
+                                      m.content, &ring, &after, err,
+                                      sizeof err);
         if (rc == SIM_ENOTFOUND)
             ws_unfollow(w, sid);
         if (rc != SIM_OK)

@@ -113,4 +113,32 @@ int ag_serve_main(int argc, char **argv);
  * the agent layer's commands (serve, calibrate). */
 const char *ag__opt_value(int argc, char **argv, int *i, const char *name);
 
+/*
+ * The server's reading of untrusted bytes, apart from any connection:
+ * the handlers call these, and so do the fuzz targets (fuzz/fuzz_serve.c),
+ * which have no socket to drive them through.
+ */
+
+/* A POST .../messages body {"content": "..."}: 0 with *content a new
+ * string (sim_free), else the status to refuse it with (400 not JSON or
+ * no non-empty "content", 500 out of memory) and *why a static message. */
+int ag__serve_body_content(const char *body, char **content /* OUT */,
+                           const char **why /* OUT */);
+
+/* What one WebSocket text message asks for. */
+enum ag_ws_kind { AG_WS_MESSAGE, AG_WS_PING, AG_WS_REFUSED };
+typedef struct ag_ws_request {
+    enum ag_ws_kind kind;
+    const char *session;    /* MESSAGE; REFUSED when the error names it */
+    const char *content;    /* MESSAGE: non-empty */
+    int status;             /* REFUSED: 400 or 404 */
+    const char *error;      /* REFUSED: a static message */
+} ag_ws_request;
+
+/* Parses `len` bytes of a text message into *r.  Returns the parsed JSON
+ * (free with cJSON_Delete; NULL when it is not JSON), which the strings in
+ * *r borrow from. */
+struct cJSON *ag__ws_parse(const char *text, size_t len,
+                           ag_ws_request *r /* OUT */);
+
 #endif
