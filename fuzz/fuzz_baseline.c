@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *argv[] = {"check", scn, "--baseline", base, "--quiet", "--jobs",
                     "1", NULL};
     long live = sim_alloc_live();
-    int code = cli_check(7, argv);
+    int code = cli_check(7, argv, NULL);  /* one process, no MPI */
     if (code != CLI_OK && code != CLI_CHECK_FAILED && code != CLI_BAD_INPUT &&
         code != CLI_RUNTIME)
         fuzz_fail("capsim check: an exit code the spec does not name");
