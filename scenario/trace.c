@@ -56,6 +56,20 @@ struct reader {
 static void error_at(reader *r, size_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The line and column (1-based) of text offset `off`. */
+static void pos_of(const reader *r, size_t off, int *line, int *col)
+{
+    size_t ls = 0;
+    *line = 1;
+    for (size_t i = 0; i < off && i < r->len; i++) {
+        if (r->text[i] == '\n') {
+            ++*line;
+            ls = i + 1;
+        }
+    }
+    *col = (int)(off - ls + 1);
+}
+
 /* Records an error at text offset `off` (line and column 1-based). */
 static void error_at(reader *r, size_t off, const char *fmt, ...)
 {
@@ -64,16 +78,10 @@ static void error_at(reader *r, size_t off, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    int line = 1;
-    size_t ls = 0;
-    for (size_t i = 0; i < off && i < r->len; i++) {
-        if (r->text[i] == '\n') {
-            line++;
-            ls = i + 1;
-        }
-    }
-    sim_diag_add(r->d, SIM_DIAG_ERROR, r->path, r->text, line,
-                 (int)(off - ls + 1), "%s", msg);
+    int line, col;
+    pos_of(r, off, &line, &col);
+    sim_diag_add(r->d, SIM_DIAG_ERROR, r->path, r->text, line, col, "%s",
+                 msg);
 }
 
 static const char *fstr(const reader *r, size_t i)
@@ -484,7 +492,23 @@ typedef struct trace_rd {
     lmap labels;
     uint64_t *agents;       /* per tenant: agents seen so far */
     size_t tenants, tcap;
+    /* The most agents of one tenant, and where the grid of tenants x
+     * that many first passed TRACE_GRID_MIN (line 0: never); see
+     * trace_grid. */
+    uint64_t apt;
+    int grid_line, grid_col;
 } trace_rd;
+
+/*
+ * The model gives every tenant of a trace as many agents as its largest
+ * tenant has, so a short file naming many tenants and one tenant with
+ * many agents asks for a grid of millions of agents (each a counter
+ * here and a generator in every run).  A grid past TRACE_GRID_MIN agents
+ * and more than TRACE_GRID_PER_ROW per row of the trace is refused: a
+ * trace that really has that many agents has rows for them.
+ */
+#define TRACE_GRID_MIN 1000000u
+#define TRACE_GRID_PER_ROW 64u
 
 static int trace_label(reader *r, size_t i, const char *what)
 {
@@ -569,8 +593,13 @@ static int trace_row(reader *r)
     if (lmap_get(&tr->labels, tenant, fstr(r, 2), r->fld[2].len,
                  tr->agents[tenant], &k, &added) != SIM_OK)
         return SIM_ENOMEM;
-    if (added)
-        tr->agents[tenant]++;
+    if (added && ++tr->agents[tenant] > tr->apt)
+        tr->apt = tr->agents[tenant];
+    if (tr->grid_line == 0 && tr->apt > 0 &&
+        (double)tr->tenants * (double)tr->apt > TRACE_GRID_MIN) {
+        /* Where the grid grew past the floor; judged at the end. */
+        pos_of(r, r->fld[added ? 2 : 1].off, &tr->grid_line, &tr->grid_col);
+    }
 
     if (tr->n == tr->cap) {
         size_t ncap = tr->cap ? tr->cap * 2 : 1024;
@@ -717,6 +746,20 @@ int sim_trace_load(const char *path, sim_diag *d, sim_trace *out /* OUT */)
     if (rc == SIM_OK && tr.n == 0) {
         sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, 0, 0,
                      "the trace has no rows");
+        rc = SIM_EPARSE;
+    }
+    if (rc == SIM_OK && tr.grid_line > 0 &&
+        (double)tr.tenants * (double)tr.apt >
+            (double)TRACE_GRID_PER_ROW * (double)tr.n) {
+        sim_diag_add(d, SIM_DIAG_ERROR, path, NULL, tr.grid_line,
+                     tr.grid_col, "the trace names %zu tenants and up to "
+                     "%llu agents of one tenant: every tenant gets that "
+                     "many, %.0f agents for %zu rows; expected at most %u "
+                     "agents a row past %u agents (split uneven tenants "
+                     "into classes of their own)", tr.tenants,
+                     (unsigned long long)tr.apt,
+                     (double)tr.tenants * (double)tr.apt, tr.n,
+                     TRACE_GRID_PER_ROW, TRACE_GRID_MIN);
         rc = SIM_EPARSE;
     }
     if (rc == SIM_OK)

@@ -920,3 +920,41 @@ Test(workload_files, samples_errors_point_at_line_and_column)
                  "expected service seconds >= 0");
     expect_error(L, "seconds\n", SIM_EPARSE, 0, 0, "has no values");
 }
+
+/* 1,001 tenants with one agent each, then one of them with 999 more: the
+ * model gives all 1,001 tenants 1,000 agents, 1,001,000 in all, from
+ * 2,000 rows.  Refused where the grid passed a million (the last row's
+ * agent field); the same trace with rows enough for its agents loads. */
+static char *uneven_trace(size_t extra_rows)
+{
+    size_t cap = 64 * (2000 + extra_rows) + 64, at = 0;
+    char *text = malloc(cap);
+    cr_assert(text);
+    for (int n = 0; n <= 1000; n++)
+        at += (size_t)snprintf(text + at, cap - at, "0,t%d,a\n", n);
+    for (size_t e = 0; e < extra_rows; e++)
+        at += (size_t)snprintf(text + at, cap - at, "1,t1,a\n");
+    for (int k = 1; k <= 999; k++)
+        at += (size_t)snprintf(text + at, cap - at, "0,t0,a%d\n", k);
+    return text;
+}
+
+Test(workload_files, trace_of_uneven_tenants_asking_for_millions_is_refused)
+{
+    char *text = uneven_trace(0);
+    expect_error(load_trace, text, SIM_EPARSE, 2000, 6,
+                 "1001 tenants and up to 1000 agents of one tenant");
+    free(text);
+    /* 16,000 rows carry 1,001,000 agents at fewer than 64 a row. */
+    text = uneven_trace(14000);
+    const char *path = write_tmp("ok.csv", text);
+    sim_diag d;
+    sim_diag_init(&d);
+    sim_trace t;
+    cr_assert_eq(sim_trace_load(path, &d, &t), SIM_OK);
+    cr_assert_eq(t.tenants, 1001);
+    cr_assert_eq(t.agents_per_tenant, 1000);
+    sim_trace_fini(&t);
+    sim_diag_fini(&d);
+    free(text);
+}
