@@ -14,23 +14,9 @@ set -u
 
 CAPSIM=${1:?usage: calibrate.sh CAPSIM SOURCE_DIR}
 SRC=${2:?usage: calibrate.sh CAPSIM SOURCE_DIR}
-T=$(mktemp -d /tmp/ag-calibrate-XXXXXX)
-FAILS=0
-PID=
-
-cleanup() {
-    [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-ok() { echo "ok - $*"; }
-check() {   # check DESCRIPTION COMMAND...
-    d=$1
-    shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
+# T, FAILS, PID, fail/ok/check and the cleanup on exit.
+SERVER=$CAPSIM
+. "$SRC/agent-harness/tests/lib.sh"
 
 # agent NAME TOKENS RATE: a scripted config with 250 ms heartbeats.
 agent() {

@@ -1,5 +1,6 @@
-# lib.sh -- shared by the reliability tests (load.sh, crash.sh,
-# reattach.sh, slow.sh, limits.sh, diskfull.sh); sourced, not run.
+# lib.sh -- shared by the agent server's tests (serve.sh, calibrate.sh,
+# load.sh, crash.sh, reattach.sh, slow.sh, limits.sh, diskfull.sh);
+# sourced, not run.
 #
 # The caller sets SERVER (capsim, or a driver whose main calls
 # ag_serve_main) before sourcing.  Everything listens on 127.0.0.1 and

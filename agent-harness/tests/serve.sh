@@ -24,86 +24,18 @@ set -u
 
 SERVER=${1:?usage: serve.sh SERVER [TESTS_DIR]}
 TESTS=${2:-$(cd "$(dirname "$0")" && pwd)}
-T=$(mktemp -d /tmp/ag-serve-XXXXXX)
-FAILS=0
-PID=
+# The helpers the reliability tests share: T, FAILS, PID, fail/ok/check,
+# serve, start_server, stop_server, sanitizer_clean, req, jget.
+. "$TESTS/lib.sh"
 FAKE=
 
 cleanup() {
-    [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
     [ -n "$FAKE" ] && kill "$FAKE" 2>/dev/null
-    rm -rf "$T"
+    lib_cleanup
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-ok() { echo "ok - $*"; }
-check() {   # check DESCRIPTION COMMAND...
-    d=$1
-    shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
-
-# serve ARGS...: becomes the server (exec), so call it in a subshell; the
-# subshell's pid is then the server's own, for kill and wait.
-serve() {
-    case $(basename "$SERVER") in
-    capsim*) exec "$SERVER" agent serve "$@" ;;
-    *) exec "$SERVER" "$@" ;;
-    esac
-}
-
-# start_server CONFIG NAME: runs it on a free port, sets PID and PORT.
-start_server() {
-    (serve --config "$1" --port 0) >"$T/$2.out" 2>"$T/$2.err" &
-    PID=$!
-    NAME=$2
-    i=0
-    while ! grep -q 'listening on' "$T/$2.out" 2>/dev/null; do
-        i=$((i + 1))
-        if [ $i -gt 200 ] || ! kill -0 "$PID" 2>/dev/null; then
-            echo "server did not start:" >&2
-            cat "$T/$2.err" >&2
-            exit 1
-        fi
-        sleep 0.05
-    done
-    PORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' \
-           "$T/$2.out")
-    URL=http://127.0.0.1:$PORT
-}
-
-# stop_server SIGNAL: signals the server and waits; sets CODE.  A
-# sanitizer report on its stderr is a failure (and shown).
-stop_server() {
-    kill "-$1" "$PID"
-    wait "$PID"
-    CODE=$?
-    PID=
-    sanitizer_clean
-}
-
-sanitizer_clean() {
-    if grep -q -E 'Sanitizer|runtime error' "$T/$NAME.err"; then
-        fail "sanitizer report from server $NAME"
-        cat "$T/$NAME.err" >&2
-    fi
-}
-
-# req METHOD PATH [curl args...]: the status on stdout, the body in $T/body.
-req() {
-    m=$1
-    p=$2
-    shift 2
-    curl -s -o "$T/body" -w '%{http_code}' -X "$m" "$@" "$URL$p"
-}
-
 KEY="X-API-Key: test-key"
-
-# jget FILE EXPR: evaluates a Python expression over the JSON in FILE (d).
-jget() {
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
 
 is_json_error() {
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if isinstance(d.get("error"), str) and d["error"] else 1)' "$T/body"
