@@ -24,9 +24,12 @@ same() {
     fi
 }
 
-# A stochastic run with three replications of three deployments, and the
-# fluid default scenario with thirteen deployments.
-for scn in "$root/tests/scenarios/stochastic-mix.yaml" "$root/scenarios/default.yaml"; do
+# A stochastic run with three replications of three deployments; one
+# whose deployments share draws (two fixed pools; containers per agent and
+# Durable Objects), so threads wait on each other's sets; and the fluid
+# default scenario with thirteen deployments.
+for scn in "$root/tests/scenarios/stochastic-mix.yaml" \
+           "$root/tests/torture/stochastic.yaml" "$root/scenarios/default.yaml"; do
     rm -rf "$tmp"/o*
     for n in 1 2 5; do
         "$capsim" run "$scn" --format json --jobs "$n" --out "$tmp/o$n" \
