@@ -36,15 +36,16 @@
  *    peak the instance count.
  *
  * Results against sim_pool_run on the same messages: messages, served,
- * refused, queued, wait_hist, wait_s, billed_s and instances_peak are
- * identical, bit for bit, always.  busy_s, instance_s and timeline are
- * sums of whole ticks kept in doubles by both engines, exact -- and so
- * identical -- while they stay below 2^53 ticks (285 years: busy_s past
- * that needs ~3,400 slots busy on average for a month, instance_s ~3,400
- * instances for a month).  Beyond that each engine rounds, pool.c per
- * interval between events and this one per message (busy_s) or once
- * (instance_s, timeline), and they may differ in the last bits: a
- * relative 10^-16 per addition.
+ * refused, queued, wait_hist, billed_s and instances_peak are identical,
+ * bit for bit, always.  wait_s, busy_s, instance_s and timeline are sums
+ * of whole ticks: this engine keeps wait and busy in integers (exact
+ * whatever the order they are added in, which sim_fifo_run_many needs)
+ * and pool.c in doubles, exact while below 2^53 ticks (285 years: busy_s
+ * past that needs ~3,400 slots busy on average for a month, instance_s
+ * ~3,400 instances for a month), so the two are identical up to there.
+ * Beyond that pool.c rounds per interval between events and this engine
+ * once (instance_s, timeline, and the conversion of wait and busy), and
+ * they may differ in the last bits: a relative 10^-16 per addition.
  *
  * Nothing here draws random numbers or keeps global state.
  */
@@ -71,15 +72,16 @@ int sim_fifo_run(const sim_pool_params *p,
                  sim_pool_stats *st /* OUT */);
 
 /*
- * Runs n fixed pools p[0..n) over one pass of `src`: each message is
- * drawn once and taken by every pool in turn, and st[k] is what
- * sim_fifo_run(&p[k], ...) gives on the same messages, to the bit (the
- * pools share nothing but the message).  For deployments that differ
- * only in their instances -- every provider's pool for the same agents
- * -- drawing the messages costs more than the recursion, so one draw
- * for all of them is most of the saving.  The source is pulled until
- * every pool has seen a message past the horizon.  Returns the first
- * failure in pool order (every st[k] then holds its counts so far).
+ * Runs n fixed pools p[0..n) (one horizon) over one pass of `src`: each
+ * message is drawn once, and st[k] is what sim_fifo_run(&p[k], ...) gives
+ * on the same messages, to the bit.  For deployments that differ only in
+ * their instances -- every provider's pool for the same agents --
+ * drawing the messages costs more than the recursion, so one draw for
+ * all of them is most of the saving; and the pools follow one pool of
+ * unlimited servers, running on their own only while they queue (fifo.c
+ * says why that is exact), so n pools sized near their peak cost about
+ * one.  The source is pulled until a message is past the horizon.
+ * Returns the first failure (every st[k] then holds its counts so far).
  */
 int sim_fifo_run_many(const sim_pool_params *p, size_t n,
                       int (*next)(void *ctx, sim_msg *m), void *ctx,

@@ -573,3 +573,85 @@ Test(fifo, huge_sums_differ_only_at_rounding)
     free(a);
     free(b);
 }
+
+/*
+ * Pools of every size on one stream (sim_fifo_run_many follows a pool of
+ * unlimited servers and lets a pool run on its own only while it queues)
+ * give each pool exactly what it gives alone: the same bits, on streams
+ * that make pools leave and rejoin the reference thousands of times --
+ * a pool near saturation, heavy tails, bursts, queue limits that refuse,
+ * a pool of no servers, and one that never waits.
+ */
+Test(fifo, many_pools_on_one_stream_match_each_alone)
+{
+    enum { N = 60000, P = 9 };
+    sim_msg *v = malloc(N * sizeof *v);
+    sim_pool_params p[P];
+    sim_pool_stats *many = malloc(P * sizeof *many),
+                   *one = malloc(sizeof *one);
+    sim_rng ra, rs;
+    cr_assert(v && many && one);
+    for (int k = 0; k < 3; k++) {
+        double t = 0;
+        sim_rng_seed(&ra, 91, 0, (uint64_t)k, SIM_STREAM_ARRIVALS);
+        sim_rng_seed(&rs, 91, 0, (uint64_t)k, SIM_STREAM_SERVICE);
+        for (size_t i = 0; i < N; i++) {
+            double e = -log(sim_rng_uniform(&ra)), svc;
+            switch (k) {
+            case 0:     /* lognormal, sigma 1: about 20 busy on average */
+                t += e / 1.0;
+                svc = 12 * exp(normal(&rs));
+                break;
+            case 1:     /* bursts of 300 at 40/s, 2,000 s apart */
+                t += i % 300 == 0 ? 2000 : e / 40;
+                svc = -log(sim_rng_uniform(&rs)) * 3;
+                break;
+            default:    /* heavy tails: sigma 2.5 */
+                t += e / 0.5;
+                svc = exp(2.5 * normal(&rs));
+                break;
+            }
+            v[i] = (sim_msg){t, svc, 0};
+        }
+        double H = v[N - 1].t * 0.9;  /* some messages past the horizon */
+        p[0] = fixed_pool(H, 20, 1, -1);
+        p[1] = fixed_pool(H, 6, 4, -1);
+        p[2] = fixed_pool(H, 30, 1, -1);
+        p[3] = fixed_pool(H, 45, 1, -1);
+        p[4] = fixed_pool(H, 18, 1, 2);
+        p[5] = fixed_pool(H, 22, 1, 0);
+        p[6] = fixed_pool(H, 0, 1, -1);
+        p[7] = fixed_pool(H, 1, 1000000000000, -1);
+        p[8] = fixed_pool(H, 12, 2, 5);
+        p[8].granularity = 60;
+        p[8].minimum = 60;
+        list_src s = {v, N, 0, 0};
+        cr_assert_eq(sim_fifo_run_many(p, P, list_next, &s, many), SIM_OK);
+        int left = 0;
+        for (int j = 0; j < P; j++) {
+            char what[64];
+            snprintf(what, sizeof what, "stream %d, pool %d", k, j);
+            list_src a = {v, N, 0, 0};
+            cr_assert_eq(sim_fifo_run(&p[j], list_next, &a, one), SIM_OK);
+            cr_assert_eq(many[j].messages, one->messages, "%s", what);
+            cr_assert_eq(many[j].served, one->served, "%s", what);
+            cr_assert_eq(many[j].queued, one->queued, "%s", what);
+            cr_assert_eq(many[j].refused, one->refused, "%s", what);
+            cr_assert_eq(many[j].wait_s, one->wait_s, "%s: wait %.17g vs "
+                         "%.17g", what, many[j].wait_s, one->wait_s);
+            cr_assert_eq(many[j].busy_s, one->busy_s, "%s", what);
+            cr_assert_eq(memcmp(many[j].wait_hist, one->wait_hist,
+                                sizeof one->wait_hist), 0,
+                         "%s: wait histograms differ", what);
+            cr_assert_eq(memcmp(&many[j], one, sizeof *one), 0,
+                         "%s: stats differ", what);
+            left += one->queued > 0 && one->queued < one->messages / 2;
+        }
+        /* Pools that queued now and then: they left the reference and
+         * came back. */
+        cr_assert_geq(left, 2, "stream %d: too few pools queued", k);
+    }
+    free(v);
+    free(many);
+    free(one);
+}
