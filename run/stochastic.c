@@ -9,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "run/fluid.h"
+#include "sim/calendar.h"
 #include "sim/fifo.h"
 #include "sim/pool.h"
 
@@ -244,66 +245,6 @@ static int check_supported(const price_ctx *ctx)
 /* ---- sizing a pool from its demand -------------------------------------- */
 
 /*
- * A growable 4-ary min-heap of departure times.  v[n .. n + 4) always
- * holds +infinity, so a sift reads four children without testing for a
- * partial family, and it picks the least of them by comparisons that
- * select (conditional moves) rather than branch: the children are in
- * random order, and the binary heap this replaced spent most of its
- * time on mispredicted comparisons (a seventh of the 10k-users planning
- * scenario).  Any min-heap pops the same times in the same order, so
- * the demand it measures is unchanged to the bit.
- */
-typedef struct dheap {
-    double *v;
-    size_t n, cap;          /* cap + 4 allocated */
-} dheap;
-
-static int dheap_push(dheap *h, double t)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : 64;
-        double *v = sim_reallocarray(h->v, cap + 4, sizeof *v);
-        if (!v)
-            return SIM_ENOMEM;
-        for (size_t i = h->n; i < cap + 4; i++)
-            v[i] = INFINITY;
-        h->v = v;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0 && h->v[(i - 1) / 4] > t) {
-        h->v[i] = h->v[(i - 1) / 4];
-        i = (i - 1) / 4;
-    }
-    h->v[i] = t;
-    return SIM_OK;
-}
-
-static void dheap_pop(dheap *h)
-{
-    double *v = h->v, last = v[--h->n];
-    size_t i = 0;
-    v[h->n] = INFINITY;
-    if (h->n == 0)
-        return;
-    for (;;) {
-        size_t c = 4 * i + 1;
-        if (c >= h->n)
-            break;
-        double a0 = v[c], a1 = v[c + 1], a2 = v[c + 2], a3 = v[c + 3];
-        size_t l = c + (size_t)(a1 < a0), r = c + 2 + (size_t)(a3 < a2);
-        double lv = a1 < a0 ? a1 : a0, rv = a3 < a2 ? a3 : a2;
-        size_t m = rv < lv ? r : l;
-        double mv = rv < lv ? rv : lv;
-        if (mv >= last)
-            break;
-        v[i] = mv;
-        i = m;
-    }
-    v[i] = last;
-}
-
-/*
  * The time a group's messages spend with k in service, k = 0 .. peak,
  * with unlimited capacity: what any quantile of its demand is read from
  * (demand_at).  One pass over the group's messages serves every
@@ -315,17 +256,42 @@ typedef struct demand {
     size_t ntw, peak;
 } demand;
 
+/* The mean service of agents [first, first + n), weighted by their
+ * rates: what the departure calendar's buckets are sized from. */
+static double group_busy(const sim_workload_model *m, uint64_t first,
+                         uint64_t n)
+{
+    double rate = 0, load = 0;
+    for (size_t i = 0; i < m->nclasses; i++) {
+        const sim_class *c = &m->classes[i];
+        uint64_t lo = c->first_agent;
+        uint64_t hi = lo + (uint64_t)(c->tenants * c->agents_per_tenant);
+        uint64_t a = first > lo ? first : lo;
+        uint64_t b = first + n < hi ? first + n : hi;
+        if (a < b) {
+            rate += (double)(b - a) * c->rate;
+            load += (double)(b - a) * c->rate * sim_mean_busy(c);
+        }
+    }
+    return rate > 0 ? load / rate : 0;
+}
+
 static int demand_measure(const sim_workload_model *m, uint64_t rep,
                           uint64_t first, uint64_t n, demand *out)
 {
     sim_source *src;
-    dheap h = {0};
+    sim_calendar *h = NULL;
     size_t ntw = 64, peak = 0;
     double *tw = sim_calloc(ntw, sizeof *tw);
     double t = 0, H = m->horizon;
     sim_msg msg;
-    int rc = tw ? sim_source_open(m, rep, first, n, &src) : SIM_ENOMEM;
+    int rc = tw ? sim_calendar_new(group_load(m, first, n),
+                                 group_busy(m, first, n), &h)
+                : SIM_ENOMEM;
+    if (rc == SIM_OK)
+        rc = sim_source_open(m, rep, first, n, &src);
     if (rc != SIM_OK) {
+        sim_calendar_free(h);
         sim_free(tw);
         return rc;
     }
@@ -333,20 +299,26 @@ static int demand_measure(const sim_workload_model *m, uint64_t rep,
         int more = sim_source_next(src, &msg);
         double next = more ? msg.t : H;
         /* Departures up to the next arrival. */
-        while (h.n && h.v[0] <= next) {
-            tw[h.n] += h.v[0] - t;
-            t = h.v[0];
-            dheap_pop(&h);
+        while (sim_calendar_count(h) > 0) {
+            double d;
+            if ((rc = sim_calendar_least(h, &d)) != SIM_OK || d > next)
+                break;
+            tw[sim_calendar_count(h)] += d - t;
+            t = d;
+            sim_calendar_pop(h);
         }
-        tw[h.n] += next - t;
+        if (rc != SIM_OK)
+            break;
+        tw[sim_calendar_count(h)] += next - t;
         t = next;
         if (!more)
             break;
-        if ((rc = dheap_push(&h, msg.t + msg.busy)) != SIM_OK)
+        if ((rc = sim_calendar_push(h, msg.t + msg.busy)) != SIM_OK)
             break;
-        if (h.n > peak)
-            peak = h.n;
-        if (h.n >= ntw) {
+        size_t in = sim_calendar_count(h);
+        if (in > peak)
+            peak = in;
+        if (in >= ntw) {
             double *v = sim_realloc(tw, 2 * ntw * sizeof *v);
             if (!v) {
                 rc = SIM_ENOMEM;
@@ -360,7 +332,7 @@ static int demand_measure(const sim_workload_model *m, uint64_t rep,
     if (rc == SIM_OK)
         rc = sim_source_status(src);
     sim_source_close(src);
-    sim_free(h.v);
+    sim_calendar_free(h);
     if (rc != SIM_OK) {
         sim_free(tw);
         return rc;

@@ -225,3 +225,40 @@ Test(capacity, fluid_pools_hold_their_idle_agents)
                  sim_fx_to_double(d->usage.instances_mean));
     test_run_free(&t);
 }
+
+/*
+ * The same demand under services so heavy-tailed (lognormal, sigma 2.5,
+ * mean 60 s: a median of 2.6 s and some of hours) that many departures
+ * fall past the demand pass's calendar into its heap and come back: M/G/inf
+ * is insensitive to the service law beyond its mean, so p99 is still the
+ * 0.99 quantile of Poisson(20), 31, and the mean pool still 20.
+ */
+Test(capacity, sizing_by_quantile_is_insensitive_to_heavy_tails)
+{
+    test_run t;
+    test_run_yaml(&t, "capsim: 1\nseed: 6\nreplications: 3\n"
+                  "profile: {active_vcpu: 0.25, active_memory_gb: 0.5}\n"
+                  "workload: {tenants: 200, transport: sse, "
+                  "messages_per_agent_month: 4380, busy_per_message: "
+                  "{dist: lognormal, median: 2.6230s, sigma: 2.5}}\n"
+                  "deployments:\n"
+                  "  - {name: p99, provider: railway, plan: pro, "
+                  "architecture: shared, instance: {vcpu: 0.25, memory_gb: "
+                  "0.5}, scaling: {sizing: p99}}\n"
+                  "  - {name: p95, provider: railway, plan: pro, "
+                  "architecture: shared, instance: {vcpu: 0.25, memory_gb: "
+                  "0.5}, scaling: {sizing: p95}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    int q99 = 0, q95 = 0;
+    while (gsl_cdf_poisson_P((unsigned)q99, 20) < 0.99)
+        q99++;
+    while (gsl_cdf_poisson_P((unsigned)q95, 20) < 0.95)
+        q95++;
+    double n99 = sim_fx_to_double(test_deploy(&t, "p99")->usage.instances_mean);
+    double n95 = sim_fx_to_double(test_deploy(&t, "p95")->usage.instances_mean);
+    cr_assert(n99 >= q99 - 2 && n99 <= q99 + 2, "p99 pool %f, want %d", n99,
+              q99);
+    cr_assert(n95 >= q95 - 2 && n95 <= q95 + 2, "p95 pool %f, want %d", n95,
+              q95);
+    test_run_free(&t);
+}
