@@ -3,6 +3,7 @@
  * code.
  */
 #include <gsl/gsl_errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -214,6 +215,11 @@ int main(int argc, char **argv)
     gsl_set_error_handler_off();
     /* cJSON allocates through the seam like everything else. */
     sim_alloc_init();
+    /* A file-size limit (ulimit -f) would kill the process mid-write,
+     * leaving its temporary file behind; ignored, the write fails with
+     * EFBIG, the temporary is removed and the command exits 4 as on a
+     * full disk. */
+    signal(SIGXFSZ, SIG_IGN);
     /* Before any thread starts: MPI is told only this one calls it. */
     if (spreads(argc, argv)) {
         int rc = run_dist_new(&dist);
