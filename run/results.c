@@ -211,7 +211,8 @@ static void fluid_capacity(const price_ctx *ctx, run_deploy *rd)
 
 /* Replication r of one set: computed once, taken by each member. */
 typedef struct share {
-    int state;                  /* 0 not run, 1 running, 2 done */
+    int state;                  /* 0 not run, 1 running, 2 done, 3 its
+                                   tables could not be had */
     size_t left;                /* members yet to take theirs */
     sim_usage *u;
     sim_waits *waits;

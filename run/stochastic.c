@@ -186,20 +186,31 @@ uint64_t sim_group_agents(const sim_workload_model *m,
     return k;
 }
 
-/* Mean messages in service for agents [first, first + n): Little's law. */
-static double group_load(const sim_workload_model *m, uint64_t first,
-                         uint64_t n)
+/* For agents [first, first + n): their messages a second (*rate) and
+ * the messages they keep in service on average (*load, Little's law). */
+static void group_rates(const sim_workload_model *m, uint64_t first,
+                        uint64_t n, double *rate, double *load)
 {
-    double load = 0;
+    *rate = *load = 0;
     for (size_t i = 0; i < m->nclasses; i++) {
         const sim_class *c = &m->classes[i];
         uint64_t lo = c->first_agent;
         uint64_t hi = lo + (uint64_t)(c->tenants * c->agents_per_tenant);
         uint64_t a = first > lo ? first : lo;
         uint64_t b = first + n < hi ? first + n : hi;
-        if (a < b)
-            load += (double)(b - a) * c->rate * sim_mean_busy(c);
+        if (a < b) {
+            *rate += (double)(b - a) * c->rate;
+            *load += (double)(b - a) * c->rate * sim_mean_busy(c);
+        }
     }
+}
+
+/* Mean messages in service for agents [first, first + n). */
+static double group_load(const sim_workload_model *m, uint64_t first,
+                         uint64_t n)
+{
+    double rate, load;
+    group_rates(m, first, n, &rate, &load);
     return load;
 }
 
@@ -256,26 +267,6 @@ typedef struct demand {
     size_t ntw, peak;
 } demand;
 
-/* The mean service of agents [first, first + n), weighted by their
- * rates: what the departure calendar's buckets are sized from. */
-static double group_busy(const sim_workload_model *m, uint64_t first,
-                         uint64_t n)
-{
-    double rate = 0, load = 0;
-    for (size_t i = 0; i < m->nclasses; i++) {
-        const sim_class *c = &m->classes[i];
-        uint64_t lo = c->first_agent;
-        uint64_t hi = lo + (uint64_t)(c->tenants * c->agents_per_tenant);
-        uint64_t a = first > lo ? first : lo;
-        uint64_t b = first + n < hi ? first + n : hi;
-        if (a < b) {
-            rate += (double)(b - a) * c->rate;
-            load += (double)(b - a) * c->rate * sim_mean_busy(c);
-        }
-    }
-    return rate > 0 ? load / rate : 0;
-}
-
 static int demand_measure(const sim_workload_model *m, uint64_t rep,
                           uint64_t first, uint64_t n, demand *out)
 {
@@ -285,8 +276,10 @@ static int demand_measure(const sim_workload_model *m, uint64_t rep,
     double *tw = sim_calloc(ntw, sizeof *tw);
     double t = 0, H = m->horizon;
     sim_msg msg;
-    int rc = tw ? sim_calendar_new(group_load(m, first, n),
-                                 group_busy(m, first, n), &h)
+    double rate, load;
+    group_rates(m, first, n, &rate, &load);
+    /* The calendar's buckets from the mean service, rate-weighted. */
+    int rc = tw ? sim_calendar_new(load, rate > 0 ? load / rate : 0, &h)
                 : SIM_ENOMEM;
     if (rc == SIM_OK)
         rc = sim_source_open(m, rep, first, n, &src);

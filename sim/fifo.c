@@ -807,8 +807,6 @@ int sim_fifo_run_many(const sim_pool_params *p, size_t n,
         if (a < now)
             a = now;
         now = a;
-        for (size_t k = 0; k < n; k++)
-            mb[k].f.now = a;
         /* The reference's busy servers at a, counted exactly (its wheel
          * fitted first: the first message makes it). */
         if ((rc = fifo_tune(&ref, a, s)) != SIM_OK ||
