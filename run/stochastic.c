@@ -267,89 +267,96 @@ typedef struct demand {
     size_t ntw, peak;
 } demand;
 
-static int demand_measure(const sim_workload_model *m, uint64_t rep,
-                          uint64_t first, uint64_t n, demand *out)
+/* The demand pass, a message at a time. */
+typedef struct demand_pass {
+    demand d;
+    sim_calendar *h;            /* departures of the messages in service */
+    double t, H;
+} demand_pass;
+
+static int demand_begin(const sim_workload_model *m, uint64_t first,
+                        uint64_t n, demand_pass *dp)
 {
-    sim_source *src;
-    sim_calendar *h = NULL;
-    size_t ntw = 64, peak = 0;
-    double *tw = sim_calloc(ntw, sizeof *tw);
-    double t = 0, H = m->horizon;
-    sim_msg msg;
     double rate, load;
+    memset(dp, 0, sizeof *dp);
+    dp->H = m->horizon;
+    dp->d.ntw = 64;
+    if (!(dp->d.tw = sim_calloc(dp->d.ntw, sizeof *dp->d.tw)))
+        return SIM_ENOMEM;
     group_rates(m, first, n, &rate, &load);
     /* The calendar's buckets from the mean service, rate-weighted. */
-    int rc = tw ? sim_calendar_new(load, rate > 0 ? load / rate : 0, &h)
-                : SIM_ENOMEM;
-    if (rc == SIM_OK)
-        rc = sim_source_open(m, rep, first, n, &src);
-    if (rc != SIM_OK) {
-        sim_calendar_free(h);
-        sim_free(tw);
+    return sim_calendar_new(load, rate > 0 ? load / rate : 0, &dp->h);
+}
+
+/* The next message, or NULL at the end of the stream. */
+static int demand_step(demand_pass *dp, const sim_msg *msg)
+{
+    double next = msg ? msg->t : dp->H;
+    double *tw = dp->d.tw;
+    int rc = SIM_OK;
+    /* Departures up to the next arrival. */
+    while (sim_calendar_count(dp->h) > 0) {
+        double d;
+        if ((rc = sim_calendar_least(dp->h, &d)) != SIM_OK || d > next)
+            break;
+        tw[sim_calendar_count(dp->h)] += d - dp->t;
+        dp->t = d;
+        sim_calendar_pop(dp->h);
+    }
+    if (rc != SIM_OK)
         return rc;
-    }
-    for (;;) {
-        int more = sim_source_next(src, &msg);
-        double next = more ? msg.t : H;
-        /* Departures up to the next arrival. */
-        while (sim_calendar_count(h) > 0) {
-            double d;
-            if ((rc = sim_calendar_least(h, &d)) != SIM_OK || d > next)
-                break;
-            tw[sim_calendar_count(h)] += d - t;
-            t = d;
-            sim_calendar_pop(h);
-        }
-        if (rc != SIM_OK)
-            break;
-        tw[sim_calendar_count(h)] += next - t;
-        t = next;
-        if (!more)
-            break;
-        if ((rc = sim_calendar_push(h, msg.t + msg.busy)) != SIM_OK)
-            break;
-        size_t in = sim_calendar_count(h);
-        if (in > peak)
-            peak = in;
-        if (in >= ntw) {
-            double *v = sim_realloc(tw, 2 * ntw * sizeof *v);
-            if (!v) {
-                rc = SIM_ENOMEM;
-                break;
-            }
-            memset(v + ntw, 0, ntw * sizeof *v);
-            tw = v;
-            ntw *= 2;
-        }
-    }
-    if (rc == SIM_OK)
-        rc = sim_source_status(src);
-    sim_source_close(src);
-    sim_calendar_free(h);
-    if (rc != SIM_OK) {
-        sim_free(tw);
+    tw[sim_calendar_count(dp->h)] += next - dp->t;
+    dp->t = next;
+    if (!msg)
+        return SIM_OK;
+    if ((rc = sim_calendar_push(dp->h, msg->t + msg->busy)) != SIM_OK)
         return rc;
+    size_t in = sim_calendar_count(dp->h);
+    if (in > dp->d.peak)
+        dp->d.peak = in;
+    if (in >= dp->d.ntw) {
+        double *v = sim_realloc(tw, 2 * dp->d.ntw * sizeof *v);
+        if (!v)
+            return SIM_ENOMEM;
+        memset(v + dp->d.ntw, 0, dp->d.ntw * sizeof *v);
+        dp->d.tw = v;
+        dp->d.ntw *= 2;
     }
-    out->tw = tw;
-    out->ntw = ntw;
-    out->peak = peak;
     return SIM_OK;
+}
+
+/* Ends the pass: the demand into *out on success, freed otherwise. */
+static int demand_end(demand_pass *dp, int rc, demand *out)
+{
+    sim_calendar_free(dp->h);
+    if (rc != SIM_OK) {
+        sim_free(dp->d.tw);
+        return rc;
+    }
+    *out = dp->d;
+    return SIM_OK;
+}
+
+/* The smallest k with at least the share q of time [0, T] spent with k
+ * or fewer in service (q >= 1: the peak). */
+static size_t demand_quantile(const demand *d, double q, double T)
+{
+    if (q >= 1)
+        return d->peak;
+    double acc = 0;
+    for (size_t k = 0; k < d->ntw; k++) {
+        acc += d->tw[k];
+        if (acc >= q * T)
+            return k;
+    }
+    return d->peak;
 }
 
 /* The q-quantile of the messages in service, weighted by time (q = 1:
  * the peak): the demand a pool must carry at that share of the month. */
 static double demand_at(const demand *d, double q, double H)
 {
-    if (q >= 1)
-        return (double)d->peak;
-    double acc = 0;
-    size_t k = 0;
-    for (; k < d->ntw; k++) {
-        acc += d->tw[k];
-        if (acc >= q * H)
-            break;
-    }
-    return (double)(k < d->ntw ? k : d->peak);
+    return (double)demand_quantile(d, q, H);
 }
 
 /* ---- the hour pool ------------------------------------------------------ */
@@ -426,9 +433,11 @@ static void metering(const price_deploy *pd, double *gran, double *min)
  *    each deployment instead, so memory stays that of one group's messages
  *    up to the cap and never grows with the month;
  *  - fixed pools: one pass measures the group's demand for every sizing
- *    (demand_measure), and one more feeds every pool's recursion
- *    (sim_fifo_run_many).  An autoscaled pool's engine pulls its own
- *    messages, so it runs alone.
+ *    and follows the pools about to be sized from it (demand_follow,
+ *    sim_fifo_follow), which settles each pool of at least the sentinel's
+ *    servers; the others, and pools that need no demand, take one more
+ *    pass together (sim_fifo_run_many).  An autoscaled pool's engine
+ *    pulls its own messages, so it runs alone.
  * Each deployment's results are those it gets alone, to the bit: the
  * messages are the same doubles in the same order.
  */
@@ -801,11 +810,116 @@ typedef struct pooler {
 } pooler;
 
 /*
- * One group through every pool still running: its demand measured once
- * if any of them sizes from it, each sized, then one pass of its messages
- * through all of them (a pool alone may autoscale).  `pp` and `st` are
- * scratch for n pools.  A pool that cannot be sized drops out with its
- * status in pl[k].rc; a failed pass fails the set.
+ * The follower's sentinel (fifo.h): the servers of the smallest pool the
+ * set will size from demand, guessed from below as the demand the lowest
+ * quantile asked for would be if it were Poisson with the group's mean
+ * load, taken at a lower level (normal approximation: the 90th
+ * percentile for p95 sizing, the 97.7th for p99, the 99.9th for the
+ * peak of a month).
+ * A pool sized to carry a demand has at least that many servers unless
+ * whole instances round it away; demand burstier than Poisson -- daily
+ * cycles, sessions -- has higher quantiles still.  A pool the guess
+ * overshoots takes a pass of its own: a wrong guess costs time, never a
+ * figure.  0: no guess.
+ */
+static int64_t sentinel_servers(const price_deploy *const *pd, size_t n,
+                                const pooler *pl, const sim_workload_model *m,
+                                uint64_t first, uint64_t na)
+{
+    static const double z[] = {0, 1.282, 2.0, 3.0};
+    double load = group_load(m, first, na), c0 = INFINITY;
+    for (size_t k = 0; k < n; k++) {
+        if (pl[k].rc != SIM_OK || !sized_by_demand(pd[k]->dep))
+            continue;
+        double kq = floor(load + z[pd[k]->dep->sizing] * sqrt(load));
+        if (kq < c0)
+            c0 = kq;
+    }
+    return c0 >= 1 && c0 < 1e18 ? (int64_t)c0 : 0;
+}
+
+/* Words (8 bytes) the follower of one group may keep: 32 MB. */
+#define FOLLOW_WORDS ((size_t)1 << 23)
+
+/*
+ * One pass over a group's messages: its demand measured, and the pools
+ * about to be sized from it followed (sim_fifo_follow), so that most of
+ * them need no pass of their own.  *fw is NULL when there is nothing to
+ * follow or the follower was dropped -- its sentinel's waits outgrew the
+ * budget, or memory ran out -- and the pools then take a pass, with the
+ * same figures.  (Starting again with a guess from the demand seen so far
+ * was tried: with a daily cycle the first days' demand overshot the
+ * month's, and the lost part of a pass bought nothing.)
+ */
+static int demand_follow(const price_deploy *const *pd, size_t n,
+                         const pooler *pl,
+                         const sim_workload_model *m, uint64_t rep,
+                         uint64_t first, uint64_t na, demand *dm,
+                         sim_fifo_follow **fw)
+{
+    demand_pass dp;
+    sim_source *src = NULL;
+    sim_msg msg;
+    int64_t c0 = sentinel_servers(pd, n, pl, m, first, na);
+    *fw = NULL;
+    int rc = demand_begin(m, first, na, &dp);
+    if (rc == SIM_OK && c0 > 0 &&
+        sim_fifo_follow_new(m->horizon, c0, FOLLOW_WORDS, fw) != SIM_OK)
+        *fw = NULL;
+    if (rc == SIM_OK)
+        rc = sim_source_open(m, rep, first, na, &src);
+    while (rc == SIM_OK) {
+        int more = sim_source_next(src, &msg);
+        rc = demand_step(&dp, more ? &msg : NULL);
+        if (!more || rc != SIM_OK)
+            break;
+        if (*fw && (sim_fifo_follow_step(*fw, &msg) != SIM_OK ||
+                    sim_fifo_follow_kept(*fw) == SIZE_MAX)) {
+            sim_fifo_follow_free(*fw);
+            *fw = NULL;
+        }
+    }
+    if (rc == SIM_OK)
+        rc = sim_source_status(src);
+    sim_source_close(src);
+    rc = demand_end(&dp, rc, dm);
+    if (rc != SIM_OK) {
+        sim_fifo_follow_free(*fw);
+        *fw = NULL;
+    }
+    return rc;
+}
+
+/* The pools pp[0 .. n) through one pass of the group's messages (a pool
+ * alone may autoscale), into st. */
+static int pools_pass(const sim_workload_model *m, uint64_t rep,
+                      uint64_t first, uint64_t na, const sim_pool_params *pp,
+                      size_t n, sim_pool_stats *st)
+{
+    sim_source *src;
+    int rc = sim_source_open(m, rep, first, na, &src);
+    if (rc != SIM_OK)
+        return rc;
+    /* A fixed pool is a FIFO queue before identical servers: the
+     * recursion of fifo.c gives the event queue's statistics at a
+     * fraction of its cost (fifo.h says where they may differ). */
+    if (pp[0].autoscale)
+        rc = sim_pool_run(&pp[0], src_next, src, st);
+    else
+        rc = sim_fifo_run_many(pp, n, src_next, src, st);
+    if (rc == SIM_OK)
+        rc = sim_source_status(src);
+    sim_source_close(src);
+    return rc;
+}
+
+/*
+ * One group through every pool still running: its demand measured if any
+ * of them sizes from it (following the pools in the same pass), each
+ * sized, then one pass of its messages through the pools the follower
+ * could not settle.  `pp` and `st` are scratch for n pools.  A pool that
+ * cannot be sized drops out with its status in pl[k].rc; a failed pass
+ * fails the set.
  */
 static int pools_group(const price_ctx *ctx, const price_deploy *const *pd,
                        size_t n, const sim_workload_model *m, uint64_t rep,
@@ -815,10 +929,12 @@ static int pools_group(const price_ctx *ctx, const price_deploy *const *pd,
 {
     static const double q[] = {0, 0.95, 0.99, 1};
     demand dm = {0};
+    sim_fifo_follow *fw = NULL;
     int rc = SIM_OK, need = 0;
     for (size_t k = 0; k < n; k++)
         need |= pl[k].rc == SIM_OK && sized_by_demand(pd[k]->dep);
-    if (need && (rc = demand_measure(m, rep, first, na, &dm)) != SIM_OK)
+    if (need && (rc = demand_follow(pd, n, pl, m, rep, first, na, &dm,
+                                    &fw)) != SIM_OK)
         return rc;
     size_t live = 0;
     for (size_t k = 0; k < n; k++) {
@@ -836,21 +952,38 @@ static int pools_group(const price_ctx *ctx, const price_deploy *const *pd,
         }
     }
     sim_free(dm.tw);
-    if (live == 0)
-        return SIM_OK;
-    sim_source *src;
-    if ((rc = sim_source_open(m, rep, first, na, &src)) != SIM_OK)
-        return rc;
-    /* A fixed pool is a FIFO queue before identical servers: the
-     * recursion of fifo.c gives the event queue's statistics at a
-     * fraction of its cost (fifo.h says where they may differ). */
-    if (pp[0].autoscale)
-        rc = sim_pool_run(&pp[0], src_next, src, st);
-    else
-        rc = sim_fifo_run_many(pp, live, src_next, src, st);
-    if (rc == SIM_OK)
-        rc = sim_source_status(src);
-    sim_source_close(src);
+    /* The pools the follower settles; the rest, rp[0 .. u), take a pass
+     * (all of them when nothing was followed). */
+    const sim_pool_params *rp = pp;
+    sim_pool_stats *rs = st;
+    size_t u = live, *idx = NULL;
+    sim_pool_params *fp = NULL;
+    sim_pool_stats *fs = NULL;
+    if (fw && live > 0) {
+        idx = sim_calloc(live, sizeof *idx);
+        fp = sim_calloc(live, sizeof *fp);
+        fs = sim_calloc(live, sizeof *fs);
+        rc = idx && fp && fs ? SIM_OK : SIM_ENOMEM;
+        u = 0;
+        for (size_t j = 0; j < live && rc == SIM_OK; j++) {
+            int settled;
+            rc = sim_fifo_follow_settle(fw, &pp[j], &st[j], &settled);
+            if (rc == SIM_OK && !settled) {
+                idx[u] = j;
+                fp[u++] = pp[j];
+            }
+        }
+        rp = fp;
+        rs = fs;
+    }
+    sim_fifo_follow_free(fw);
+    if (rc == SIM_OK && u > 0)
+        rc = pools_pass(m, rep, first, na, rp, u, rs);
+    for (size_t i = 0; rc == SIM_OK && idx && i < u; i++)
+        st[idx[i]] = fs[i];
+    sim_free(idx);
+    sim_free(fp);
+    sim_free(fs);
     for (size_t k = 0, j = 0; k < n && rc == SIM_OK; k++) {
         if (pl[k].rc != SIM_OK)
             continue;

@@ -772,6 +772,88 @@ static int member_leave(member *mb, fifo *ref, int64_t busy, int64_t a)
     return rc;
 }
 
+/* The reference's busy servers at arrival a, counted exactly (its wheel
+ * fitted first: the first message makes it). */
+static inline int ref_turn(fifo *ref, int64_t a, int64_t s, int64_t *busy)
+{
+    int rc;
+    if ((rc = fifo_tune(ref, a, s)) != SIM_OK ||
+        (rc = wheel_turn(&ref->w, a)) != SIM_OK)
+        return rc;
+    *busy = (int64_t)(ref->w.live + ref->w.over.n);
+    return SIM_OK;
+}
+
+/* The reference takes every message at once. */
+static inline int ref_take(fifo *ref, int64_t a, int64_t s, int64_t busy)
+{
+    int rc = wheel_insert(&ref->w, a + s);
+    if (rc != SIM_OK)
+        return rc;
+    ref->messages++;
+    ref->busy += (uint64_t)((a + s < ref->H ? a + s : ref->H) - a);
+    if ((uint64_t)busy + 1 > ref->peak)
+        ref->peak = (uint64_t)busy + 1;
+    return SIM_OK;
+}
+
+/* Before the message at a: a pool running alone rejoins the reference
+ * once everything that ran differently there has left -- the same busy
+ * servers again.  Returns 1 when it rejoined. */
+static inline int member_rejoin(member *b, const fifo *ref, int64_t a)
+{
+    if (!b->alone || b->lag > a)
+        return 0;
+    wheel_fini(&b->f.w);
+    memset(&b->f.w, 0, sizeof b->f.w);
+    b->f.w.free_node = NIL;
+    b->alone = 0;
+    b->m0 = ref->messages;
+    b->b0 = ref->busy;
+    return 1;
+}
+
+/* The pool takes the message at a with `busy` servers busy in the
+ * reference: as the reference while one of its own is free, alone
+ * from the first arrival that finds them all busy. */
+static inline int member_take(member *b, fifo *ref, int64_t busy, int64_t a,
+                              int64_t s)
+{
+    int rc;
+    if (!b->alone) {
+        if (busy < b->c)
+            return SIM_OK;
+        member_catch_up(b, ref);
+        if ((rc = member_leave(b, ref, busy, a)) != SIM_OK)
+            return rc;
+    }
+    int64_t start = fifo_take(&b->f, a, s);
+    if (b->f.rc != SIM_OK)
+        return b->f.rc;
+    if (start != a) {
+        /* Waited or refused: gone from both pools by then. */
+        int64_t gone = start == REFUSED ? a + s
+                       : start == NEVER ? NEVER
+                                        : start + s;
+        if (gone > b->lag)
+            b->lag = gone;
+    }
+    return SIM_OK;
+}
+
+/* A reference pool of unlimited servers for horizon `p`'s. */
+static void ref_init(fifo *ref, const sim_pool_params *p,
+                     sim_pool_params *unlimited, sim_pool_stats *scratch)
+{
+    *unlimited = *p;
+    unlimited->instances = INT64_MAX;
+    unlimited->slots = 1;
+    unlimited->autoscale = 0;
+    unlimited->queue_limit = -1;
+    fifo_init(ref, unlimited, scratch);
+    ref->w.idle = 0;            /* counted but never spent */
+}
+
 int sim_fifo_run_many(const sim_pool_params *p, size_t n,
                       int (*next)(void *ctx, sim_msg *m), void *ctx,
                       sim_pool_stats *st)
@@ -793,68 +875,23 @@ int sim_fifo_run_many(const sim_pool_params *p, size_t n,
             rc = mb[k].f.rc;
         mb[k].c = servers(&p[k]);
     }
-    unlimited = n ? p[0] : (sim_pool_params){0};
-    unlimited.instances = INT64_MAX;
-    unlimited.slots = 1;
-    unlimited.autoscale = 0;
-    fifo_init(&ref, &unlimited, &scratch);
-    ref.w.idle = 0;             /* counted but never spent */
+    ref_init(&ref, n ? &p[0] : &(sim_pool_params){0}, &unlimited, &scratch);
     int64_t H = ref.H, now = 0;
     while (rc == SIM_OK && n > 0 && next(ctx, &m)) {
-        int64_t a = ticks(m.t), s = ticks(m.busy);
+        int64_t a = ticks(m.t), s = ticks(m.busy), busy;
         if (a > H)
             break;
         if (a < now)
             a = now;
         now = a;
-        /* The reference's busy servers at a, counted exactly (its wheel
-         * fitted first: the first message makes it). */
-        if ((rc = fifo_tune(&ref, a, s)) != SIM_OK ||
-            (rc = wheel_turn(&ref.w, a)) != SIM_OK)
+        if ((rc = ref_turn(&ref, a, s, &busy)) != SIM_OK)
             break;
-        int64_t busy = (int64_t)(ref.w.live + ref.w.over.n);
         for (size_t k = 0; k < n && rc == SIM_OK; k++) {
-            member *b = &mb[k];
-            if (b->alone && b->lag <= a) {
-                /* Everything that ran differently here has left: the
-                 * same busy servers as the reference's again. */
-                wheel_fini(&b->f.w);
-                memset(&b->f.w, 0, sizeof b->f.w);
-                b->f.w.free_node = NIL;
-                b->alone = 0;
-                b->m0 = ref.messages;
-                b->b0 = ref.busy;
-            }
-            if (!b->alone) {
-                if (busy < b->c)
-                    continue;       /* a server free: as the reference */
-                member_catch_up(b, &ref);
-                if ((rc = member_leave(b, &ref, busy, a)) != SIM_OK)
-                    break;
-            }
-            int64_t start = fifo_take(&b->f, a, s);
-            if (b->f.rc != SIM_OK) {
-                rc = b->f.rc;
-                break;
-            }
-            if (start != a) {
-                /* Waited or refused: gone from both pools by then. */
-                int64_t gone = start == REFUSED ? a + s
-                               : start == NEVER ? NEVER
-                                                : start + s;
-                if (gone > b->lag)
-                    b->lag = gone;
-            }
+            member_rejoin(&mb[k], &ref, a);
+            rc = member_take(&mb[k], &ref, busy, a, s);
         }
-        if (rc != SIM_OK)
-            break;
-        /* The reference takes every message at once. */
-        if ((rc = wheel_insert(&ref.w, a + s)) != SIM_OK)
-            break;
-        ref.messages++;
-        ref.busy += (uint64_t)((a + s < H ? a + s : H) - a);
-        if ((uint64_t)busy + 1 > ref.peak)
-            ref.peak = (uint64_t)busy + 1;
+        if (rc == SIM_OK)
+            rc = ref_take(&ref, a, s, busy);
     }
     for (size_t k = 0; k < n; k++) {
         if (!mb[k].alone)
@@ -868,4 +905,376 @@ int sim_fifo_run_many(const sim_pool_params *p, size_t n,
     wheel_fini(&ref.w);
     sim_free(mb);
     return rc;
+}
+
+/* ---- pools sized after the pass ----------------------------------------- */
+
+/*
+ * A pool sized from a quantile of its own demand cannot start its
+ * recursion until the demand pass ends, and a second pass draws every
+ * message again.  The follower avoids it for pools of c >= c0 servers
+ * with unbounded queues.  The pass runs the reference and a sentinel pool
+ * of c0 servers (following the reference as above), and keeps only what
+ * a larger pool needs afterwards:
+ *  - the messages that wait at the sentinel, in episodes (runs of
+ *    consecutive arrivals that wait);
+ *  - at each episode's first arrival, the reference's busy servers' free
+ *    times -- those up to the episode's end, and a count of the later
+ *    ones, which no message of the episode can reach.
+ * Why that is enough, for a pool of c >= c0 servers: start times never
+ * grow with more servers (FIFO), so a message that waits there waits at
+ * the sentinel; and where an arrival finds the sentinel a server free,
+ * every message it has seen has started and is in service there no
+ * earlier than in the larger pool, so the larger pool has a server free
+ * too and no queue.  Outside the episodes such a pool serves every
+ * message at once, as the reference does; at an episode's start its busy
+ * servers are the reference's, except that the messages that waited in
+ * it earlier (kept, with both departures) leave later.  Settling replays
+ * the episodes from those servers through the pool's own recursion.
+ * Pools sized near a high quantile of demand keep the few per cent of
+ * messages that wait at the sentinel; a budget of words bounds that, and
+ * past it nothing settles (the caller runs a second pass, which gives
+ * the same figures).
+ */
+typedef struct episode {
+    size_t first, n;        /* kept messages [first, first + n) */
+    size_t snap, nsnap;     /* the reference's free times up to `end` */
+    uint64_t far;           /* its busy servers free after `end` */
+    int64_t end;            /* the arrival that found the sentinel a
+                               server free (NEVER: the pass ended first) */
+} episode;
+
+struct sim_fifo_follow {
+    sim_pool_params unlimited, sentinel_p;
+    sim_pool_stats ref_st, sentinel_st;
+    fifo ref;
+    member sentinel;
+    int64_t H, now, c0;
+    int64_t *kept;          /* arrival, service: two words a message */
+    size_t nkept, cap_kept;
+    int64_t *snap;
+    size_t nsnap, cap_snap;
+    episode *ep;
+    size_t nep, cap_ep;
+    size_t words, budget;   /* words held, and the most allowed */
+    uint64_t kept_busy;     /* the reference's busy ticks of kept messages */
+    int open;               /* the last arrival waited: an episode runs */
+    int over;               /* the episodes outgrew the budget */
+    int stopped, rc;
+};
+
+int sim_fifo_follow_new(double horizon, int64_t c0, size_t budget_words,
+                        sim_fifo_follow **out)
+{
+    sim_fifo_follow *f = sim_calloc(1, sizeof *f);
+    *out = NULL;
+    if (!f)
+        return SIM_ENOMEM;
+    sim_pool_params p;
+    memset(&p, 0, sizeof p);
+    p.horizon = horizon;
+    ref_init(&f->ref, &p, &f->unlimited, &f->ref_st);
+    f->sentinel_p = p;
+    f->sentinel_p.instances = c0 > 0 ? c0 : 0;
+    f->sentinel_p.slots = 1;
+    f->sentinel_p.queue_limit = -1;
+    fifo_init(&f->sentinel.f, &f->sentinel_p, &f->sentinel_st);
+    f->sentinel.c = servers(&f->sentinel_p);
+    f->c0 = f->sentinel.c;
+    f->H = f->ref.H;
+    f->budget = budget_words;
+    *out = f;
+    return SIM_OK;
+}
+
+/* Gives up keeping episodes: nothing will settle. */
+static void follow_give_up(sim_fifo_follow *f)
+{
+    f->over = 1;
+    sim_free(f->kept);
+    sim_free(f->snap);
+    sim_free(f->ep);
+    f->kept = f->snap = NULL;
+    f->ep = NULL;
+    f->nkept = f->cap_kept = f->nsnap = f->cap_snap = 0;
+    f->nep = f->cap_ep = 0;
+    wheel_fini(&f->sentinel.f.w);
+    memset(&f->sentinel.f.w, 0, sizeof f->sentinel.f.w);
+    sim_free(f->sentinel.f.q.v);
+    f->sentinel.f.q.v = NULL;
+}
+
+/* Room for `more` elements of `size` bytes after `len` in v (capacity
+ * *cap), counted against the budget in words: *nv is v or its grown
+ * copy.  0 when the budget or memory runs out (v is kept). */
+static int follow_grow(sim_fifo_follow *f, void *v, size_t *cap, size_t len,
+                       size_t more, size_t size, void **nv)
+{
+    *nv = v;
+    if (len + more <= *cap)
+        return 1;
+    /* Half again, not double: the budget counts what is allocated. */
+    size_t ncap = *cap ? *cap + *cap / 2 : 256;
+    if (ncap < len + more)
+        ncap = len + more;
+    size_t grow = (ncap - *cap) * size / sizeof(int64_t) + 1;
+    if (f->words + grow > f->budget)
+        return 0;
+    void *g = sim_reallocarray(v, ncap, size);
+    if (!g)
+        return 0;
+    *nv = g;
+    *cap = ncap;
+    f->words += grow;
+    return 1;
+}
+
+/* An episode begins: the reference's busy free times, all of them until
+ * its end is known. */
+static int episode_open(sim_fifo_follow *f)
+{
+    const wheel *r = &f->ref.w;
+    size_t busy = r->live + r->over.n;
+    void *v;
+    int ok = follow_grow(f, f->ep, &f->cap_ep, f->nep, 1, sizeof *f->ep, &v);
+    f->ep = v;
+    if (!ok)
+        return 0;
+    ok = follow_grow(f, f->snap, &f->cap_snap, f->nsnap, busy,
+                     sizeof *f->snap, &v);
+    f->snap = v;
+    if (!ok)
+        return 0;
+    episode *e = &f->ep[f->nep++];
+    e->first = f->nkept;
+    e->n = 0;
+    e->snap = f->nsnap;
+    e->far = 0;
+    e->end = NEVER;
+    for (size_t j = 0; j < r->nslots; j++)
+        for (uint32_t k = r->slots[j].head; k != NIL; k = r->next[k])
+            f->snap[f->nsnap++] = r->key[k];
+    for (size_t i = 0; i < r->over.n; i++)
+        f->snap[f->nsnap++] = r->over.v[i];
+    e->nsnap = busy;
+    f->open = 1;
+    return 1;
+}
+
+/* The episode ends at arrival `end`: only the free times up to it are
+ * kept, the later ones counted. */
+static void episode_close(sim_fifo_follow *f, int64_t end)
+{
+    episode *e = &f->ep[f->nep - 1];
+    size_t w = e->snap;
+    for (size_t i = e->snap; i < e->snap + e->nsnap; i++) {
+        if (f->snap[i] <= end)
+            f->snap[w++] = f->snap[i];
+        else
+            e->far++;
+    }
+    e->nsnap = w - e->snap;
+    f->nsnap = w;
+    e->end = end;
+    f->open = 0;
+}
+
+int sim_fifo_follow_step(sim_fifo_follow *f, const sim_msg *m)
+{
+    int64_t a, s, busy;
+    int rc;
+    if (f->rc != SIM_OK || f->stopped)
+        return f->rc;
+    a = ticks(m->t);
+    s = ticks(m->busy);
+    if (a > f->H) {
+        f->stopped = 1;
+        return SIM_OK;
+    }
+    if (a < f->now)
+        a = f->now;
+    f->now = a;
+    if ((rc = ref_turn(&f->ref, a, s, &busy)) != SIM_OK)
+        return f->rc = rc;
+    if (!f->over) {
+        member *b = &f->sentinel;
+        uint64_t queued = b->f.queued;
+        member_rejoin(b, &f->ref, a);
+        if ((rc = member_take(b, &f->ref, busy, a, s)) != SIM_OK)
+            return f->rc = rc;
+        /* The reference has not taken the message yet: its servers are
+         * those the arrival found. */
+        if (b->f.queued != queued && !f->open && !episode_open(f))
+            follow_give_up(f);
+        int waited = !f->over && b->f.queued != queued;
+        if (f->over) {
+            /* nothing more to keep */
+        } else if (waited) {
+            void *v;
+            int ok = follow_grow(f, f->kept, &f->cap_kept, 2 * f->nkept, 2,
+                                 sizeof *f->kept, &v);
+            f->kept = v;
+            if (!ok)
+                follow_give_up(f);
+            else {
+                f->kept[2 * f->nkept] = a;
+                f->kept[2 * f->nkept + 1] = s;
+                f->nkept++;
+                f->ep[f->nep - 1].n++;
+                f->kept_busy += (uint64_t)((a + s < f->H ? a + s : f->H) - a);
+            }
+        } else if (f->open) {
+            episode_close(f, a);
+        }
+    }
+    if ((rc = ref_take(&f->ref, a, s, busy)) != SIM_OK)
+        return f->rc = rc;
+    return SIM_OK;
+}
+
+/* Empties the wheel (keeping its tables and fit) and turns it to a. */
+static void wheel_clear(wheel *w, int64_t a)
+{
+    /* Empty slots are clean already: only the marked ones are reset. */
+    for (size_t word = 0; w->live > 0 && word < w->nslots / 64; word++) {
+        for (uint64_t m = w->bits[word]; m; m &= m - 1)
+            w->slots[(word << 6) + (size_t)__builtin_ctzll(m)] =
+                (slot){NIL, NIL, 0};
+        w->bits[word] = 0;
+    }
+    w->nodes = 0;
+    w->free_node = NIL;
+    w->live = 0;
+    for (size_t i = 0; i < w->over.n + 4 && w->over.v; i++)
+        w->over.v[i] = NEVER;
+    w->over.n = 0;
+    w->cur = a >> w->shift;
+}
+
+/* A message that waited in the pool being settled: its departures in
+ * the reference and in the pool. */
+typedef struct late {
+    int64_t d, dp;
+} late;
+
+int sim_fifo_follow_settle(const sim_fifo_follow *f, const sim_pool_params *p,
+                           sim_pool_stats *st, int *settled)
+{
+    fifo pf;
+    late *lt = NULL;
+    int64_t *ex = NULL;
+    size_t nlt = 0, cap_lt = 0, cap_ex = 0;
+    *settled = 0;
+    if (f->rc != SIM_OK || f->over || p->autoscale || p->queue_limit >= 0 ||
+        servers(p) < f->c0 || ticks(p->horizon) != f->H)
+        return SIM_OK;
+    fifo_init(&pf, p, st);
+    int64_t c = servers(p);
+    /* The wheel fitted once for the whole run, from the reference's peak
+     * and mean service. */
+    double mean = f->ref.messages
+                      ? (double)f->ref.busy / (double)f->ref.messages : 1;
+    pf.peak = f->ref.peak;
+    pf.tune_at = pf.until_tune = TUNE_EVERY;
+    int rc = wheel_fit(&pf.w, pf.peak, mean, 0);
+    for (size_t i = 0; i < f->nep && rc == SIM_OK; i++) {
+        const episode *e = &f->ep[i];
+        const int64_t *v = f->kept + 2 * e->first;
+        int64_t a0 = v[0];
+        uint64_t far = e->far;
+        /* Its busy servers at a0: the reference's, with the messages
+         * that waited here earlier leaving later. */
+        if (cap_ex < e->nsnap + nlt) {
+            cap_ex = 2 * (e->nsnap + nlt);
+            int64_t *nx = sim_reallocarray(ex, cap_ex, sizeof *ex);
+            if (!nx) {
+                rc = SIM_ENOMEM;
+                break;
+            }
+            ex = nx;
+        }
+        size_t nex = e->nsnap;
+        memcpy(ex, f->snap + e->snap, nex * sizeof *ex);
+        size_t keep = 0;
+        for (size_t j = 0; j < nlt; j++) {
+            if (lt[j].dp <= a0)
+                continue;           /* gone from both */
+            lt[keep++] = lt[j];
+            if (lt[j].d > a0) {
+                /* Out goes its departure in the reference ... */
+                if (lt[j].d > e->end)
+                    far--;
+                else {
+                    size_t x = 0;
+                    while (x < nex && ex[x] != lt[j].d)
+                        x++;
+                    if (x == nex) {
+                        rc = SIM_EINVAL;    /* cannot be: it is busy there */
+                        break;
+                    }
+                    ex[x] = ex[--nex];
+                }
+            }
+            /* ... and in its own. */
+            if (lt[j].dp > e->end)
+                far++;
+            else
+                ex[nex++] = lt[j].dp;
+        }
+        nlt = keep;
+        if (rc != SIM_OK)
+            break;
+        wheel_clear(&pf.w, a0);
+        for (size_t j = 0; j < nex && rc == SIM_OK; j++)
+            rc = wheel_insert(&pf.w, ex[j]);
+        if ((uint64_t)c < far + nex)
+            rc = SIM_EINVAL;                /* more busy than servers */
+        pf.w.idle = c - (int64_t)(far + nex);
+        for (size_t j = 0; j < e->n && rc == SIM_OK; j++) {
+            int64_t a = v[2 * j], s = v[2 * j + 1];
+            int64_t start = fifo_take(&pf, a, s);
+            if ((rc = pf.rc) != SIM_OK)
+                break;
+            if (start != a) {
+                if (nlt == cap_lt) {
+                    cap_lt = cap_lt ? 2 * cap_lt : 64;
+                    late *nl = sim_reallocarray(lt, cap_lt, sizeof *lt);
+                    if (!nl) {
+                        rc = SIM_ENOMEM;
+                        break;
+                    }
+                    lt = nl;
+                }
+                lt[nlt++] = (late){a + s, start == NEVER ? NEVER : start + s};
+            }
+        }
+    }
+    sim_free(lt);
+    sim_free(ex);
+    /* Outside the episodes the pool is the reference: every message
+     * served at once. */
+    uint64_t out = f->ref.messages - f->nkept;
+    pf.messages += out;
+    pf.served += out;
+    st->wait_hist[0] += out;
+    pf.busy += f->ref.busy - f->kept_busy;
+    pf.rc = rc;
+    rc = fifo_finish(&pf);
+    *settled = rc == SIM_OK;
+    return rc;
+}
+
+size_t sim_fifo_follow_kept(const sim_fifo_follow *f)
+{
+    return f->over ? SIZE_MAX : f->nkept;
+}
+
+void sim_fifo_follow_free(sim_fifo_follow *f)
+{
+    if (!f)
+        return;
+    follow_give_up(f);
+    wheel_fini(&f->ref.w);
+    sim_free(f->ref.q.v);
+    sim_free(f);
 }

@@ -87,4 +87,44 @@ int sim_fifo_run_many(const sim_pool_params *p, size_t n,
                       int (*next)(void *ctx, sim_msg *m), void *ctx,
                       sim_pool_stats *st /* OUT, n of them */);
 
+/*
+ * Pools sized after the pass that feeds them.  A pool sized from a
+ * quantile of its own demand can only start once the demand pass ends;
+ * rather than drawing every message again, the pass feeds a follower
+ * too: a pool of unlimited servers and a sentinel pool of c0 servers,
+ * keeping the stretches where the sentinel queues (fifo.c says why that
+ * is all a larger pool needs).  Afterwards sim_fifo_follow_settle gives
+ * any fixed pool of at least c0 servers with an unbounded queue exactly
+ * what sim_fifo_run gives it on the same messages, to the bit.  c0 is a
+ * guess from below: the closer to the pools' sizes, the fewer messages
+ * kept.  At most `budget_words` 8-byte words are kept; past that the
+ * follower keeps nothing and settles no pool.
+ */
+typedef struct sim_fifo_follow sim_fifo_follow;
+
+/* Returns SIM_OK or SIM_ENOMEM. */
+int sim_fifo_follow_new(double horizon, int64_t c0, size_t budget_words,
+                        sim_fifo_follow **out /* OUT */);
+
+/* The next message, in the order sim_fifo_run would take it; those past
+ * the horizon are ignored.  Returns SIM_OK, or SIM_ENOMEM (then no pool
+ * settles). */
+int sim_fifo_follow_step(sim_fifo_follow *f, const sim_msg *m);
+
+/*
+ * After the pass: *settled = 1 and st filled as sim_fifo_run(p) would
+ * fill it, or *settled = 0 when p cannot be settled -- it autoscales,
+ * bounds its queue, has fewer than c0 servers or another horizon, or the
+ * budget ran out -- and needs a pass of its own.  Returns SIM_OK, or the
+ * failure that stopped the replay.
+ */
+int sim_fifo_follow_settle(const sim_fifo_follow *f,
+                           const sim_pool_params *p,
+                           sim_pool_stats *st /* OUT */, int *settled);
+
+/* Messages kept so far, SIZE_MAX once the budget ran out. */
+size_t sim_fifo_follow_kept(const sim_fifo_follow *f);
+
+void sim_fifo_follow_free(sim_fifo_follow *f);
+
 #endif

@@ -655,3 +655,118 @@ Test(fifo, many_pools_on_one_stream_match_each_alone)
     free(many);
     free(one);
 }
+
+/* Runs v through a follower of sentinel c0 and compares every settled
+ * pool with the pool run alone; returns how many settled. */
+static int settle_and_compare(const sim_msg *v, size_t n, double H,
+                              int64_t c0, size_t budget,
+                              const sim_pool_params *p, int np,
+                              const int *want, const char *stream)
+{
+    sim_fifo_follow *f;
+    sim_pool_stats *got = malloc(sizeof *got), *one = malloc(sizeof *one);
+    int count = 0;
+    cr_assert(got && one);
+    cr_assert_eq(sim_fifo_follow_new(H, c0, budget, &f), SIM_OK);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(sim_fifo_follow_step(f, &v[i]), SIM_OK);
+    for (int j = 0; j < np; j++) {
+        char what[96];
+        int settled = -1;
+        snprintf(what, sizeof what, "%s, pool %d (%lld x %lld), c0 %lld",
+                 stream, j, (long long)p[j].instances,
+                 (long long)p[j].slots, (long long)c0);
+        memset(got, 0xa5, sizeof *got);
+        cr_assert_eq(sim_fifo_follow_settle(f, &p[j], got, &settled),
+                     SIM_OK, "%s", what);
+        cr_assert_eq(settled, want[j], "%s: settled %d", what, settled);
+        if (!settled)
+            continue;
+        count++;
+        list_src a = {v, n, 0, 0};
+        cr_assert_eq(sim_fifo_run(&p[j], list_next, &a, one), SIM_OK);
+        cr_assert_eq(got->messages, one->messages, "%s", what);
+        cr_assert_eq(got->served, one->served, "%s", what);
+        cr_assert_eq(got->queued, one->queued, "%s: queued %llu vs %llu",
+                     what, (unsigned long long)got->queued,
+                     (unsigned long long)one->queued);
+        cr_assert_eq(got->wait_s, one->wait_s, "%s: wait %.17g vs %.17g",
+                     what, got->wait_s, one->wait_s);
+        cr_assert_eq(got->busy_s, one->busy_s, "%s", what);
+        cr_assert_eq(memcmp(got->wait_hist, one->wait_hist,
+                            sizeof one->wait_hist), 0,
+                     "%s: wait histograms differ", what);
+        cr_assert_eq(memcmp(got, one, sizeof *one), 0, "%s: stats differ",
+                     what);
+    }
+    sim_fifo_follow_free(f);
+    free(got);
+    free(one);
+    return count;
+}
+
+Test(fifo, pools_sized_after_the_pass_match_each_alone)
+{
+    enum { N = 80000, P = 8 };
+    sim_msg *v = malloc(N * sizeof *v);
+    sim_rng ra, rs;
+    cr_assert(v);
+    for (int k = 0; k < 3; k++) {
+        double t = 0;
+        int64_t c0;
+        sim_rng_seed(&ra, 92, 0, (uint64_t)k, SIM_STREAM_ARRIVALS);
+        sim_rng_seed(&rs, 92, 0, (uint64_t)k, SIM_STREAM_SERVICE);
+        for (size_t i = 0; i < N; i++) {
+            double e = -log(sim_rng_uniform(&ra)), svc;
+            switch (k) {
+            case 0:     /* lognormal, sigma 1: about 20 busy on average */
+                t += e / 1.0;
+                svc = 12 * exp(normal(&rs));
+                break;
+            case 1:     /* bursts of 300 at 40/s, 2,000 s apart */
+                t += i % 300 == 0 ? 2000 : e / 40;
+                svc = -log(sim_rng_uniform(&rs)) * 3;
+                break;
+            default:    /* heavy tails: sigma 2.5 */
+                t += e / 0.5;
+                svc = exp(2.5 * normal(&rs));
+                break;
+            }
+            v[i] = (sim_msg){t, svc, 0};
+        }
+        double H = v[N - 1].t * 0.9;  /* some messages past the horizon */
+        c0 = k == 1 ? 100 : 26;
+        sim_pool_params p[P];
+        int want[P] = {1, 1, 1, 1, 0, 0, 0, 1};
+        p[0] = fixed_pool(H, c0, 1, -1);         /* the sentinel's size */
+        p[1] = fixed_pool(H, c0 + 1, 1, -1);
+        p[2] = fixed_pool(H, 7, 4, -1);           /* 28 or more */
+        if (k == 1)
+            p[2] = fixed_pool(H, 26, 4, -1);      /* 104 */
+        p[3] = fixed_pool(H, c0 + 9, 1, -1);
+        p[3].granularity = 60;
+        p[3].minimum = 60;
+        p[4] = fixed_pool(H, c0 - 1, 1, -1);     /* below the sentinel */
+        p[5] = fixed_pool(H, c0 + 4, 1, 3);      /* a bounded queue */
+        p[6] = fixed_pool(H * 0.5, c0 + 4, 1, -1); /* another horizon */
+        p[7] = fixed_pool(H, 1, 1000000000000, -1);
+        char stream[32];
+        snprintf(stream, sizeof stream, "stream %d", k);
+        int n = settle_and_compare(v, N, H, c0, (size_t)1 << 24, p, P,
+                                   want, stream);
+        cr_assert_eq(n, 5);
+        /* Pools that queued: their stretches were replayed. */
+        sim_pool_stats *one = malloc(sizeof *one);
+        list_src a = {v, N, 0, 0};
+        cr_assert(one);
+        cr_assert_eq(sim_fifo_run(&p[1], list_next, &a, one), SIM_OK);
+        cr_assert_gt(one->queued, 0, "%s: the pool never queued", stream);
+        cr_assert_lt(one->queued, one->messages / 4, "%s", stream);
+        free(one);
+        /* A budget too small for the stretches settles nothing. */
+        int none[P] = {0};
+        cr_assert_eq(settle_and_compare(v, N, H, c0, 64, p, P, none, stream),
+                     0);
+    }
+    free(v);
+}
