@@ -839,7 +839,7 @@ static int64_t sentinel_servers(const price_deploy *const *pd, size_t n,
 }
 
 /* Words (8 bytes) the follower of one group may keep: 32 MB. */
-#define FOLLOW_WORDS ((size_t)1 << 23)
+#define FOLLOW_WORDS ((size_t)1 << 22)
 
 /*
  * One pass over a group's messages: its demand measured, and the pools

@@ -932,17 +932,51 @@ int sim_fifo_run_many(const sim_pool_params *p, size_t n,
  * it earlier (kept, with both departures) leave later.  Settling replays
  * the episodes from those servers through the pool's own recursion.
  * Pools sized near a high quantile of demand keep the few per cent of
- * messages that wait at the sentinel; a budget of words bounds that, and
- * past it nothing settles (the caller runs a second pass, which gives
- * the same figures).
+ * messages that wait at the sentinel; a budget bounds that, and past it
+ * nothing settles (the caller runs a second pass, which gives the same
+ * figures).  What is kept is read only in order, so it is kept as
+ * variable-length integers, each time after the one before it: a
+ * message in about 7 bytes instead of 16 (arrivals a fraction of a
+ * second apart, services of seconds in microseconds), a free time in 3
+ * or 4 instead of 8.
  */
 typedef struct episode {
-    size_t first, n;        /* kept messages [first, first + n) */
-    size_t snap, nsnap;     /* the reference's free times up to `end` */
+    size_t first, n;        /* its n messages from byte `first` of kept */
+    size_t snap, nsnap;     /* the reference's free times up to `end`, from
+                               byte `snap` of snap */
     uint64_t far;           /* its busy servers free after `end` */
+    int64_t a0;             /* its first arrival */
     int64_t end;            /* the arrival that found the sentinel a
                                server free (NEVER: the pass ended first) */
 } episode;
+
+/* LEB128: seven bits a byte, low first, the top bit set on all but the
+ * last; at most 10 bytes. */
+#define VARINT_MAX 10
+
+static inline size_t varint_put(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static inline uint64_t varint_get(const uint8_t **p)
+{
+    uint64_t v = 0;
+    int shift = 0;
+    uint8_t b;
+    do {
+        b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+    } while (b & 0x80);
+    return v;
+}
 
 struct sim_fifo_follow {
     sim_pool_params unlimited, sentinel_p;
@@ -950,13 +984,15 @@ struct sim_fifo_follow {
     fifo ref;
     member sentinel;
     int64_t H, now, c0;
-    int64_t *kept;          /* arrival, service: two words a message */
-    size_t nkept, cap_kept;
-    int64_t *snap;
-    size_t nsnap, cap_snap;
+    uint8_t *kept;          /* per message: arrival after the one before
+                               (the first: after a0), service */
+    size_t nkept, nkb, cap_kb;      /* messages, bytes, capacity */
+    uint8_t *snap;          /* free times after a0 */
+    size_t nsb, cap_sb;
+    int64_t last;           /* the last kept arrival */
     episode *ep;
     size_t nep, cap_ep;
-    size_t words, budget;   /* words held, and the most allowed */
+    size_t bytes, budget;   /* bytes held, and the most allowed */
     uint64_t kept_busy;     /* the reference's busy ticks of kept messages */
     int open;               /* the last arrival waited: an episode runs */
     int over;               /* the episodes outgrew the budget */
@@ -982,7 +1018,7 @@ int sim_fifo_follow_new(double horizon, int64_t c0, size_t budget_words,
     f->sentinel.c = servers(&f->sentinel_p);
     f->c0 = f->sentinel.c;
     f->H = f->ref.H;
-    f->budget = budget_words;
+    f->budget = budget_words > SIZE_MAX / 8 ? SIZE_MAX : 8 * budget_words;
     *out = f;
     return SIM_OK;
 }
@@ -996,7 +1032,7 @@ static void follow_give_up(sim_fifo_follow *f)
     sim_free(f->ep);
     f->kept = f->snap = NULL;
     f->ep = NULL;
-    f->nkept = f->cap_kept = f->nsnap = f->cap_snap = 0;
+    f->nkept = f->nkb = f->cap_kb = f->nsb = f->cap_sb = 0;
     f->nep = f->cap_ep = 0;
     wheel_fini(&f->sentinel.f.w);
     memset(&f->sentinel.f.w, 0, sizeof f->sentinel.f.w);
@@ -1005,8 +1041,8 @@ static void follow_give_up(sim_fifo_follow *f)
 }
 
 /* Room for `more` elements of `size` bytes after `len` in v (capacity
- * *cap), counted against the budget in words: *nv is v or its grown
- * copy.  0 when the budget or memory runs out (v is kept). */
+ * *cap), counted against the budget: *nv is v or its grown copy.  0 when
+ * the budget or memory runs out (v is kept). */
 static int follow_grow(sim_fifo_follow *f, void *v, size_t *cap, size_t len,
                        size_t more, size_t size, void **nv)
 {
@@ -1017,21 +1053,21 @@ static int follow_grow(sim_fifo_follow *f, void *v, size_t *cap, size_t len,
     size_t ncap = *cap ? *cap + *cap / 2 : 256;
     if (ncap < len + more)
         ncap = len + more;
-    size_t grow = (ncap - *cap) * size / sizeof(int64_t) + 1;
-    if (f->words + grow > f->budget)
+    size_t grow = (ncap - *cap) * size;
+    if (grow > f->budget - f->bytes)
         return 0;
     void *g = sim_reallocarray(v, ncap, size);
     if (!g)
         return 0;
     *nv = g;
     *cap = ncap;
-    f->words += grow;
+    f->bytes += grow;
     return 1;
 }
 
-/* An episode begins: the reference's busy free times, all of them until
- * its end is known. */
-static int episode_open(sim_fifo_follow *f)
+/* An episode begins at arrival a: the reference's busy free times, all
+ * of them until its end is known. */
+static int episode_open(sim_fifo_follow *f, int64_t a)
 {
     const wheel *r = &f->ref.w;
     size_t busy = r->live + r->over.n;
@@ -1040,43 +1076,67 @@ static int episode_open(sim_fifo_follow *f)
     f->ep = v;
     if (!ok)
         return 0;
-    ok = follow_grow(f, f->snap, &f->cap_snap, f->nsnap, busy,
-                     sizeof *f->snap, &v);
+    ok = follow_grow(f, f->snap, &f->cap_sb, f->nsb, busy * VARINT_MAX, 1,
+                     &v);
     f->snap = v;
     if (!ok)
         return 0;
     episode *e = &f->ep[f->nep++];
-    e->first = f->nkept;
+    e->first = f->nkb;
     e->n = 0;
-    e->snap = f->nsnap;
+    e->snap = f->nsb;
+    e->nsnap = busy;
     e->far = 0;
+    e->a0 = f->last = a;
     e->end = NEVER;
+    /* Every busy server frees after a: the wheel has turned to it. */
     for (size_t j = 0; j < r->nslots; j++)
         for (uint32_t k = r->slots[j].head; k != NIL; k = r->next[k])
-            f->snap[f->nsnap++] = r->key[k];
+            f->nsb += varint_put(f->snap + f->nsb, (uint64_t)(r->key[k] - a));
     for (size_t i = 0; i < r->over.n; i++)
-        f->snap[f->nsnap++] = r->over.v[i];
-    e->nsnap = busy;
+        f->nsb += varint_put(f->snap + f->nsb, (uint64_t)(r->over.v[i] - a));
     f->open = 1;
     return 1;
 }
 
 /* The episode ends at arrival `end`: only the free times up to it are
- * kept, the later ones counted. */
+ * kept, the later ones counted.  Rewritten in place: a kept one is never
+ * longer than it was. */
 static void episode_close(sim_fifo_follow *f, int64_t end)
 {
     episode *e = &f->ep[f->nep - 1];
-    size_t w = e->snap;
-    for (size_t i = e->snap; i < e->snap + e->nsnap; i++) {
-        if (f->snap[i] <= end)
-            f->snap[w++] = f->snap[i];
-        else
+    const uint8_t *rd = f->snap + e->snap;
+    size_t w = e->snap, kept = 0;
+    for (size_t i = 0; i < e->nsnap; i++) {
+        uint64_t d = varint_get(&rd);
+        if (e->a0 + (int64_t)d <= end) {
+            w += varint_put(f->snap + w, d);
+            kept++;
+        } else
             e->far++;
     }
-    e->nsnap = w - e->snap;
-    f->nsnap = w;
+    e->nsnap = kept;
+    f->nsb = w;
     e->end = end;
     f->open = 0;
+}
+
+/* Keeps a message that waited at the sentinel. */
+static int keep(sim_fifo_follow *f, int64_t a, int64_t s)
+{
+    void *v;
+    int ok = follow_grow(f, f->kept, &f->cap_kb, f->nkb, 2 * VARINT_MAX, 1,
+                         &v);
+    f->kept = v;
+    if (!ok)
+        return 0;
+    f->nkb += varint_put(f->kept + f->nkb, (uint64_t)(a - f->last));
+    f->nkb += varint_put(f->kept + f->nkb, (uint64_t)s);
+    f->last = a;
+    f->nkept++;
+    f->ep[f->nep - 1].n++;
+    f->kept_busy += (uint64_t)((a + s < f->H ? a + s : f->H) - a);
+    return 1;
 }
 
 int sim_fifo_follow_step(sim_fifo_follow *f, const sim_msg *m)
@@ -1104,28 +1164,11 @@ int sim_fifo_follow_step(sim_fifo_follow *f, const sim_msg *m)
             return f->rc = rc;
         /* The reference has not taken the message yet: its servers are
          * those the arrival found. */
-        if (b->f.queued != queued && !f->open && !episode_open(f))
-            follow_give_up(f);
-        int waited = !f->over && b->f.queued != queued;
-        if (f->over) {
-            /* nothing more to keep */
-        } else if (waited) {
-            void *v;
-            int ok = follow_grow(f, f->kept, &f->cap_kept, 2 * f->nkept, 2,
-                                 sizeof *f->kept, &v);
-            f->kept = v;
-            if (!ok)
+        if (b->f.queued != queued) {
+            if ((!f->open && !episode_open(f, a)) || !keep(f, a, s))
                 follow_give_up(f);
-            else {
-                f->kept[2 * f->nkept] = a;
-                f->kept[2 * f->nkept + 1] = s;
-                f->nkept++;
-                f->ep[f->nep - 1].n++;
-                f->kept_busy += (uint64_t)((a + s < f->H ? a + s : f->H) - a);
-            }
-        } else if (f->open) {
+        } else if (f->open)
             episode_close(f, a);
-        }
     }
     if ((rc = ref_take(&f->ref, a, s, busy)) != SIM_OK)
         return f->rc = rc;
@@ -1179,8 +1222,8 @@ int sim_fifo_follow_settle(const sim_fifo_follow *f, const sim_pool_params *p,
     int rc = wheel_fit(&pf.w, pf.peak, mean, 0);
     for (size_t i = 0; i < f->nep && rc == SIM_OK; i++) {
         const episode *e = &f->ep[i];
-        const int64_t *v = f->kept + 2 * e->first;
-        int64_t a0 = v[0];
+        const uint8_t *rd = f->kept + e->first, *sd = f->snap + e->snap;
+        int64_t a0 = e->a0, a = a0;
         uint64_t far = e->far;
         /* Its busy servers at a0: the reference's, with the messages
          * that waited here earlier leaving later. */
@@ -1194,7 +1237,8 @@ int sim_fifo_follow_settle(const sim_fifo_follow *f, const sim_pool_params *p,
             ex = nx;
         }
         size_t nex = e->nsnap;
-        memcpy(ex, f->snap + e->snap, nex * sizeof *ex);
+        for (size_t j = 0; j < nex; j++)
+            ex[j] = a0 + (int64_t)varint_get(&sd);
         size_t keep = 0;
         for (size_t j = 0; j < nlt; j++) {
             if (lt[j].dp <= a0)
@@ -1231,7 +1275,8 @@ int sim_fifo_follow_settle(const sim_fifo_follow *f, const sim_pool_params *p,
             rc = SIM_EINVAL;                /* more busy than servers */
         pf.w.idle = c - (int64_t)(far + nex);
         for (size_t j = 0; j < e->n && rc == SIM_OK; j++) {
-            int64_t a = v[2 * j], s = v[2 * j + 1];
+            a += (int64_t)varint_get(&rd);
+            int64_t s = (int64_t)varint_get(&rd);
             int64_t start = fifo_take(&pf, a, s);
             if ((rc = pf.rc) != SIM_OK)
                 break;

@@ -711,7 +711,7 @@ Test(fifo, pools_sized_after_the_pass_match_each_alone)
     sim_msg *v = malloc(N * sizeof *v);
     sim_rng ra, rs;
     cr_assert(v);
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         double t = 0;
         int64_t c0;
         sim_rng_seed(&ra, 92, 0, (uint64_t)k, SIM_STREAM_ARRIVALS);
@@ -727,9 +727,14 @@ Test(fifo, pools_sized_after_the_pass_match_each_alone)
                 t += i % 300 == 0 ? 2000 : e / 40;
                 svc = -log(sim_rng_uniform(&rs)) * 3;
                 break;
-            default:    /* heavy tails: sigma 2.5 */
+            case 2:     /* heavy tails: sigma 2.5 */
                 t += e / 0.5;
                 svc = exp(2.5 * normal(&rs));
+                break;
+            default:    /* whole seconds: arrivals together, departures
+                           tied with arrivals and with each other */
+                t += floor(e * 1.6);
+                svc = floor(-log(sim_rng_uniform(&rs)) * 20) + 1;
                 break;
             }
             v[i] = (sim_msg){t, svc, 0};
