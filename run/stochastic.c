@@ -661,6 +661,58 @@ static int sized_by_demand(const scn_deployment *d)
            d->sizing != SCN_SIZE_MEAN;
 }
 
+/* The servers -- instances x slots -- of a pool of `inst` instances. */
+static int64_t servers_at(const price_ctx *ctx, const price_deploy *pd,
+                          int64_t n, int64_t inst)
+{
+    sim_capacity cap;
+    sim_pool_capacity(ctx, pd, n, inst, &cap);
+    return cap.slots > 0 && inst > INT64_MAX / cap.slots ? INT64_MAX
+                                                         : inst * cap.slots;
+}
+
+/*
+ * The instances of a pool capsim sizes for `k` messages in service,
+ * raised until their whole slots carry them: instances x slots >= k /
+ * target_utilization.  sim_pool_size divides summed vCPU and memory by
+ * one instance's, as the fluid form does; a simulated pool serves whole
+ * slots only, and where each instance's share of the residents, or a
+ * vCPU that active_vcpu does not divide, leaves part of a slot unused,
+ * the sum overstates what the instances carry -- 138 instances of 4 GB
+ * holding 100,000 residents serve 3 messages each, 414 in all, and a
+ * pool sized so for a demand of 600 queued half its messages.  Slots per
+ * instance never fall as instances are added (the residents spread
+ * thinner), so the count is found by doubling and then halving, within
+ * `max`.  A fixed `instances` is the user's word and stays.
+ */
+static int64_t carrying(const price_ctx *ctx, const price_deploy *pd,
+                        int64_t n, double k, int64_t inst)
+{
+    const scn_deployment *d = pd->dep;
+    double want = ceil(k / sim_fx_to_double(d->target_utilization) - 1e-9);
+    int64_t max = d->max_instances;
+    if (d->instances >= 0 || inst >= max ||
+        (double)servers_at(ctx, pd, n, inst) >= want)
+        return inst;
+    int64_t lo = inst, hi = inst;
+    for (;;) {
+        hi = hi > max / 2 ? max : 2 * hi;
+        if ((double)servers_at(ctx, pd, n, hi) >= want)
+            break;
+        if (hi == max)
+            return max;
+        lo = hi;
+    }
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if ((double)servers_at(ctx, pd, n, mid) >= want)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
+}
+
 /*
  * Sizes the pool of one group of `n` agents whose demand is `k` messages
  * in service (the mean, or the quantile the deployment's `sizing` asks
@@ -677,6 +729,7 @@ static int size_pool(const price_ctx *ctx, const price_deploy *pd,
     int64_t inst = sim_pool_size(ctx, pd, (int64_t)n, fxd(k));
     if (inst < 0)
         return SIM_EINVAL;
+    inst = carrying(ctx, pd, (int64_t)n, k, inst);
     /* Idle agents stay resident whatever the message load: a pool
      * capsim sizes or scales never drops below what holds them (a
      * fixed `instances` is the user's word; feasibility reports it). */

@@ -124,6 +124,44 @@ Test(capacity, sizing_by_quantile_follows_the_poisson_demand)
 }
 
 /*
+ * A sized pool carries its demand in whole slots.  With active_vcpu 0.4
+ * an instance of 1 vCPU serves 2 messages at once, not 2.5: summing vCPU
+ * would give ceil(0.4 x 31) = 13 instances, 26 slots, for the 31 the
+ * 99th percentile asks; the pool needs ceil(31 / 2) = 16.  The measured
+ * quantile of Poisson(20) may land a message either side of 31.
+ */
+Test(capacity, sized_pools_carry_their_demand_in_whole_slots)
+{
+    test_run t;
+    test_run_yaml(&t, "capsim: 1\nseed: 5\nreplications: 3\n"
+                  "profile: {active_vcpu: 0.4, active_memory_gb: 0.5}\n"
+                  "workload: {tenants: 200, transport: sse, "
+                  "messages_per_agent_month: 4380, busy_per_message: "
+                  "{dist: exponential, mean: 60s}}\n"
+                  "deployments:\n"
+                  "  - {name: p99, provider: railway, plan: pro, "
+                  "architecture: shared, instance: {vcpu: 1, memory_gb: "
+                  "8}, scaling: {sizing: p99}}\n"
+                  "  - {name: p99-at-80, provider: railway, plan: pro, "
+                  "architecture: shared, instance: {vcpu: 1, memory_gb: "
+                  "8}, scaling: {sizing: p99, target_utilization: 0.8}}\n");
+    cr_assert_eq(t.rc, SIM_OK);
+    /* At 80 %: ceil(31 / 0.8) = 39 slots, 20 instances (19 or 20). */
+    double n80 = sim_fx_to_double(
+        test_deploy(&t, "p99-at-80")->usage.instances_mean);
+    cr_assert(n80 >= 19 && n80 <= 20, "p99 pool at 80%% %f instances", n80);
+    const run_deploy *d = test_deploy(&t, "p99");
+    cr_assert_eq(d->cap.slots, 2);
+    double n = sim_fx_to_double(d->usage.instances_mean);
+    cr_assert(n >= 15 && n <= 16, "p99 pool %f instances", n);
+    /* At 99 % of the time it has a slot for every message in service. */
+    double queued = sim_fx_to_double(d->usage.queued_messages) /
+                    sim_fx_to_double(d->usage.messages);
+    cr_assert(queued < 0.01, "queued %f", queued);
+    test_run_free(&t);
+}
+
+/*
  * Target tracking follows a daily cycle: more instances in the busy
  * hours than at night, within min and max, and fewer instance-hours than
  * a pool fixed at the peak.
