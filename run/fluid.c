@@ -118,6 +118,17 @@ int64_t sim_pool_size(const price_ctx *ctx, const price_deploy *pd,
     return inst;
 }
 
+int64_t sim_pool_size_guess(const price_ctx *ctx, const price_deploy *pd,
+                            int64_t n, sim_fx k)
+{
+    calc c = {0, 0};
+    if (pd->dep->instances < 0 &&
+        pd->cap_memory_gb - ctx->scn->profile.base_memory_gb <= 0)
+        return -1;      /* instances_for would say why; sizing will */
+    int64_t inst = instances_for(ctx, pd, n, k, &c);
+    return c.err ? -1 : inst;
+}
+
 void sim_pool_capacity(const price_ctx *ctx, const price_deploy *pd,
                        int64_t n, int64_t instances, sim_capacity *out)
 {

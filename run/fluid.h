@@ -46,6 +46,11 @@ int sim_traffic(const price_ctx *ctx, const price_deploy *pd,
 int64_t sim_pool_size(const price_ctx *ctx, const price_deploy *pd,
                       int64_t n, sim_fx k);
 
+/* sim_pool_size without a diagnostic: -1 where it would give one.  For
+ * guesses whose failure costs time only. */
+int64_t sim_pool_size_guess(const price_ctx *ctx, const price_deploy *pd,
+                            int64_t n, sim_fx k);
+
 /*
  * What one instance of a pool can carry.  Every agent placed on the pool
  * keeps `idle_memory_gb` resident whether or not it is busy, spread evenly

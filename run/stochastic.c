@@ -863,61 +863,71 @@ typedef struct pooler {
 } pooler;
 
 /*
- * The follower's sentinel (fifo.h): the servers of the smallest pool the
- * set will size from demand, guessed from below as the demand the lowest
- * quantile asked for would be if it were Poisson with the group's mean
- * load, taken at a lower level (normal approximation: the 90th
- * percentile for p95 sizing, the 97.7th for p99, the 99.9th for the
- * peak of a month).
- * A pool sized to carry a demand has at least that many servers unless
- * whole instances round it away; demand burstier than Poisson -- daily
- * cycles, sessions -- has higher quantiles still.  A pool the guess
- * overshoots takes a pass of its own: a wrong guess costs time, never a
- * figure.  0: no guess.
+ * The follower's sentinel (fifo.h): a guess from below at the servers of
+ * the smallest pool the set will size from demand.  Each such pool is
+ * sized, as it will be, for the demand its quantile would have if it
+ * were Poisson with the group's mean load, taken at a lower level
+ * (normal approximation: the 90th percentile for p95 sizing, the 97.7th
+ * for p99, the 99.9th for the peak of a month); its servers never fall
+ * as its demand grows, and demand burstier than Poisson -- daily cycles,
+ * sessions -- has higher quantiles still.  A pool the guess overshoots
+ * takes a pass of its own: a wrong guess costs time, never a figure.
  */
-static int64_t sentinel_servers(const price_deploy *const *pd, size_t n,
+static int64_t sentinel_servers(const price_ctx *ctx,
+                                const price_deploy *const *pd, size_t n,
                                 const pooler *pl, const sim_workload_model *m,
                                 uint64_t first, uint64_t na)
 {
     static const double z[] = {0, 1.282, 2.0, 3.0};
-    double load = group_load(m, first, na), c0 = INFINITY;
+    double load = group_load(m, first, na);
+    int64_t c0 = INT64_MAX;
     for (size_t k = 0; k < n; k++) {
         if (pl[k].rc != SIM_OK || !sized_by_demand(pd[k]->dep))
             continue;
         double kq = floor(load + z[pd[k]->dep->sizing] * sqrt(load));
-        if (kq < c0)
-            c0 = kq;
+        int64_t inst = sim_pool_size_guess(&ctx[k], pd[k], (int64_t)na,
+                                           fxd(kq));
+        if (inst < 0)
+            continue;
+        inst = carrying(&ctx[k], pd[k], (int64_t)na, kq, inst);
+        int64_t c = servers_at(&ctx[k], pd[k], (int64_t)na, inst);
+        if (c < c0)
+            c0 = c;
     }
-    return c0 >= 1 && c0 < 1e18 ? (int64_t)c0 : 0;
+    return c0 == INT64_MAX ? 1 : c0;
 }
 
-/* Words (8 bytes) the follower of one group may keep: 32 MB. */
+/* Words (8 bytes) the follower of one group may keep: 32 MB, for each
+ * replication running at once (--jobs). */
 #define FOLLOW_WORDS ((size_t)1 << 22)
 
 /*
- * One pass over a group's messages: its demand measured, and the pools
- * about to be sized from it followed (sim_fifo_follow), so that most of
- * them need no pass of their own.  *fw is NULL when there is nothing to
- * follow or the follower was dropped -- its sentinel's waits outgrew the
- * budget, or memory ran out -- and the pools then take a pass, with the
- * same figures.  (Starting again with a guess from the demand seen so far
- * was tried: with a daily cycle the first days' demand overshot the
- * month's, and the lost part of a pass bought nothing.)
+ * One pass over a group's messages: its demand measured, the pools about
+ * to be sized from it followed (sim_fifo_follow), so that most of them
+ * need no pass of their own, and the `nk` pools already sized (kp) run
+ * along.  *fw is NULL when the follower could not be made or failed
+ * (memory), and then every pool takes a pass, with the same figures.
+ * When the sentinel's waits outgrow the budget the follower keeps going
+ * for the known pools alone, or is dropped if there are none.  (Starting
+ * again with a guess from the demand seen so far was tried: with a daily
+ * cycle the first days' demand overshot the month's, and the lost part
+ * of a pass bought nothing.)
  */
-static int demand_follow(const price_deploy *const *pd, size_t n,
-                         const pooler *pl,
+static int demand_follow(const price_ctx *ctx, const price_deploy *const *pd,
+                         size_t n, const pooler *pl,
                          const sim_workload_model *m, uint64_t rep,
-                         uint64_t first, uint64_t na, demand *dm,
+                         uint64_t first, uint64_t na,
+                         const sim_pool_params *kp, size_t nk, demand *dm,
                          sim_fifo_follow **fw)
 {
     demand_pass dp;
     sim_source *src = NULL;
     sim_msg msg;
-    int64_t c0 = sentinel_servers(pd, n, pl, m, first, na);
+    int64_t c0 = sentinel_servers(ctx, pd, n, pl, m, first, na);
     *fw = NULL;
     int rc = demand_begin(m, first, na, &dp);
-    if (rc == SIM_OK && c0 > 0 &&
-        sim_fifo_follow_new(m->horizon, c0, FOLLOW_WORDS, fw) != SIM_OK)
+    if (rc == SIM_OK && sim_fifo_follow_new(m->horizon, c0, FOLLOW_WORDS, kp,
+                                            nk, fw) != SIM_OK)
         *fw = NULL;
     if (rc == SIM_OK)
         rc = sim_source_open(m, rep, first, na, &src);
@@ -927,7 +937,7 @@ static int demand_follow(const price_deploy *const *pd, size_t n,
         if (!more || rc != SIM_OK)
             break;
         if (*fw && (sim_fifo_follow_step(*fw, &msg) != SIM_OK ||
-                    sim_fifo_follow_kept(*fw) == SIZE_MAX)) {
+                    (nk == 0 && sim_fifo_follow_kept(*fw) == SIZE_MAX))) {
             sim_fifo_follow_free(*fw);
             *fw = NULL;
         }
@@ -966,13 +976,27 @@ static int pools_pass(const sim_workload_model *m, uint64_t rep,
     return rc;
 }
 
+/* Sizes deployment k's pool for this group from `kq` messages in
+ * service; the instances count toward its provisioned total. */
+static void pool_sized(const price_ctx *ctx, const price_deploy *const *pd,
+                       size_t k, uint64_t na, double kq, int first_group,
+                       pooler *pl, sim_waits *waits)
+{
+    int64_t inst;
+    pl[k].rc = size_pool(&ctx[k], pd[k], na, kq, first_group, &pl[k].p,
+                         &waits[k], &inst);
+    if (pl[k].rc == SIM_OK)
+        pl[k].provisioned += pl[k].p.autoscale ? 0 : (double)inst;
+}
+
 /*
- * One group through every pool still running: its demand measured if any
- * of them sizes from it (following the pools in the same pass), each
- * sized, then one pass of its messages through the pools the follower
- * could not settle.  `pp` and `st` are scratch for n pools.  A pool that
- * cannot be sized drops out with its status in pl[k].rc; a failed pass
- * fails the set.
+ * One group through every pool still running.  The pools that need no
+ * demand are sized first; if any pool sizes from demand, one pass
+ * measures it, follows those pools and runs the others along
+ * (demand_follow); then they are sized and settled, and whatever could
+ * not be settled takes one more pass together.  `pp` and `st` are
+ * scratch for n pools.  A pool that cannot be sized drops out with its
+ * status in pl[k].rc; a failed pass fails the set.
  */
 static int pools_group(const price_ctx *ctx, const price_deploy *const *pd,
                        size_t n, const sim_workload_model *m, uint64_t rep,
@@ -984,67 +1008,85 @@ static int pools_group(const price_ctx *ctx, const price_deploy *const *pd,
     demand dm = {0};
     sim_fifo_follow *fw = NULL;
     int rc = SIM_OK, need = 0;
-    for (size_t k = 0; k < n; k++)
-        need |= pl[k].rc == SIM_OK && sized_by_demand(pd[k]->dep);
-    if (need && (rc = demand_follow(pd, n, pl, m, rep, first, na, &dm,
-                                    &fw)) != SIM_OK)
-        return rc;
-    size_t live = 0;
+    size_t live = 0, nk = 0, u = 0;
+    /* Scratch: which deployment each live pool is, what the follower ran
+     * or settled, the known pools it runs, and the pass's pools. */
+    size_t m1 = n ? n : 1;
+    size_t *dep = sim_calloc(m1, sizeof *dep);
+    size_t *idx = sim_calloc(m1, sizeof *idx);
+    int *done = sim_calloc(m1, sizeof *done);
+    sim_pool_params *fp = sim_calloc(m1, sizeof *fp);
+    sim_pool_stats *fs = sim_calloc(m1, sizeof *fs);
+    if (!dep || !idx || !done || !fp || !fs) {
+        rc = SIM_ENOMEM;
+        goto out;
+    }
     for (size_t k = 0; k < n; k++) {
-        int64_t inst;
         if (pl[k].rc != SIM_OK)
             continue;
-        double kq = sized_by_demand(pd[k]->dep)
-                        ? demand_at(&dm, q[pd[k]->dep->sizing], m->horizon)
-                        : group_load(m, first, na);
-        pl[k].rc = size_pool(&ctx[k], pd[k], na, kq, first_group, &pl[k].p,
-                             &waits[k], &inst);
+        if (sized_by_demand(pd[k]->dep))
+            need = 1;
+        else
+            pool_sized(ctx, pd, k, na, group_load(m, first, na), first_group,
+                       pl, waits);
+    }
+    if (need) {
+        for (size_t k = 0; k < n; k++)
+            if (pl[k].rc == SIM_OK && !sized_by_demand(pd[k]->dep) &&
+                !pl[k].p.autoscale)
+                fp[nk++] = pl[k].p;
+        if ((rc = demand_follow(ctx, pd, n, pl, m, rep, first, na, fp, nk,
+                                &dm, &fw)) != SIM_OK)
+            goto out;
+        for (size_t k = 0; k < n; k++)
+            if (pl[k].rc == SIM_OK && sized_by_demand(pd[k]->dep))
+                pool_sized(ctx, pd, k, na,
+                           demand_at(&dm, q[pd[k]->dep->sizing], m->horizon),
+                           first_group, pl, waits);
+        sim_free(dm.tw);
+    }
+    for (size_t k = 0; k < n; k++)
         if (pl[k].rc == SIM_OK) {
-            pl[k].provisioned += pl[k].p.autoscale ? 0 : (double)inst;
+            dep[live] = k;
             pp[live++] = pl[k].p;
         }
-    }
-    sim_free(dm.tw);
-    /* The pools the follower settles; the rest, rp[0 .. u), take a pass
-     * (all of them when nothing was followed). */
-    const sim_pool_params *rp = pp;
-    sim_pool_stats *rs = st;
-    size_t u = live, *idx = NULL;
-    sim_pool_params *fp = NULL;
-    sim_pool_stats *fs = NULL;
-    if (fw && live > 0) {
-        idx = sim_calloc(live, sizeof *idx);
-        fp = sim_calloc(live, sizeof *fp);
-        fs = sim_calloc(live, sizeof *fs);
-        rc = idx && fp && fs ? SIM_OK : SIM_ENOMEM;
-        u = 0;
-        for (size_t j = 0; j < live && rc == SIM_OK; j++) {
-            int settled;
-            rc = sim_fifo_follow_settle(fw, &pp[j], &st[j], &settled);
-            if (rc == SIM_OK && !settled) {
-                idx[u] = j;
-                fp[u++] = pp[j];
-            }
-        }
-        rp = fp;
-        rs = fs;
+    if (fw) {
+        /* The known pools ran along the pass, in the order given. */
+        if (nk > 0 && sim_fifo_follow_known(fw, fs) == SIM_OK)
+            for (size_t j = 0, i = 0; j < live; j++)
+                if (!sized_by_demand(pd[dep[j]]->dep) && !pp[j].autoscale) {
+                    st[j] = fs[i++];
+                    done[j] = 1;
+                }
+        /* A pool the follower cannot settle, or whose replay fails,
+         * takes the pass. */
+        for (size_t j = 0; j < live; j++)
+            if (sized_by_demand(pd[dep[j]]->dep) &&
+                sim_fifo_follow_settle(fw, &pp[j], &st[j], &done[j]) !=
+                    SIM_OK)
+                done[j] = 0;
     }
     sim_fifo_follow_free(fw);
-    if (rc == SIM_OK && u > 0)
-        rc = pools_pass(m, rep, first, na, rp, u, rs);
-    for (size_t i = 0; rc == SIM_OK && idx && i < u; i++)
-        st[idx[i]] = fs[i];
-    sim_free(idx);
-    sim_free(fp);
-    sim_free(fs);
-    for (size_t k = 0, j = 0; k < n && rc == SIM_OK; k++) {
-        if (pl[k].rc != SIM_OK)
-            continue;
+    for (size_t j = 0; j < live; j++)
+        if (!done[j]) {
+            idx[u] = j;
+            fp[u++] = pp[j];
+        }
+    if (u > 0 && (rc = pools_pass(m, rep, first, na, fp, u, fs)) == SIM_OK)
+        for (size_t i = 0; i < u; i++)
+            st[idx[i]] = fs[i];
+    for (size_t j = 0; j < live && rc == SIM_OK; j++) {
+        size_t k = dep[j];
         pool_add(&pl[k].acc, &st[j]);
         if (pl[k].p.autoscale)
             pl[k].provisioned += st[j].instance_s / m->horizon;
-        j++;
     }
+out:
+    sim_free(dep);
+    sim_free(idx);
+    sim_free(done);
+    sim_free(fp);
+    sim_free(fs);
     return rc;
 }
 

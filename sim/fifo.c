@@ -50,17 +50,18 @@
 /* The start of a message no server will ever take (a pool of none). */
 #define NEVER INT64_MAX
 
-/* Seconds to ticks exactly as pool.c's (int64_t)llround(s * 1e6): the
+/* Seconds to ticks exactly as pool.c's ticks(): llround(s * 1e6) -- the
  * truncation and the remainder are exact in doubles (x < 2^62 and the
  * remainder of a double below 1 is representable), and a half rounds
- * away from zero. */
+ * away from zero -- held at 2^62 (146,000 years), so that an arrival
+ * plus a service never overflows. */
 static inline int64_t ticks(double s)
 {
     if (!(s > 0))
         return 0;
     double x = s * TICKS;
     if (x >= 0x1p62)
-        return (int64_t)llround(x);
+        return INT64_C(1) << 62;
     int64_t r = (int64_t)x;
     /* Added, not chosen by a branch: the half is a coin toss, and a
      * mispredicted branch here cost as much as the rest of a message. */
@@ -997,21 +998,44 @@ struct sim_fifo_follow {
     int open;               /* the last arrival waited: an episode runs */
     int over;               /* the episodes outgrew the budget */
     int stopped, rc;
+    member *known;          /* pools sized before the pass, run along */
+    sim_pool_stats *known_st;
+    size_t nknown;
 };
 
 int sim_fifo_follow_new(double horizon, int64_t c0, size_t budget_words,
+                        const sim_pool_params *known, size_t nknown,
                         sim_fifo_follow **out)
 {
     sim_fifo_follow *f = sim_calloc(1, sizeof *f);
     *out = NULL;
     if (!f)
         return SIM_ENOMEM;
+    if (nknown > 0) {
+        f->known = sim_calloc(nknown, sizeof *f->known);
+        f->known_st = sim_calloc(nknown, sizeof *f->known_st);
+        if (!f->known || !f->known_st) {
+            sim_free(f->known);
+            sim_free(f->known_st);
+            sim_free(f);
+            return SIM_ENOMEM;
+        }
+        f->nknown = nknown;
+        for (size_t k = 0; k < nknown; k++) {
+            if (fifo_init(&f->known[k].f, &known[k], &f->known_st[k]) !=
+                    SIM_OK &&
+                f->rc == SIM_OK)
+                f->rc = f->known[k].f.rc;     /* an autoscaled pool */
+            f->known[k].c = servers(&known[k]);
+        }
+    }
     sim_pool_params p;
     memset(&p, 0, sizeof p);
     p.horizon = horizon;
     ref_init(&f->ref, &p, &f->unlimited, &f->ref_st);
     f->sentinel_p = p;
-    f->sentinel_p.instances = c0 > 0 ? c0 : 0;
+    f->sentinel_p.instances = c0 > 1 ? c0 : 1;   /* a pool of none never
+                                                    rejoins */
     f->sentinel_p.slots = 1;
     f->sentinel_p.queue_limit = -1;
     fifo_init(&f->sentinel.f, &f->sentinel_p, &f->sentinel_st);
@@ -1049,13 +1073,19 @@ static int follow_grow(sim_fifo_follow *f, void *v, size_t *cap, size_t len,
     *nv = v;
     if (len + more <= *cap)
         return 1;
-    /* Half again, not double: the budget counts what is allocated. */
-    size_t ncap = *cap ? *cap + *cap / 2 : 256;
-    if (ncap < len + more)
-        ncap = len + more;
-    size_t grow = (ncap - *cap) * size;
-    if (grow > f->budget - f->bytes)
+    /* Half again, not double: the budget counts what is allocated; and
+     * no more than the budget has left, so all of it can be used. */
+    if (more > SIZE_MAX / size - len)
         return 0;
+    size_t need = len + more, room = (f->budget - f->bytes) / size + *cap;
+    size_t ncap = *cap ? *cap + *cap / 2 : 256;
+    if (ncap < need)
+        ncap = need;
+    if (ncap > room)
+        ncap = room;
+    if (ncap < need)
+        return 0;
+    size_t grow = (ncap - *cap) * size;
     void *g = sim_reallocarray(v, ncap, size);
     if (!g)
         return 0;
@@ -1076,8 +1106,9 @@ static int episode_open(sim_fifo_follow *f, int64_t a)
     f->ep = v;
     if (!ok)
         return 0;
-    ok = follow_grow(f, f->snap, &f->cap_sb, f->nsb, busy * VARINT_MAX, 1,
-                     &v);
+    ok = follow_grow(f, f->snap, &f->cap_sb, f->nsb,
+                     busy > SIZE_MAX / VARINT_MAX ? SIZE_MAX : busy * VARINT_MAX,
+                     1, &v);
     f->snap = v;
     if (!ok)
         return 0;
@@ -1089,10 +1120,16 @@ static int episode_open(sim_fifo_follow *f, int64_t a)
     e->far = 0;
     e->a0 = f->last = a;
     e->end = NEVER;
-    /* Every busy server frees after a: the wheel has turned to it. */
-    for (size_t j = 0; j < r->nslots; j++)
-        for (uint32_t k = r->slots[j].head; k != NIL; k = r->next[k])
-            f->nsb += varint_put(f->snap + f->nsb, (uint64_t)(r->key[k] - a));
+    /* Every busy server frees after a: the wheel has turned to it.  The
+     * bitmap leads to the occupied slots: the wheel has about eight slots
+     * a busy server, most of them empty. */
+    for (size_t word = 0; r->live > 0 && word < r->nslots / 64; word++)
+        for (uint64_t bm = r->bits[word]; bm; bm &= bm - 1)
+            for (uint32_t k = r->slots[(word << 6) +
+                                       (size_t)__builtin_ctzll(bm)].head;
+                 k != NIL; k = r->next[k])
+                f->nsb += varint_put(f->snap + f->nsb,
+                                     (uint64_t)(r->key[k] - a));
     for (size_t i = 0; i < r->over.n; i++)
         f->nsb += varint_put(f->snap + f->nsb, (uint64_t)(r->over.v[i] - a));
     f->open = 1;
@@ -1170,9 +1207,37 @@ int sim_fifo_follow_step(sim_fifo_follow *f, const sim_msg *m)
         } else if (f->open)
             episode_close(f, a);
     }
+    for (size_t k = 0; k < f->nknown; k++) {
+        member_rejoin(&f->known[k], &f->ref, a);
+        if ((rc = member_take(&f->known[k], &f->ref, busy, a, s)) != SIM_OK)
+            return f->rc = rc;
+    }
     if ((rc = ref_take(&f->ref, a, s, busy)) != SIM_OK)
         return f->rc = rc;
     return SIM_OK;
+}
+
+int sim_fifo_follow_known(sim_fifo_follow *f, sim_pool_stats *st)
+{
+    int rc = f->rc;
+    for (size_t k = 0; k < f->nknown; k++) {
+        member *b = &f->known[k];
+        if (!b->alone)
+            member_catch_up(b, &f->ref);
+        if (b->f.rc == SIM_OK)
+            b->f.rc = f->rc;
+        int one = fifo_finish(&b->f);
+        if (rc == SIM_OK)
+            rc = one;
+        st[k] = f->known_st[k];
+    }
+    /* Finished once: the tables are gone. */
+    sim_free(f->known);
+    sim_free(f->known_st);
+    f->known = NULL;
+    f->known_st = NULL;
+    f->nknown = 0;
+    return rc;
 }
 
 /* Empties the wheel (keeping its tables and fit) and turns it to a. */
@@ -1222,7 +1287,11 @@ int sim_fifo_follow_settle(const sim_fifo_follow *f, const sim_pool_params *p,
     int rc = wheel_fit(&pf.w, pf.peak, mean, 0);
     for (size_t i = 0; i < f->nep && rc == SIM_OK; i++) {
         const episode *e = &f->ep[i];
-        const uint8_t *rd = f->kept + e->first, *sd = f->snap + e->snap;
+        /* (An episode opens with a server busy -- the sentinel's are all
+         * busy -- so it has free times kept unless all are past its end;
+         * snap may be NULL then, and is not offset.) */
+        const uint8_t *rd = f->kept + e->first,
+                      *sd = e->nsnap ? f->snap + e->snap : NULL;
         int64_t a0 = e->a0, a = a0;
         uint64_t far = e->far;
         /* Its busy servers at a0: the reference's, with the messages
@@ -1318,6 +1387,10 @@ void sim_fifo_follow_free(sim_fifo_follow *f)
 {
     if (!f)
         return;
+    for (size_t k = 0; k < f->nknown; k++)
+        fifo_finish(&f->known[k].f);
+    sim_free(f->known);
+    sim_free(f->known_st);
     follow_give_up(f);
     wheel_fini(&f->ref.w);
     sim_free(f->ref.q.v);

@@ -92,31 +92,43 @@ int sim_fifo_run_many(const sim_pool_params *p, size_t n,
  * quantile of its own demand can only start once the demand pass ends;
  * rather than drawing every message again, the pass feeds a follower
  * too: a pool of unlimited servers and a sentinel pool of c0 servers,
- * keeping the stretches where the sentinel queues (fifo.c says why that
+ * keeping the messages that wait at the sentinel (fifo.c says why that
  * is all a larger pool needs).  Afterwards sim_fifo_follow_settle gives
  * any fixed pool of at least c0 servers with an unbounded queue exactly
  * what sim_fifo_run gives it on the same messages, to the bit.  c0 is a
- * guess from below: the closer to the pools' sizes, the fewer messages
- * kept.  At most `budget_words` 8-byte words are kept; past that the
- * follower keeps nothing and settles no pool.
+ * guess from below (at least 1): the closer to the pools' sizes, the
+ * fewer messages kept.  At most `budget_words` 8-byte words are kept;
+ * past that the follower keeps nothing and settles no pool.
+ *
+ * Pools whose size is known before the pass -- `known`, fixed, any
+ * queue -- run along it as sim_fifo_run_many runs them, budget or not;
+ * sim_fifo_follow_known gives their figures.
  */
 typedef struct sim_fifo_follow sim_fifo_follow;
 
-/* Returns SIM_OK or SIM_ENOMEM. */
+/* Returns SIM_OK, or SIM_ENOMEM.  A known pool that autoscales fails
+ * every step (SIM_EINVAL). */
 int sim_fifo_follow_new(double horizon, int64_t c0, size_t budget_words,
+                        const sim_pool_params *known, size_t nknown,
                         sim_fifo_follow **out /* OUT */);
 
 /* The next message, in the order sim_fifo_run would take it; those past
- * the horizon are ignored.  Returns SIM_OK, or SIM_ENOMEM (then no pool
- * settles). */
+ * the horizon are ignored.  Returns SIM_OK, or the failure that stopped
+ * the follower (SIM_ENOMEM: a table could not grow); then no pool
+ * settles and the known pools' figures are the counts so far. */
 int sim_fifo_follow_step(sim_fifo_follow *f, const sim_msg *m);
+
+/* After the pass, once: the known pools' figures into st[0 .. nknown),
+ * each what sim_fifo_run(&known[k]) gives.  Returns SIM_OK or the first
+ * failure. */
+int sim_fifo_follow_known(sim_fifo_follow *f, sim_pool_stats *st /* OUT */);
 
 /*
  * After the pass: *settled = 1 and st filled as sim_fifo_run(p) would
  * fill it, or *settled = 0 when p cannot be settled -- it autoscales,
  * bounds its queue, has fewer than c0 servers or another horizon, or the
  * budget ran out -- and needs a pass of its own.  Returns SIM_OK, or the
- * failure that stopped the replay.
+ * failure that stopped the replay (*settled is then 0).
  */
 int sim_fifo_follow_settle(const sim_fifo_follow *f,
                            const sim_pool_params *p,
@@ -125,6 +137,7 @@ int sim_fifo_follow_settle(const sim_fifo_follow *f,
 /* Messages kept so far, SIZE_MAX once the budget ran out. */
 size_t sim_fifo_follow_kept(const sim_fifo_follow *f);
 
+/* Frees the follower (known pools not yet finished are dropped). */
 void sim_fifo_follow_free(sim_fifo_follow *f);
 
 #endif

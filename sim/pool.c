@@ -99,9 +99,14 @@ typedef struct pool {
     evq_handle decide_ev;
 } pool;
 
+/* Held at 2^62 ticks (146,000 years), as fifo.c's: llround past 2^63 is
+ * unspecified, and an arrival plus a service must not overflow. */
 static int64_t ticks(double s)
 {
-    return s > 0 ? (int64_t)llround(s * TICKS) : 0;
+    if (!(s > 0))
+        return 0;
+    double x = s * TICKS;
+    return x >= 0x1p62 ? INT64_C(1) << 62 : (int64_t)llround(x);
 }
 
 static int64_t running(const pool *P)
