@@ -865,26 +865,38 @@ typedef struct pooler {
 /*
  * The follower's sentinel (fifo.h): a guess from below at the servers of
  * the smallest pool the set will size from demand.  Each such pool is
- * sized, as it will be, for the demand its quantile would have if it
- * were Poisson with the group's mean load, taken at a lower level
- * (normal approximation: the 90th percentile for p95 sizing, the 97.7th
- * for p99, the 99.9th for the peak of a month); its servers never fall
- * as its demand grows, and demand burstier than Poisson -- daily cycles,
- * sessions -- has higher quantiles still.  A pool the guess overshoots
- * takes a pass of its own: a wrong guess costs time, never a figure.
+ * sized, as it will be, for a guess at its quantile of demand taken at a
+ * lower level (the 90th percentile for p95 sizing, the 97.7th for p99,
+ * the 99.9th for the peak of a month); its servers never fall as its
+ * demand grows.  The guess is sim_load_quantile's, which follows daily
+ * cycles -- whose 99th percentile is near the daily peak, far above the
+ * mean -- for groups of at least GUESS_LOAD messages in service; below
+ * that, Poisson about the mean load, whose normal approximation costs
+ * nothing (groups of a tenant or two come by the thousand, and their
+ * passes are short).  Demand burstier than either -- sessions -- has
+ * higher quantiles still.  A pool the guess overshoots takes a pass of
+ * its own: a wrong guess costs time, never a figure.
  */
+#define GUESS_LOAD 16.0
+
 static int64_t sentinel_servers(const price_ctx *ctx,
                                 const price_deploy *const *pd, size_t n,
                                 const pooler *pl, const sim_workload_model *m,
                                 uint64_t first, uint64_t na)
 {
+    static const double ql[] = {0, 0.90, 0.977, 0.999};
     static const double z[] = {0, 1.282, 2.0, 3.0};
-    double load = group_load(m, first, na);
+    double load = group_load(m, first, na), guess[4] = {-1, -1, -1, -1};
     int64_t c0 = INT64_MAX;
     for (size_t k = 0; k < n; k++) {
         if (pl[k].rc != SIM_OK || !sized_by_demand(pd[k]->dep))
             continue;
-        double kq = floor(load + z[pd[k]->dep->sizing] * sqrt(load));
+        int sz = (int)pd[k]->dep->sizing;
+        if (guess[sz] < 0)
+            guess[sz] = floor(load >= GUESS_LOAD
+                                  ? sim_load_quantile(m, first, na, ql[sz])
+                                  : load + z[sz] * sqrt(load));
+        double kq = guess[sz];
         int64_t inst = sim_pool_size_guess(&ctx[k], pd[k], (int64_t)na,
                                            fxd(kq));
         if (inst < 0)

@@ -424,6 +424,84 @@ static int gen_advance(gen *g, double H)
     return SIM_OK;
 }
 
+/* ---------------------------------------------------------------------
+ * A guess at the demand's quantiles
+ * ------------------------------------------------------------------ */
+
+#define WEEK_S (7 * DAY_S)
+#define GUESS_STEPS 1008        /* ten-minute steps over a week */
+#define GUESS_CLOCKS 48         /* tenants' clocks sampled per class */
+
+/* P(Poisson(l) <= k), normal approximation with continuity. */
+static double poisson_le(double k, double l)
+{
+    if (!(l > 0))
+        return 1;
+    return 0.5 * erfc(-(k + 0.5 - l) / sqrt(2 * l));
+}
+
+double sim_load_quantile(const sim_workload_model *m, uint64_t first,
+                         uint64_t n, double q)
+{
+    double span = m->horizon < WEEK_S ? m->horizon : WEEK_S;
+    double load[GUESS_STEPS], top = 0;
+    int steps = GUESS_STEPS;
+    if (!(span > 0))
+        return 0;
+    for (int i = 0; i < steps; i++)
+        load[i] = 0;
+    for (size_t ci = 0; ci < m->nclasses; ci++) {
+        const sim_class *c = &m->classes[ci];
+        uint64_t lo = c->first_agent;
+        uint64_t hi = lo + (uint64_t)(c->tenants * c->agents_per_tenant);
+        uint64_t a = first > lo ? first : lo;
+        uint64_t b = first + n < hi ? first + n : hi;
+        if (a >= b)
+            continue;
+        double busy = sim_mean_busy(c), agents = (double)(b - a);
+        if (c->kind != SIM_ARR_DIURNAL) {
+            for (int i = 0; i < steps; i++)
+                load[i] += agents * c->rate * busy;
+            continue;
+        }
+        /* The group's tenants' clocks, as gen_start spreads them,
+         * sampled evenly. */
+        gen_class k;
+        class_init(&k, c);
+        uint64_t apt = (uint64_t)c->agents_per_tenant;
+        double j0 = (double)((a - lo) / apt), j1 = (double)((b - 1 - lo) / apt);
+        int clocks = j1 - j0 + 1 < GUESS_CLOCKS ? (int)(j1 - j0 + 1)
+                                                : GUESS_CLOCKS;
+        for (int s = 0; s < clocks; s++) {
+            double j = clocks > 1 ? j0 + (j1 - j0) * s / (clocks - 1) : j0;
+            double frac = (j + 0.5) / (double)c->tenants - 0.5;
+            double offset = c->tz_spread_hours * frac * 3600;
+            double w = agents / clocks * k.rate * busy;
+            for (int i = 0; i < steps; i++) {
+                double t = span * (i + 0.5) / steps;
+                load[i] += w * diurnal_accept(&k, t + offset);
+            }
+        }
+    }
+    for (int i = 0; i < steps; i++)
+        if (load[i] > top)
+            top = load[i];
+    if (q >= 1)
+        q = 1 - 1e-9;
+    /* The least k whose share of the time at or below it reaches q. */
+    double lo = 0, hi = ceil(top + 10 * sqrt(top) + 10);
+    while (hi - lo > 0.5) {
+        double mid = floor((lo + hi) / 2), share = 0;
+        for (int i = 0; i < steps; i++)
+            share += poisson_le(mid, load[i]);
+        if (share / steps >= q)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return hi;
+}
+
 /* Seeds agent `agent` of class k and draws its first message. */
 static int gen_start(gen *g, const gen_class *k, uint64_t agent,
                      uint64_t rep, const sim_workload_model *m)

@@ -95,6 +95,18 @@ void sim_source_close(sim_source *s);
 /* Draws one service time in seconds for class `c` from stream `svc`. */
 double sim_draw_busy(const sim_class *c, sim_rng *svc);
 
+/*
+ * A guess at the q-quantile, over time, of the messages in service for
+ * agents [first, first + n) with unlimited capacity: at each ten-minute
+ * step of a week (or of the horizon, if shorter) Poisson about the load
+ * the agents' intensities give then -- daily cycles, weekends and the
+ * tenants' clocks included, sessions and traces at their mean rate --
+ * with services taken as short beside a day.  Burstier demand has higher
+ * quantiles.  For guesses whose error costs time, never a figure.
+ */
+double sim_load_quantile(const sim_workload_model *m, uint64_t first,
+                         uint64_t n, double q);
+
 /* The mean service time of class `c`, in seconds. */
 double sim_mean_busy(const sim_class *c);
 

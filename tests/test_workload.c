@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_bessel.h>
@@ -957,4 +958,88 @@ Test(workload_files, trace_of_uneven_tenants_asking_for_millions_is_refused)
     sim_trace_fini(&t);
     sim_diag_fini(&d);
     free(text);
+}
+
+/* The least k with P(Poisson(l) <= k) >= q, exactly. */
+static double poisson_quantile(double l, double q)
+{
+    unsigned k = 0;
+    while (gsl_cdf_poisson_P(k, l) < q)
+        k++;
+    return k;
+}
+
+/* The least k whose share of a day at or below it reaches q, with
+ * Poisson(load(h)) at each of 1,440 minutes, exactly. */
+static double daily_quantile(double mean_load, double kappa, double q)
+{
+    for (unsigned k = 0;; k++) {
+        double share = 0;
+        for (int i = 0; i < 1440; i++)
+            share += gsl_cdf_poisson_P(
+                k, mean_load * daily(kappa, (i + 0.5) / 60, 14));
+        if (share / 1440 >= q)
+            return k;
+    }
+}
+
+/*
+ * The guess at demand quantiles that sizes the pools' follower, against
+ * exact Poisson figures: a steady group (200 agents at 1/600 s, 60 s
+ * services: 20 in service), half of it, a week with the weekends off
+ * (weekdays at 7/5 the rate: the q-quantile is that of Poisson(28) at
+ * (q - 2/7) / (5/7)), and a daily cycle peaking at 3x the mean.  The
+ * guess uses a normal approximation on ten-minute steps, so it may be a
+ * message off.
+ */
+Test(workload, load_quantile_follows_poisson_weekends_and_the_day)
+{
+    scn_dist b = dist(SCN_DIST_EXPONENTIAL, "60");
+    sim_class c = klass(SIM_ARR_POISSON, 0, 200, 1, &b);
+    c.rate = 1.0 / 600;
+    sim_workload_model m = model(&c, 1, 30 * DAY, 1);
+    static const double qs[] = {0.5, 0.9, 0.977, 0.999};
+    for (int i = 0; i < 4; i++) {
+        double got = sim_load_quantile(&m, 0, 200, qs[i]);
+        double want = poisson_quantile(20, qs[i]);
+        cr_assert(fabs(got - want) <= 1, "q %g: %g vs %g", qs[i], got, want);
+        got = sim_load_quantile(&m, 100, 100, qs[i]);
+        want = poisson_quantile(10, qs[i]);
+        cr_assert(fabs(got - want) <= 1, "half, q %g: %g vs %g", qs[i], got,
+                  want);
+    }
+    sim_class w = c;
+    w.kind = SIM_ARR_DIURNAL;
+    w.weekend_factor = 0;
+    m = model(&w, 1, WEEK, 1);
+    for (int i = 1; i < 4; i++) {
+        double got = sim_load_quantile(&m, 0, 200, qs[i]);
+        double want = poisson_quantile(28, (qs[i] - 2.0 / 7) / (5.0 / 7));
+        cr_assert(fabs(got - want) <= 1, "weekdays, q %g: %g vs %g", qs[i],
+                  got, want);
+    }
+    sim_class d = c;
+    d.kind = SIM_ARR_DIURNAL;
+    d.peak_to_mean = 3;
+    d.peak_hour = 14;
+    m = model(&d, 1, 30 * DAY, 1);
+    double kappa = kappa_for(3);
+    for (int i = 0; i < 4; i++) {
+        double got = sim_load_quantile(&m, 0, 200, qs[i]);
+        double want = daily_quantile(20, kappa, qs[i]);
+        cr_assert(fabs(got - want) <= 1, "daily, q %g: %g vs %g", qs[i], got,
+                  want);
+    }
+    /* Near the peak: far above the mean's Poisson quantile. */
+    cr_assert_gt(sim_load_quantile(&m, 0, 200, 0.99),
+                 poisson_quantile(20, 0.99) + 10);
+    /* Tenants' clocks spread over a whole day flatten the cycle: the
+     * group's demand is Poisson(20) again. */
+    d.tz_spread_hours = 24;
+    for (int i = 0; i < 4; i++) {
+        double got = sim_load_quantile(&m, 0, 200, qs[i]);
+        double want = poisson_quantile(20, qs[i]);
+        cr_assert(fabs(got - want) <= 1, "spread, q %g: %g vs %g", qs[i],
+                  got, want);
+    }
 }
