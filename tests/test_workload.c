@@ -1012,7 +1012,7 @@ Test(workload, load_quantile_follows_poisson_weekends_and_the_day)
     w.kind = SIM_ARR_DIURNAL;
     w.weekend_factor = 0;
     m = model(&w, 1, WEEK, 1);
-    for (int i = 1; i < 4; i++) {
+    for (int i = 0; i < 4; i++) {
         double got = sim_load_quantile(&m, 0, 200, qs[i]);
         double want = poisson_quantile(28, (qs[i] - 2.0 / 7) / (5.0 / 7));
         cr_assert(fabs(got - want) <= 1, "weekdays, q %g: %g vs %g", qs[i],
