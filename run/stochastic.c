@@ -194,14 +194,9 @@ static void group_rates(const sim_workload_model *m, uint64_t first,
     *rate = *load = 0;
     for (size_t i = 0; i < m->nclasses; i++) {
         const sim_class *c = &m->classes[i];
-        uint64_t lo = c->first_agent;
-        uint64_t hi = lo + (uint64_t)(c->tenants * c->agents_per_tenant);
-        uint64_t a = first > lo ? first : lo;
-        uint64_t b = first + n < hi ? first + n : hi;
-        if (a < b) {
-            *rate += (double)(b - a) * c->rate;
-            *load += (double)(b - a) * c->rate * sim_mean_busy(c);
-        }
+        uint64_t from, in = sim_class_span(c, first, n, &from);
+        *rate += (double)in * c->rate;
+        *load += (double)in * c->rate * sim_mean_busy(c);
     }
 }
 

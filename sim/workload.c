@@ -121,6 +121,17 @@ double sim_draw_busy(const sim_class *c, sim_rng *svc)
     return law_draw(&b, svc);
 }
 
+uint64_t sim_class_span(const sim_class *c, uint64_t first, uint64_t n,
+                        uint64_t *from)
+{
+    uint64_t lo = c->first_agent;
+    uint64_t hi = lo + (uint64_t)(c->tenants * c->agents_per_tenant);
+    uint64_t a = first > lo ? first : lo;
+    uint64_t b = first + n < hi ? first + n : hi;
+    *from = a;
+    return a < b ? b - a : 0;
+}
+
 double sim_mean_busy(const sim_class *c)
 {
     const scn_dist *d = c->busy;
@@ -452,13 +463,11 @@ double sim_load_quantile(const sim_workload_model *m, uint64_t first,
         load[i] = 0;
     for (size_t ci = 0; ci < m->nclasses; ci++) {
         const sim_class *c = &m->classes[ci];
-        uint64_t lo = c->first_agent;
-        uint64_t hi = lo + (uint64_t)(c->tenants * c->agents_per_tenant);
-        uint64_t a = first > lo ? first : lo;
-        uint64_t b = first + n < hi ? first + n : hi;
-        if (a >= b)
+        uint64_t lo = c->first_agent, a;
+        uint64_t in = sim_class_span(c, first, n, &a), b = a + in;
+        if (in == 0)
             continue;
-        double busy = sim_mean_busy(c), agents = (double)(b - a);
+        double busy = sim_mean_busy(c), agents = (double)in;
         if (c->kind != SIM_ARR_DIURNAL) {
             for (int i = 0; i < steps; i++)
                 load[i] += agents * c->rate * busy;

@@ -107,6 +107,11 @@ double sim_draw_busy(const sim_class *c, sim_rng *svc);
 double sim_load_quantile(const sim_workload_model *m, uint64_t first,
                          uint64_t n, double q);
 
+/* How many of agents [first, first + n) are class c's; *from: the first
+ * of them. */
+uint64_t sim_class_span(const sim_class *c, uint64_t first, uint64_t n,
+                        uint64_t *from /* OUT */);
+
 /* The mean service time of class `c`, in seconds. */
 double sim_mean_busy(const sim_class *c);
 

@@ -582,6 +582,47 @@ Test(fifo, huge_sums_differ_only_at_rounding)
  * a pool near saturation, heavy tails, bursts, queue limits that refuse,
  * a pool of no servers, and one that never waits.
  */
+/*
+ * Test streams, each from its own seeded generators: 0, lognormal
+ * services (sigma 1, about 20 busy on average); 1, bursts of 300 at 40/s
+ * 2,000 s apart; 2, heavy tails (sigma 2.5); 3, whole seconds, where
+ * arrivals come together and departures tie with them; 4, whole
+ * microseconds, services of 1 to 4, where waits of one tick happen.
+ */
+static void make_stream(sim_msg *v, size_t n, int kind, uint64_t seed)
+{
+    sim_rng ra, rs;
+    double t = 0;
+    sim_rng_seed(&ra, seed, 0, (uint64_t)kind, SIM_STREAM_ARRIVALS);
+    sim_rng_seed(&rs, seed, 0, (uint64_t)kind, SIM_STREAM_SERVICE);
+    for (size_t i = 0; i < n; i++) {
+        double e = -log(sim_rng_uniform(&ra)), svc;
+        switch (kind) {
+        case 0:
+            t += e / 1.0;
+            svc = 12 * exp(normal(&rs));
+            break;
+        case 1:
+            t += i % 300 == 0 ? 2000 : e / 40;
+            svc = -log(sim_rng_uniform(&rs)) * 3;
+            break;
+        case 2:
+            t += e / 0.5;
+            svc = exp(2.5 * normal(&rs));
+            break;
+        case 3:
+            t += floor(e * 1.6);
+            svc = floor(-log(sim_rng_uniform(&rs)) * 20) + 1;
+            break;
+        default:
+            t += floor(e * 2.0) * 1e-6;
+            svc = (floor(-log(sim_rng_uniform(&rs)) * 1.5) + 1) * 1e-6;
+            break;
+        }
+        v[i] = (sim_msg){t, svc, 0};
+    }
+}
+
 Test(fifo, many_pools_on_one_stream_match_each_alone)
 {
     enum { N = 60000, P = 9 };
@@ -589,30 +630,9 @@ Test(fifo, many_pools_on_one_stream_match_each_alone)
     sim_pool_params p[P];
     sim_pool_stats *many = malloc(P * sizeof *many),
                    *one = malloc(sizeof *one);
-    sim_rng ra, rs;
     cr_assert(v && many && one);
     for (int k = 0; k < 3; k++) {
-        double t = 0;
-        sim_rng_seed(&ra, 91, 0, (uint64_t)k, SIM_STREAM_ARRIVALS);
-        sim_rng_seed(&rs, 91, 0, (uint64_t)k, SIM_STREAM_SERVICE);
-        for (size_t i = 0; i < N; i++) {
-            double e = -log(sim_rng_uniform(&ra)), svc;
-            switch (k) {
-            case 0:     /* lognormal, sigma 1: about 20 busy on average */
-                t += e / 1.0;
-                svc = 12 * exp(normal(&rs));
-                break;
-            case 1:     /* bursts of 300 at 40/s, 2,000 s apart */
-                t += i % 300 == 0 ? 2000 : e / 40;
-                svc = -log(sim_rng_uniform(&rs)) * 3;
-                break;
-            default:    /* heavy tails: sigma 2.5 */
-                t += e / 0.5;
-                svc = exp(2.5 * normal(&rs));
-                break;
-            }
-            v[i] = (sim_msg){t, svc, 0};
-        }
+        make_stream(v, N, k, 91);
         double H = v[N - 1].t * 0.9;  /* some messages past the horizon */
         p[0] = fixed_pool(H, 20, 1, -1);
         p[1] = fixed_pool(H, 6, 4, -1);
@@ -748,40 +768,10 @@ Test(fifo, pools_sized_after_the_pass_match_each_alone)
     enum { N = 80000, P = 8, S = 5 };
     static const int64_t c0s[S] = {26, 95, 16, 26, 3};
     sim_msg *v = malloc(N * sizeof *v);
-    sim_rng ra, rs;
     cr_assert(v);
     for (int k = 0; k < S; k++) {
-        double t = 0;
         int64_t c0 = c0s[k];
-        sim_rng_seed(&ra, 92, 0, (uint64_t)k, SIM_STREAM_ARRIVALS);
-        sim_rng_seed(&rs, 92, 0, (uint64_t)k, SIM_STREAM_SERVICE);
-        for (size_t i = 0; i < N; i++) {
-            double e = -log(sim_rng_uniform(&ra)), svc;
-            switch (k) {
-            case 0:     /* lognormal, sigma 1: about 20 busy on average */
-                t += e / 1.0;
-                svc = 12 * exp(normal(&rs));
-                break;
-            case 1:     /* bursts of 300 at 40/s, 2,000 s apart */
-                t += i % 300 == 0 ? 2000 : e / 40;
-                svc = -log(sim_rng_uniform(&rs)) * 3;
-                break;
-            case 2:     /* heavy tails: sigma 2.5 */
-                t += e / 0.5;
-                svc = exp(2.5 * normal(&rs));
-                break;
-            case 3:     /* whole seconds: arrivals together, departures
-                           tied with arrivals and with each other */
-                t += floor(e * 1.6);
-                svc = floor(-log(sim_rng_uniform(&rs)) * 20) + 1;
-                break;
-            default:    /* whole microseconds, services of 1 to 4 */
-                t += floor(e * 2.0) * 1e-6;
-                svc = (floor(-log(sim_rng_uniform(&rs)) * 1.5) + 1) * 1e-6;
-                break;
-            }
-            v[i] = (sim_msg){t, svc, 0};
-        }
+        make_stream(v, N, k, 92);
         /* Some messages past the horizon; for the bursts, mid-burst. */
         double H = k == 1 ? v[N - 20].t + 1e-7 : v[N - 1].t * 0.9;
         sim_pool_params p[P];
