@@ -332,26 +332,21 @@ static int demand_end(demand_pass *dp, int rc, demand *out)
     return SIM_OK;
 }
 
-/* The smallest k with at least the share q of time [0, T] spent with k
- * or fewer in service (q >= 1: the peak). */
-static size_t demand_quantile(const demand *d, double q, double T)
+/* The q-quantile of the messages in service, weighted by time (q = 1:
+ * the peak): the least k with at least the share q of the horizon H
+ * spent with k or fewer in service -- the demand a pool must carry at
+ * that share of the month. */
+static double demand_at(const demand *d, double q, double H)
 {
     if (q >= 1)
-        return d->peak;
+        return (double)d->peak;
     double acc = 0;
     for (size_t k = 0; k < d->ntw; k++) {
         acc += d->tw[k];
-        if (acc >= q * T)
-            return k;
+        if (acc >= q * H)
+            return (double)k;
     }
-    return d->peak;
-}
-
-/* The q-quantile of the messages in service, weighted by time (q = 1:
- * the peak): the demand a pool must carry at that share of the month. */
-static double demand_at(const demand *d, double q, double H)
-{
-    return (double)demand_quantile(d, q, H);
+    return (double)d->peak;
 }
 
 /* ---- the hour pool ------------------------------------------------------ */
