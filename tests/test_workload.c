@@ -276,6 +276,70 @@ Test(workload, a_group_is_the_union_of_its_agents)
     free(all.v);
 }
 
+/* A group large enough to merge in windows (hundreds of agents, many
+ * windows) yields the union of its agents' streams in (time, agent)
+ * order, ties included: a trace class whose 300 agents all send at the
+ * same few instants, beside Poisson agents whose times never tie. */
+Test(workload, a_large_group_merges_in_time_then_agent_order)
+{
+    enum { TA = 300, ROWS = 30 };
+    sim_trace tr;
+    memset(&tr, 0, sizeof tr);
+    tr.tenants = 100;
+    tr.agents_per_tenant = 3;
+    tr.nrows = TA * ROWS;
+    tr.rows = calloc(tr.nrows, sizeof *tr.rows);
+    tr.agent_first = calloc(TA + 1, sizeof *tr.agent_first);
+    cr_assert(tr.rows && tr.agent_first);
+    for (size_t a = 0; a < TA; a++) {
+        tr.agent_first[a] = a * ROWS;
+        for (size_t j = 0; j < ROWS; j++) {
+            sim_trace_row *r = &tr.rows[a * ROWS + j];
+            r->agent = a;
+            /* Sorted per agent; whole minutes, or a nanosecond or two
+             * before one, later agents earlier (times closer than a
+             * window's sort key tells apart). */
+            r->t = 60.0 * (double)((a % 7) + 2 * j + 1) -
+                   1e-9 * (double)(a % 3);
+            r->busy = (double)(a * ROWS + j);           /* tells rows apart */
+        }
+    }
+    tr.agent_first[TA] = tr.nrows;
+    tr.span = 60.0 * (7 + 2 * (ROWS - 1));
+    scn_dist fixed = dist(SCN_DIST_FIXED, "3");
+    sim_class c[2];
+    c[0] = klass(SIM_ARR_POISSON, 0, 40, 10, &fixed);
+    c[0].rate = 1.0 / 2;
+    c[1] = klass(SIM_ARR_TRACE, 400, tr.tenants, tr.agents_per_tenant,
+                 &fixed);
+    c[1].trace = &tr;
+    sim_workload_model m = model(c, 2, 4000, 77);
+
+    msgs group = collect(&m, 1, 0, 700);
+    msgs all = {NULL, 0, 0};
+    for (uint64_t a = 0; a < 700; a++) {
+        msgs one = collect(&m, 1, a, 1);
+        for (size_t i = 0; i < one.n; i++)
+            msgs_push(&all, &one.v[i]);
+        free(one.v);
+    }
+    qsort(all.v, all.n, sizeof *all.v, by_time_agent);
+    cr_assert_eq(group.n, all.n);
+    cr_assert(group.n > 100000);
+    size_t ties = 0;
+    for (size_t i = 0; i < group.n; i++) {
+        cr_assert_eq(group.v[i].t, all.v[i].t, "message %zu", i);
+        cr_assert_eq(group.v[i].busy, all.v[i].busy, "message %zu", i);
+        cr_assert_eq(group.v[i].agent, all.v[i].agent, "message %zu", i);
+        ties += i > 0 && group.v[i].t == group.v[i - 1].t;
+    }
+    cr_assert(ties > 8000, "only %zu ties", ties);
+    free(group.v);
+    free(all.v);
+    free(tr.rows);
+    free(tr.agent_first);
+}
+
 Test(workload, same_seed_same_stream_and_replications_differ)
 {
     scn_dist busy = dist(SCN_DIST_EXPONENTIAL, "5");
