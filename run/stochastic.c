@@ -9,8 +9,8 @@
 
 #include "base/alloc.h"
 #include "run/fluid.h"
-#include "sim/calendar.h"
 #include "sim/fifo.h"
+#include "sim/occupancy.h"
 #include "sim/pool.h"
 
 _Static_assert(SIM_POOL_TIMELINE == SIM_TIMELINE,
@@ -264,72 +264,38 @@ typedef struct demand {
 
 /* The demand pass, a message at a time. */
 typedef struct demand_pass {
-    demand d;
-    sim_calendar *h;            /* departures of the messages in service */
-    double t, H;
+    sim_occupancy *o;
+    double H;
 } demand_pass;
 
-static int demand_begin(const sim_workload_model *m, uint64_t first,
-                        uint64_t n, demand_pass *dp)
+static int demand_begin(const sim_workload_model *m, demand_pass *dp)
 {
-    double rate, load;
-    memset(dp, 0, sizeof *dp);
     dp->H = m->horizon;
-    dp->d.ntw = 64;
-    if (!(dp->d.tw = sim_calloc(dp->d.ntw, sizeof *dp->d.tw)))
-        return SIM_ENOMEM;
-    group_rates(m, first, n, &rate, &load);
-    /* The calendar's buckets from the mean service, rate-weighted. */
-    return sim_calendar_new(load, rate > 0 ? load / rate : 0, &dp->h);
+    return sim_occupancy_new(&dp->o);
 }
 
 /* The next message, or NULL at the end of the stream. */
 static int demand_step(demand_pass *dp, const sim_msg *msg)
 {
-    double next = msg ? msg->t : dp->H;
-    double *tw = dp->d.tw;
-    int rc = SIM_OK;
-    /* Departures up to the next arrival. */
-    while (sim_calendar_count(dp->h) > 0) {
-        double d;
-        if ((rc = sim_calendar_least(dp->h, &d)) != SIM_OK || d > next)
-            break;
-        tw[sim_calendar_count(dp->h)] += d - dp->t;
-        dp->t = d;
-        sim_calendar_pop(dp->h);
-    }
-    if (rc != SIM_OK)
-        return rc;
-    tw[sim_calendar_count(dp->h)] += next - dp->t;
-    dp->t = next;
-    if (!msg)
-        return SIM_OK;
-    if ((rc = sim_calendar_push(dp->h, msg->t + msg->busy)) != SIM_OK)
-        return rc;
-    size_t in = sim_calendar_count(dp->h);
-    if (in > dp->d.peak)
-        dp->d.peak = in;
-    if (in >= dp->d.ntw) {
-        double *v = sim_realloc(tw, 2 * dp->d.ntw * sizeof *v);
-        if (!v)
-            return SIM_ENOMEM;
-        memset(v + dp->d.ntw, 0, dp->d.ntw * sizeof *v);
-        dp->d.tw = v;
-        dp->d.ntw *= 2;
-    }
-    return SIM_OK;
+    return msg ? sim_occupancy_add(dp->o, msg->t, msg->busy)
+               : sim_occupancy_end(dp->o, dp->H);
 }
 
-/* Ends the pass: the demand into *out on success, freed otherwise. */
+/* Ends the pass: the demand into *out on success. */
 static int demand_end(demand_pass *dp, int rc, demand *out)
 {
-    sim_calendar_free(dp->h);
-    if (rc != SIM_OK) {
-        sim_free(dp->d.tw);
-        return rc;
+    if (rc == SIM_OK) {
+        out->peak = sim_occupancy_peak(dp->o);
+        out->ntw = out->peak + 1;
+        out->tw = sim_alloc(out->ntw * sizeof *out->tw);
+        if (out->tw)
+            memcpy(out->tw, sim_occupancy_times(dp->o),
+                   out->ntw * sizeof *out->tw);
+        else
+            rc = SIM_ENOMEM;
     }
-    *out = dp->d;
-    return SIM_OK;
+    sim_occupancy_free(dp->o);
+    return rc;
 }
 
 /* The q-quantile of the messages in service, weighted by time (q = 1:
@@ -927,7 +893,7 @@ static int demand_follow(const price_ctx *ctx, const price_deploy *const *pd,
     sim_msg msg;
     int64_t c0 = sentinel_servers(ctx, pd, n, pl, m, first, na);
     *fw = NULL;
-    int rc = demand_begin(m, first, na, &dp);
+    int rc = demand_begin(m, &dp);
     if (rc == SIM_OK && sim_fifo_follow_new(m->horizon, c0, FOLLOW_WORDS, kp,
                                             nk, fw) != SIM_OK)
         *fw = NULL;

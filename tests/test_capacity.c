@@ -267,7 +267,7 @@ Test(capacity, fluid_pools_hold_their_idle_agents)
 /*
  * The same demand under services so heavy-tailed (lognormal, sigma 2.5,
  * mean 60 s: a median of 2.6 s and some of hours) that many departures
- * fall past the demand pass's calendar into its heap and come back: M/G/inf
+ * stay pending across the demand pass's batches of arrivals: M/G/inf
  * is insensitive to the service law beyond its mean, so p99 is still the
  * 0.99 quantile of Poisson(20), 31, and the mean pool still 20.
  */
