@@ -5,12 +5,14 @@
 #include "sim/occupancy.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/fixed.h"
+#include "sim/radix.h"
 
 /*
  * Arrivals per batch.  A batch costs a histogram clear of the radix sort
@@ -76,75 +78,19 @@ static int dep_cmp(const void *x, const void *y)
 }
 
 /*
- * Sorts v[0 .. n) by (d, seq), the seqs ascending on entry.  An LSD
- * radix sort on a 32-bit key, the time scaled over the batch's range
- * (stable: equal keys keep seq order), then an insertion pass for the
- * times that share a key.  A range so wide that the key cannot tell
- * most times apart (one departure 10^19 s away) would make that pass
- * quadratic, so it has a budget of moves, past which qsort takes over:
+ * Sorts v[0 .. n) by (d, seq), the seqs ascending on entry: radix.h's
+ * stable sort by d keeps them so.  A batch's departures can span any
+ * range (one 10^19 s away makes the key useless for the rest), so its
+ * insertion pass has a budget of 8n moves, past which qsort takes over:
  * its order is the same, as (d, seq) pairs are distinct.
  */
+_Static_assert(offsetof(dep, d) == 0 && sizeof(dep) <= SIM_RADIX_MAX,
+               "radix.h sorts by the leading double");
+
 static void sort_deps(dep *v, dep *tmp, size_t n)
 {
-    enum { BITS = 11, RADIX = 1 << BITS, DIGITS = 3 };
-    if (n < 2)
-        return;
-    double lo = v[0].d, hi = v[0].d;
-    for (size_t i = 1; i < n; i++) {
-        lo = v[i].d < lo ? v[i].d : lo;
-        hi = v[i].d > hi ? v[i].d : hi;
-    }
-    if (!(hi > lo))
-        return;                 /* one time: already in seq order */
-    const double scale = 4294967040.0 / (hi - lo);
-    if (isfinite(scale) && scale > 0) {
-#define DEP_KEY(x) ((uint32_t)(((x).d - lo) * scale))
-        size_t count[DIGITS][RADIX];
-        memset(count, 0, sizeof count);
-        for (size_t i = 0; i < n; i++) {
-            uint32_t k = DEP_KEY(v[i]);
-            count[0][k & (RADIX - 1)]++;
-            count[1][(k >> BITS) & (RADIX - 1)]++;
-            count[2][k >> 2 * BITS]++;
-        }
-        dep *src = v, *dst = tmp;
-        for (int g = 0; g < DIGITS; g++) {
-            int shift = g * BITS;
-            size_t *c = count[g];
-            if (c[(DEP_KEY(src[0]) >> shift) & (RADIX - 1)] == n)
-                continue;       /* every time has this digit */
-            size_t sum = 0;
-            for (size_t j = 0; j < RADIX; j++) {
-                size_t x = c[j];
-                c[j] = sum;
-                sum += x;
-            }
-            for (size_t i = 0; i < n; i++)
-                dst[c[(DEP_KEY(src[i]) >> shift) & (RADIX - 1)]++] = src[i];
-            dep *x = src;
-            src = dst;
-            dst = x;
-        }
-#undef DEP_KEY
-        if (src != v)
-            memcpy(v, src, n * sizeof *v);
-    }
-    size_t budget = 8 * n;
-    for (size_t i = 1; i < n; i++) {
-        if (!(v[i].d < v[i - 1].d))
-            continue;
-        dep m = v[i];
-        size_t j = i;
-        for (; j > 0 && m.d < v[j - 1].d; j--) {
-            v[j] = v[j - 1];
-            if (--budget == 0) {
-                v[j - 1] = m;   /* v holds the n elements again */
-                qsort(v, n, sizeof *v, dep_cmp);
-                return;
-            }
-        }
-        v[j] = m;
-    }
+    if (sim__radix_sort(v, tmp, n, sizeof *v, 8 * n))
+        qsort(v, n, sizeof *v, dep_cmp);
 }
 
 /* Time up to `to` at the current count, then the clock at `to`. */

@@ -21,6 +21,7 @@
 #include <gsl/gsl_sf_bessel.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "base/alloc.h"
 #include "base/file.h"
 #include "base/fixed.h"
+#include "sim/radix.h"
 
 #define TWO_PI 6.283185307179586
 #define DAY_S 86400.0
@@ -691,70 +693,18 @@ static int open_many(const sim_workload_model *m, uint64_t rep,
 }
 
 /*
- * Sorts messages by time, stably.  Least significant digit first, 11 bits
- * at a time, on a 32-bit key: floor((t - lo) x (2^32 - 256) / (hi - lo))
- * over the window's times [lo, hi].  The key never decreases as t grows
- * (subtraction, multiplication and truncation are monotone), so messages
- * of different keys come out in time order and only messages sharing a
- * key -- in a window of n messages about n^2 / 2^33 pairs, nearly always
- * none -- may be out of order; a final insertion pass, which moves only
- * those, puts them right.  Three passes where the 64 bits of the time
- * took five (its mantissa varies in a window), and the same order:
- * stability keeps messages of equal time in agent order, as the heap
- * would give them.  `tmp` holds n messages.
+ * Sorts messages by time, stably (radix.h): the key's three radix passes
+ * and an insertion pass for messages sharing a key give the order a heap
+ * would, messages of equal time in agent order.  A window's times lie
+ * within its width, so the key tells them apart and the insertion pass
+ * needs no budget.  `tmp` holds n messages.
  */
+_Static_assert(offsetof(sim_msg, t) == 0 && sizeof(sim_msg) <= SIM_RADIX_MAX,
+               "radix.h sorts by the leading double");
+
 static void sort_msgs(sim_msg *v, sim_msg *tmp, size_t n)
 {
-    enum { BITS = 11, RADIX = 1 << BITS, DIGITS = 3 };
-    if (n < 2)
-        return;
-    double lo = v[0].t, hi = v[0].t;
-    for (size_t i = 1; i < n; i++) {
-        lo = v[i].t < lo ? v[i].t : lo;
-        hi = v[i].t > hi ? v[i].t : hi;
-    }
-    if (!(hi > lo))
-        return;                 /* one time: already in agent order */
-    const double scale = 4294967040.0 / (hi - lo);
-#define SORT_KEY(m) ((uint32_t)(((m).t - lo) * scale))
-    size_t count[DIGITS][RADIX];
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t k = SORT_KEY(v[i]);
-        count[0][k & (RADIX - 1)]++;
-        count[1][(k >> BITS) & (RADIX - 1)]++;
-        count[2][k >> 2 * BITS]++;
-    }
-    sim_msg *src = v, *dst = tmp;
-    for (int d = 0; d < DIGITS; d++) {
-        int shift = d * BITS;
-        size_t *c = count[d];
-        if (c[(SORT_KEY(src[0]) >> shift) & (RADIX - 1)] == n)
-            continue;           /* every message has this digit */
-        size_t sum = 0;
-        for (size_t j = 0; j < RADIX; j++) {
-            size_t x = c[j];
-            c[j] = sum;
-            sum += x;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[c[(SORT_KEY(src[i]) >> shift) & (RADIX - 1)]++] = src[i];
-        sim_msg *x = src;
-        src = dst;
-        dst = x;
-    }
-#undef SORT_KEY
-    if (src != v)
-        memcpy(v, src, n * sizeof *v);
-    for (size_t i = 1; i < n; i++) {
-        if (!(v[i].t < v[i - 1].t))
-            continue;
-        sim_msg m = v[i];
-        size_t j = i;
-        for (; j > 0 && m.t < v[j - 1].t; j--)
-            v[j] = v[j - 1];
-        v[j] = m;
-    }
+    sim__radix_sort(v, tmp, n, sizeof *v, SIZE_MAX);
 }
 
 /*

@@ -230,6 +230,32 @@ static int by_time_agent(const void *pa, const void *pb)
     return (a->agent > b->agent) - (a->agent < b->agent);
 }
 
+/* Agents first .. first + n - 1 each alone, their messages put in (time,
+ * agent) order: what a group of them must yield. */
+static msgs collect_apart(const sim_workload_model *m, uint64_t rep,
+                          uint64_t first, uint64_t n)
+{
+    msgs all = {NULL, 0, 0};
+    for (uint64_t a = first; a < first + n; a++) {
+        msgs one = collect(m, rep, a, 1);
+        for (size_t i = 0; i < one.n; i++)
+            msgs_push(&all, &one.v[i]);
+        free(one.v);
+    }
+    qsort(all.v, all.n, sizeof *all.v, by_time_agent);
+    return all;
+}
+
+static void assert_same_msgs(const msgs *got, const msgs *want)
+{
+    cr_assert_eq(got->n, want->n);
+    for (size_t i = 0; i < got->n; i++) {
+        cr_assert_eq(got->v[i].t, want->v[i].t, "message %zu", i);
+        cr_assert_eq(got->v[i].busy, want->v[i].busy, "message %zu", i);
+        cr_assert_eq(got->v[i].agent, want->v[i].agent, "message %zu", i);
+    }
+}
+
 /* Three classes of different kinds; a group spanning all three yields
  * exactly the union of its agents' single-agent streams. */
 Test(workload, a_group_is_the_union_of_its_agents)
@@ -252,21 +278,9 @@ Test(workload, a_group_is_the_union_of_its_agents)
     sim_workload_model m = model(c, 3, 3 * DAY, 123);
 
     msgs group = collect(&m, 2, 5, 50);
-    msgs all = {NULL, 0, 0};
-    for (uint64_t a = 5; a < 55; a++) {
-        msgs one = collect(&m, 2, a, 1);
-        for (size_t i = 0; i < one.n; i++)
-            msgs_push(&all, &one.v[i]);
-        free(one.v);
-    }
-    qsort(all.v, all.n, sizeof *all.v, by_time_agent);
-    cr_assert_eq(group.n, all.n);
+    msgs all = collect_apart(&m, 2, 5, 50);
     cr_assert(group.n > 1000);
-    for (size_t i = 0; i < group.n; i++) {
-        cr_assert_eq(group.v[i].t, all.v[i].t, "message %zu", i);
-        cr_assert_eq(group.v[i].busy, all.v[i].busy, "message %zu", i);
-        cr_assert_eq(group.v[i].agent, all.v[i].agent, "message %zu", i);
-    }
+    assert_same_msgs(&group, &all);
     /* Every class contributed. */
     int seen[3] = {0, 0, 0};
     for (size_t i = 0; i < group.n; i++)
@@ -316,23 +330,12 @@ Test(workload, a_large_group_merges_in_time_then_agent_order)
     sim_workload_model m = model(c, 2, 4000, 77);
 
     msgs group = collect(&m, 1, 0, 700);
-    msgs all = {NULL, 0, 0};
-    for (uint64_t a = 0; a < 700; a++) {
-        msgs one = collect(&m, 1, a, 1);
-        for (size_t i = 0; i < one.n; i++)
-            msgs_push(&all, &one.v[i]);
-        free(one.v);
-    }
-    qsort(all.v, all.n, sizeof *all.v, by_time_agent);
-    cr_assert_eq(group.n, all.n);
+    msgs all = collect_apart(&m, 1, 0, 700);
     cr_assert(group.n > 100000);
+    assert_same_msgs(&group, &all);
     size_t ties = 0;
-    for (size_t i = 0; i < group.n; i++) {
-        cr_assert_eq(group.v[i].t, all.v[i].t, "message %zu", i);
-        cr_assert_eq(group.v[i].busy, all.v[i].busy, "message %zu", i);
-        cr_assert_eq(group.v[i].agent, all.v[i].agent, "message %zu", i);
-        ties += i > 0 && group.v[i].t == group.v[i - 1].t;
-    }
+    for (size_t i = 1; i < group.n; i++)
+        ties += group.v[i].t == group.v[i - 1].t;
     cr_assert(ties > 8000, "only %zu ties", ties);
     free(group.v);
     free(all.v);
