@@ -172,7 +172,8 @@ static int run_batch(sim_occupancy *o)
         if (o->count >= o->ntw && grow(o) != SIM_OK)
             return SIM_ENOMEM;
     }
-    memmove(m, m + h, (k - h) * sizeof *m);
+    if (h > 0 && k > h)         /* m is NULL until a departure is queued */
+        memmove(m, m + h, (k - h) * sizeof *m);
     o->qn = k - h;
     o->seq += nb;
     o->nb = 0;
@@ -202,7 +203,8 @@ int sim_occupancy_end(sim_occupancy *o, double H)
         advance(o, o->q[h].d);
         o->count--;
     }
-    memmove(o->q, o->q + h, (o->qn - h) * sizeof *o->q);
+    if (h > 0 && o->qn > h)
+        memmove(o->q, o->q + h, (o->qn - h) * sizeof *o->q);
     o->qn -= h;
     advance(o, H);
     return SIM_OK;

@@ -309,3 +309,25 @@ Test(occupancy, a_failed_allocation_is_reported_and_sticks)
     sim_alloc_fail_at(0);
     sim_occupancy_free(o);
 }
+
+/* Nothing ever queued to leave: no arrivals at all (all the time at 0),
+ * and arrivals that stay for ever (each count held until the next
+ * arrival, the last to the horizon). */
+Test(occupancy, a_pass_where_nothing_leaves)
+{
+    sim_occupancy *o = pass(NULL, NULL, 0, 5);
+    cr_assert_eq(sim_occupancy_peak(o), 0);
+    cr_assert_eq(sim_occupancy_times(o)[0], 5.0);
+    sim_occupancy_free(o);
+
+    const double t[3] = {1, 2, 4};
+    const double busy[3] = {INFINITY, INFINITY, INFINITY};
+    o = pass(t, busy, 3, 10);
+    const double *tw = sim_occupancy_times(o);
+    cr_assert_eq(sim_occupancy_peak(o), 3);
+    cr_assert_eq(tw[0], 1.0);
+    cr_assert_eq(tw[1], 1.0);
+    cr_assert_eq(tw[2], 2.0);
+    cr_assert_eq(tw[3], 6.0);
+    sim_occupancy_free(o);
+}
