@@ -198,14 +198,11 @@ int sim_occupancy_end(sim_occupancy *o, double H)
         o->rc = run_batch(o);
     if (o->rc != SIM_OK)
         return o->rc;
-    size_t h = 0;
-    for (; h < o->qn && o->q[h].d <= H; h++) {
+    /* The pass ends here (once), so what stays pending stays put. */
+    for (size_t h = 0; h < o->qn && o->q[h].d <= H; h++) {
         advance(o, o->q[h].d);
         o->count--;
     }
-    if (h > 0 && o->qn > h)
-        memmove(o->q, o->q + h, (o->qn - h) * sizeof *o->q);
-    o->qn -= h;
     advance(o, H);
     return SIM_OK;
 }

@@ -19,11 +19,12 @@
  * Departures are not kept in a priority queue: arrivals are taken in
  * batches, their departures sorted at once (a radix sort on a 32-bit key
  * of the time) and merged with the ones still pending, and the events
- * then walked in time order.  On the planning question (docs/
- * performance.md) a calendar queue, push and pop, cost the pass about
- * 43 ns a message; the sort, the merge and the walk cost about 25,
- * half of it the walk.  The price is latency: the figures exist only
- * after sim_occupancy_end.
+ * then walked in time order.  In profiles of the planning question
+ * (docs/performance.md) the calendar queue this replaced took about
+ * 43 ns a message to push and pop, and the sort, the merge and the walk
+ * take about 22, more than half of it the walk; the replication as a
+ * whole ran only 1 to 3 % faster (step 8 there).  The price is latency:
+ * the figures exist only after sim_occupancy_end.
  *
  * No global state; allocation through base/alloc.h.
  */
