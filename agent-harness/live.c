@@ -369,7 +369,7 @@ static double awake(const harness_live *l, const scn_scenario *s,
         return -1;
     for (uint64_t g = 0; g < ngroups; g++) {
         replay r = {l, group, g, 0, measured};
-        sim_instance_run(&p, replay_next, &r, st);
+        sim_instance_run(&p, replay_next, &r, st, NULL);
     }
     double f = ngroups ? st->awake_s / ((double)ngroups * H) : 0;
     sim_free(st);

@@ -88,7 +88,7 @@ int main(int argc, char **argv)
             sim_source *src;
             if (sim_source_open(&m, 0, i, 1, &src) != SIM_OK)
                 return 1;
-            sim_instance_run(&p, next_msg, src, st);
+            sim_instance_run(&p, next_msg, src, st, NULL);
             sim_source_close(src);
         }
     }
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
             sim_source *src;
             if (sim_source_open(&m, 0, (uint64_t)i, 1, &src) != SIM_OK)
                 return 1;
-            sim_instance_run(&p, next_msg, src, st);
+            sim_instance_run(&p, next_msg, src, st, NULL);
             sim_source_close(src);
         }
         double dt = now() - t0;

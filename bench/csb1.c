@@ -70,7 +70,7 @@ int main(int argc, char **argv)
             sim_source *src;
             if (sim_source_open(&m, 0, (uint64_t)i, 1, &src) != SIM_OK)
                 return 1;
-            sim_instance_run(&p, next_msg, src, stp);
+            sim_instance_run(&p, next_msg, src, stp, NULL);
             sim_source_close(src);
         }
         double dt = now() - t0;

@@ -478,17 +478,24 @@ static int sleeper_init(const price_ctx *ctx, const price_deploy *pd,
     return z->st ? SIM_OK : SIM_ENOMEM;
 }
 
+/* The ended instance of a group of n agents, into deployment z. */
+static void sleeper_add(sleeper *z, const sim_inst *s, uint64_t n,
+                        double scale)
+{
+    z->agent_awake += s->awake_s * (double)n;
+    /* One instance per group: its month's time past the cap. */
+    double billed = s->billed_s * scale;
+    if (z->cap > 0 && billed > z->cap)
+        z->over += billed - z->cap;
+}
+
 /* One group of n agents through deployment z's instance. */
 static void sleeper_group(sleeper *z, int (*next)(void *, sim_msg *),
                           void *src, uint64_t n, double scale)
 {
-    double before = z->st->awake_s, billed_before = z->st->billed_s;
-    sim_instance_run(&z->p, next, src, z->st);
-    z->agent_awake += (z->st->awake_s - before) * (double)n;
-    /* One instance per group: its month's time past the cap. */
-    double billed = (z->st->billed_s - billed_before) * scale;
-    if (z->cap > 0 && billed > z->cap)
-        z->over += billed - z->cap;
+    sim_inst s;
+    sim_instance_run(&z->p, next, src, z->st, &s);
+    sleeper_add(z, &s, n, scale);
 }
 
 /* The month of a sleeping deployment from its instances' counters. */
@@ -499,10 +506,10 @@ static void sleeper_usage(const price_ctx *ctx, const price_deploy *pd,
     const scn_profile *pr = &ctx->scn->profile;
     sim_inst_stats *st = z->st;
     double scale = SIM_MONTH_SECONDS / H;
-    double keep = 1;
+    double keep = 1, tl[SIM_TIMELINE];
+    sim_inst_timeline(st, tl);
     if (pd->hour_pool > 0)
-        keep = drain_pool(pd, H, scale, st->awake_tl, st->arrivals_tl,
-                          st->awake_tl, u);
+        keep = drain_pool(pd, H, scale, tl, st->arrivals_tl, tl, u);
     double awake = st->billed_s * scale * keep;
     double busy = st->busy_s * scale * keep;
     sim_fx n_inst = sim_fx_from_int((int64_t)groups);
@@ -542,24 +549,54 @@ static void sleeper_usage(const price_ctx *ctx, const price_deploy *pd,
     waits->p95 = sim_wait_quantile(st, z->p.cold_start, 0.95);
     double slice = H / SIM_TIMELINE;
     for (int i = 0; i < SIM_TIMELINE; i++)
-        waits->timeline[i] = st->awake_tl[i] / slice;
+        waits->timeline[i] = tl[i] / slice;
 }
 
-/* Instances that sleep, for n deployments that group agents alike: one
- * pass per instance, its messages drawn once for all of them. */
-static int run_sleeping(const price_ctx *ctx, const price_deploy *const *pd,
-                        size_t n, const sim_workload_model *m,
-                        uint64_t rep, sim_usage *u, sim_waits *waits)
+/* The sleeping deployments of a set, and, when they ride on the pools'
+ * pass (run_mixed), one instance per agent and deployment. */
+typedef struct sleepers {
+    sleeper *z;
+    size_t n;
+    sim_inst *inst;             /* agent a's instances at a * n; NULL:
+                                   the sleepers take a pass of their own */
+    uint64_t agents;
+    int fed;                    /* the tapped pass was read to its end */
+} sleepers;
+
+static int sleepers_init(const price_ctx *ctx, const price_deploy *const *pd,
+                         size_t n, double H, sleepers *sl)
 {
-    double H = m->horizon, scale = SIM_MONTH_SECONDS / H;
-    sleeper *z = sim_calloc(n, sizeof *z);
-    replay r = {0};
-    int rc = z ? SIM_OK : SIM_ENOMEM;
+    memset(sl, 0, sizeof *sl);
+    sl->n = n;
+    sl->z = sim_calloc(n, sizeof *sl->z);
+    int rc = sl->z ? SIM_OK : SIM_ENOMEM;
     for (size_t k = 0; k < n && rc == SIM_OK; k++)
-        rc = sleeper_init(&ctx[k], pd[k], H, &z[k]);
-    uint64_t groups = 0, first, na;
+        rc = sleeper_init(&ctx[k], pd[k], H, &sl->z[k]);
+    return rc;
+}
+
+static void sleepers_fini(sleepers *sl)
+{
+    for (size_t k = 0; sl->z && k < sl->n; k++)
+        sim_free(sl->z[k].st);
+    sim_free(sl->z);
+    sim_free(sl->inst);
+}
+
+/* The sleepers' own pass: one per instance, its messages drawn once for
+ * all of them.  *groups: the instances. */
+static int sleepers_pass(sleepers *sl, const scn_deployment *d,
+                         const sim_workload_model *m, uint64_t rep,
+                         uint64_t *groups)
+{
+    double scale = SIM_MONTH_SECONDS / m->horizon;
+    size_t n = sl->n;
+    replay r = {0};
+    int rc = SIM_OK;
+    uint64_t first, na;
     grouper g;
-    grouper_init(&g, m, pd[0]->dep);
+    grouper_init(&g, m, d);
+    *groups = 0;
     while (rc == SIM_OK && next_group(&g, &first, &na)) {
         int fits = 0;
         if (n > 1 && (rc = replay_fill(m, rep, first, na, &r, &fits)) !=
@@ -568,24 +605,64 @@ static int run_sleeping(const price_ctx *ctx, const price_deploy *const *pd,
         for (size_t k = 0; k < n && rc == SIM_OK; k++) {
             if (fits) {
                 r.pos = 0;
-                sleeper_group(&z[k], replay_next, &r, na, scale);
+                sleeper_group(&sl->z[k], replay_next, &r, na, scale);
                 continue;
             }
             sim_source *src;
             if ((rc = sim_source_open(m, rep, first, na, &src)) != SIM_OK)
                 break;
-            sleeper_group(&z[k], src_next, src, na, scale);
+            sleeper_group(&sl->z[k], src_next, src, na, scale);
             rc = sim_source_status(src);
             sim_source_close(src);
         }
-        groups++;
+        (*groups)++;
     }
-    for (size_t k = 0; k < n && rc == SIM_OK; k++)
-        sleeper_usage(&ctx[k], pd[k], &z[k], H, groups, &u[k], &waits[k]);
-    for (size_t k = 0; z && k < n; k++)
-        sim_free(z[k].st);
-    sim_free(z);
     sim_free(r.v);
+    return rc;
+}
+
+/* A window of the pools' pass, each agent's messages to its instances. */
+static void sleepers_tap(void *ctx, const sim_msg *v, size_t cnt)
+{
+    sleepers *sl = ctx;
+    size_t n = sl->n;
+    for (size_t i = 0; i < cnt; i++) {
+        if (v[i].agent >= sl->agents)
+            continue;               /* never: the pass is of these agents */
+        sim_inst *s = &sl->inst[v[i].agent * n];
+        for (size_t k = 0; k < n; k++)
+            sim_inst_step(&sl->z[k].p, &s[k], &v[i], sl->z[k].st);
+    }
+}
+
+/* After a tapped pass: the instances end in agent order, as their own
+ * pass would end them, so every sum is added as it would be there. */
+static void sleepers_tapped_end(sleepers *sl, double H)
+{
+    double scale = SIM_MONTH_SECONDS / H;
+    for (uint64_t a = 0; a < sl->agents; a++)
+        for (size_t k = 0; k < sl->n; k++) {
+            sim_inst *s = &sl->inst[a * sl->n + k];
+            sim_inst_end(&sl->z[k].p, s, sl->z[k].st);
+            sleeper_add(&sl->z[k], s, 1, scale);
+        }
+}
+
+/* Instances that sleep, for n deployments that group agents alike: one
+ * pass per instance, its messages drawn once for all of them. */
+static int run_sleeping(const price_ctx *ctx, const price_deploy *const *pd,
+                        size_t n, const sim_workload_model *m,
+                        uint64_t rep, sim_usage *u, sim_waits *waits)
+{
+    sleepers sl;
+    uint64_t groups = 0;
+    int rc = sleepers_init(ctx, pd, n, m->horizon, &sl);
+    if (rc == SIM_OK)
+        rc = sleepers_pass(&sl, pd[0]->dep, m, rep, &groups);
+    for (size_t k = 0; k < n && rc == SIM_OK; k++)
+        sleeper_usage(&ctx[k], pd[k], &sl.z[k], m->horizon, groups, &u[k],
+                      &waits[k]);
+    sleepers_fini(&sl);
     return rc;
 }
 
@@ -886,7 +963,7 @@ static int demand_follow(const price_ctx *ctx, const price_deploy *const *pd,
                          const sim_workload_model *m, uint64_t rep,
                          uint64_t first, uint64_t na,
                          const sim_pool_params *kp, size_t nk, demand *dm,
-                         sim_fifo_follow **fw)
+                         sim_fifo_follow **fw, sleepers *tap)
 {
     demand_pass dp;
     sim_source *src = NULL;
@@ -899,6 +976,8 @@ static int demand_follow(const price_ctx *ctx, const price_deploy *const *pd,
         *fw = NULL;
     if (rc == SIM_OK)
         rc = sim_source_open(m, rep, first, na, &src);
+    if (rc == SIM_OK && tap)
+        sim_source_tap(src, sleepers_tap, tap);
     while (rc == SIM_OK) {
         int more = sim_source_next(src, &msg);
         rc = demand_step(&dp, more ? &msg : NULL);
@@ -913,6 +992,8 @@ static int demand_follow(const price_ctx *ctx, const price_deploy *const *pd,
     if (rc == SIM_OK)
         rc = sim_source_status(src);
     sim_source_close(src);
+    if (rc == SIM_OK && tap)
+        tap->fed = 1;
     rc = demand_end(&dp, rc, dm);
     if (rc != SIM_OK) {
         sim_fifo_follow_free(*fw);
@@ -922,15 +1003,18 @@ static int demand_follow(const price_ctx *ctx, const price_deploy *const *pd,
 }
 
 /* The pools pp[0 .. n) through one pass of the group's messages (a pool
- * alone may autoscale), into st. */
+ * alone may autoscale), into st; the sleepers `tap` (or NULL) along. */
 static int pools_pass(const sim_workload_model *m, uint64_t rep,
                       uint64_t first, uint64_t na, const sim_pool_params *pp,
-                      size_t n, sim_pool_stats *st)
+                      size_t n, sim_pool_stats *st, sleepers *tap)
 {
     sim_source *src;
+    sim_msg msg;
     int rc = sim_source_open(m, rep, first, na, &src);
     if (rc != SIM_OK)
         return rc;
+    if (tap)
+        sim_source_tap(src, sleepers_tap, tap);
     /* A fixed pool is a FIFO queue before identical servers: the
      * recursion of fifo.c gives the event queue's statistics at a
      * fraction of its cost (fifo.h says where they may differ). */
@@ -938,9 +1022,14 @@ static int pools_pass(const sim_workload_model *m, uint64_t rep,
         rc = sim_pool_run(&pp[0], src_next, src, st);
     else
         rc = sim_fifo_run_many(pp, n, src_next, src, st);
+    /* A pool stops at its horizon; the tap needs every message. */
+    while (rc == SIM_OK && tap && sim_source_next(src, &msg))
+        ;
     if (rc == SIM_OK)
         rc = sim_source_status(src);
     sim_source_close(src);
+    if (rc == SIM_OK && tap)
+        tap->fed = 1;
     return rc;
 }
 
@@ -970,7 +1059,7 @@ static int pools_group(const price_ctx *ctx, const price_deploy *const *pd,
                        size_t n, const sim_workload_model *m, uint64_t rep,
                        uint64_t first, uint64_t na, int first_group,
                        pooler *pl, sim_waits *waits, sim_pool_params *pp,
-                       sim_pool_stats *st)
+                       sim_pool_stats *st, sleepers *tap)
 {
     static const double q[] = {0, 0.95, 0.99, 1};
     demand dm = {0};
@@ -1004,7 +1093,7 @@ static int pools_group(const price_ctx *ctx, const price_deploy *const *pd,
                 !pl[k].p.autoscale)
                 fp[nk++] = pl[k].p;
         if ((rc = demand_follow(ctx, pd, n, pl, m, rep, first, na, fp, nk,
-                                &dm, &fw)) != SIM_OK)
+                                &dm, &fw, tap)) != SIM_OK)
             goto out;
         for (size_t k = 0; k < n; k++)
             if (pl[k].rc == SIM_OK && sized_by_demand(pd[k]->dep))
@@ -1040,7 +1129,8 @@ static int pools_group(const price_ctx *ctx, const price_deploy *const *pd,
             idx[u] = j;
             fp[u++] = pp[j];
         }
-    if (u > 0 && (rc = pools_pass(m, rep, first, na, fp, u, fs)) == SIM_OK)
+    if (u > 0 && (rc = pools_pass(m, rep, first, na, fp, u, fs,
+                                  tap && !tap->fed ? tap : NULL)) == SIM_OK)
         for (size_t i = 0; i < u; i++)
             st[idx[i]] = fs[i];
     for (size_t j = 0; j < live && rc == SIM_OK; j++) {
@@ -1060,10 +1150,11 @@ out:
 
 /* Pools that stay up -- fixed, sized from demand, or autoscaled -- for n
  * deployments that group agents alike (an autoscaled one alone).  rc[k]:
- * deployment k's status. */
+ * deployment k's status.  `tap` (or NULL) rides on the first group's
+ * first pass, which it holds to have been read to its end (tap->fed). */
 static int run_pools(const price_ctx *ctx, const price_deploy *const *pd,
                      size_t n, const sim_workload_model *m, uint64_t rep,
-                     sim_usage *u, sim_waits *waits, int *rc)
+                     sim_usage *u, sim_waits *waits, int *rc, sleepers *tap)
 {
     double H = m->horizon, agents = 0;
     pooler *pl = sim_calloc(n, sizeof *pl);
@@ -1077,7 +1168,7 @@ static int run_pools(const price_ctx *ctx, const price_deploy *const *pd,
     grouper_init(&g, m, pd[0]->dep);
     while (all == SIM_OK && next_group(&g, &first, &na)) {
         all = pools_group(ctx, pd, n, m, rep, first, na, groups == 0, pl,
-                          waits, pp, st);
+                          waits, pp, st, groups == 0 ? tap : NULL);
         agents += (double)na;
         groups++;
     }
@@ -1138,26 +1229,124 @@ static int count_messages(const sim_workload_model *m, uint64_t rep,
     return SIM_OK;
 }
 
+static int sleeps(const price_deploy *pd)
+{
+    return pd->dep->mode == SCN_MODE_SCALE_TO_ZERO || pd->objects;
+}
+
+/* Bytes the instances of a tapped pass may take, for each replication
+ * running at once: 64 MB, three deployments of 250,000 agents.  Past it
+ * the sleepers take a pass of their own, with the same figures. */
+#define TAP_BYTES ((size_t)64 << 20)
+
+/*
+ * A set of both kinds: instances of one agent each that sleep, and
+ * shared pools (sim_share_key).  The pools' first pass reads every
+ * agent's messages, a window of all of them at a time; each window goes
+ * to the sleeping instances too (sleepers_tap) before it is sorted, and
+ * the sleepers need no draw of their own -- a replication draws its
+ * messages once.  The price is an instance's state for every agent and
+ * sleeping deployment (sim_inst) for the length of the pass; past
+ * TAP_BYTES of it, or with no pass to ride on (no pool could be sized),
+ * the sleepers draw their own as before.  What each deployment gets is what it
+ * gets alone, to the bit: each instance sees its messages in time order
+ * and the instances end in agent order (sim_inst).
+ */
+static int run_mixed(const price_ctx *ctx, const price_deploy *const *pd,
+                     size_t n, size_t ns, const sim_workload_model *m,
+                     uint64_t rep, sim_usage *u, sim_waits *waits, int *rc)
+{
+    double H = m->horizon;
+    size_t np = n - ns;
+    size_t *idx = sim_calloc(n, sizeof *idx);       /* sleepers, pools */
+    price_ctx *cx = sim_calloc(n, sizeof *cx);
+    const price_deploy **px = sim_calloc(n, sizeof *px);
+    sim_usage *ux = sim_calloc(n, sizeof *ux);
+    sim_waits *wx = sim_calloc(n, sizeof *wx);
+    int *rx = sim_calloc(n, sizeof *rx);
+    sleepers sl;
+    memset(&sl, 0, sizeof sl);
+    int all = idx && cx && px && ux && wx && rx ? SIM_OK : SIM_ENOMEM;
+    if (all == SIM_OK) {
+        size_t a = 0, b = ns;
+        for (size_t k = 0; k < n; k++)
+            idx[sleeps(pd[k]) ? a++ : b++] = k;
+        for (size_t j = 0; j < n; j++) {
+            cx[j] = ctx[idx[j]];
+            px[j] = pd[idx[j]];
+        }
+        all = sleepers_init(cx, px, ns, H, &sl);
+    }
+    int tap = all == SIM_OK && px[ns]->dep->arch == SCN_ARCH_SHARED &&
+              m->agents <= TAP_BYTES / sizeof(sim_inst) / ns;
+    if (tap && (sl.inst = sim_alloc((size_t)m->agents * ns *
+                                    sizeof *sl.inst)) != NULL) {
+        sl.agents = m->agents;
+        for (size_t i = 0; i < (size_t)m->agents * ns; i++)
+            sim_inst_begin(&sl.inst[i]);
+    }
+    if (all == SIM_OK) {
+        all = run_pools(cx + ns, px + ns, np, m, rep, ux + ns, wx + ns,
+                        rx + ns, sl.inst ? &sl : NULL);
+        for (size_t j = ns; j < n; j++)
+            if (rx[j] == SIM_OK)
+                pool_capped(px[j], &ux[j]);
+    }
+    int srr = all;
+    uint64_t groups = m->agents;
+    if (srr == SIM_OK) {
+        if (sl.fed)
+            sleepers_tapped_end(&sl, H);
+        else
+            srr = sleepers_pass(&sl, px[0]->dep, m, rep, &groups);
+    }
+    for (size_t j = 0; j < ns && srr == SIM_OK; j++)
+        sleeper_usage(&cx[j], px[j], &sl.z[j], H, groups, &ux[j], &wx[j]);
+    if (all == SIM_OK && srr != SIM_OK)
+        all = srr;
+    for (size_t j = 0; idx && j < n; j++) {
+        size_t k = idx[j];
+        u[k] = ux ? ux[j] : u[k];
+        waits[k] = wx ? wx[j] : waits[k];
+        rc[k] = !rx ? SIM_ENOMEM : j < ns ? srr : rx[j];
+    }
+    if (!idx)
+        for (size_t k = 0; k < n; k++)
+            rc[k] = SIM_ENOMEM;
+    sleepers_fini(&sl);
+    sim_free(idx);
+    sim_free(cx);
+    sim_free(px);
+    sim_free(ux);
+    sim_free(wx);
+    sim_free(rx);
+    return all;
+}
+
 /* n deployments of one set (sim_share_key), or one alone. */
 static int run_instances(const price_ctx *ctx, const price_deploy *const *pd,
                          size_t n, const sim_workload_model *m,
                          uint64_t rep, sim_usage *u, sim_waits *waits,
                          int *rc)
 {
-    const scn_deployment *d = pd[0]->dep;
     int all;
-    if (d->arch == SCN_ARCH_PER_REQUEST) {
+    if (pd[0]->dep->arch == SCN_ARCH_PER_REQUEST) {
         all = count_messages(m, rep, u);    /* never in a set */
         rc[0] = all;
         return all;
     }
-    if (d->mode == SCN_MODE_SCALE_TO_ZERO || pd[0]->objects) {
+    size_t ns = 0;
+    for (size_t k = 0; k < n; k++)
+        ns += (size_t)sleeps(pd[k]);
+    if (ns > 0 && ns < n)
+        return run_mixed(ctx, pd, n, ns, m, rep, u, waits, rc);
+    if (ns == n) {
         all = run_sleeping(ctx, pd, n, m, rep, u, waits);
         for (size_t k = 0; k < n; k++)
             rc[k] = all;
         return all;
     }
-    all = run_pools(ctx, pd, n, m, rep, u, waits, rc);
+    all = run_pools(ctx, pd, n, m, rep, u, waits, rc, NULL);
     for (size_t k = 0; k < n; k++)
         if (rc[k] == SIM_OK)
             pool_capped(pd[k], &u[k]);
@@ -1236,6 +1425,10 @@ uint64_t sim_share_key(const price_ctx *ctx, const price_deploy *pd)
         group = 0;
         break;
     }
+    /* Instances of one agent each that sleep ride on shared pools' pass
+     * (run_mixed): one set, kind 3. */
+    if ((kind == 1 && group == 0) || (kind == 2 && group == 1))
+        return 3;
     return kind | group << 2;
 }
 

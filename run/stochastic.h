@@ -42,7 +42,9 @@ int sim_stochastic_run(const price_ctx *ctx, const price_deploy *pd,
  * place agents on instances alike and run on engines that take a shared
  * stream (instances that sleep, or fixed pools), so
  * sim_stochastic_run_set draws each group's messages once for all of
- * them.
+ * them.  One key holds both kinds: instances of one agent each that
+ * sleep and shared fixed pools, whose pass gives every agent's messages
+ * to the sleepers on its way.
  */
 uint64_t sim_share_key(const price_ctx *ctx, const price_deploy *pd);
 

@@ -567,6 +567,9 @@ typedef struct hent {
 /* Groups at least this large merge in batches rather than by heap. */
 #define BATCH_MIN 256
 
+/* The most messages a tapped source's window aims at (sim_source_tap). */
+#define TAP_WINDOW ((size_t)1 << 20)
+
 struct sim_source {
     uint64_t first, n;
     double horizon;
@@ -582,6 +585,8 @@ struct sim_source {
     int done;
     gen one;
     gen_class onek;
+    sim_source_tap_fn tap;  /* NULL: none */
+    void *tap_ctx;
 };
 
 /* Orders the heap by time, ties to the lower agent number.  Written
@@ -754,6 +759,8 @@ static int refill(sim_source *s)
             s->dt *= 2;
         if (s->nbuf == 0)
             continue;
+        if (s->tap)
+            s->tap(s->tap_ctx, s->buf, s->nbuf);
         sim_msg *t = sim_realloc(s->tmp, s->cap * sizeof *t);
         if (!t) {
             s->rc = SIM_ENOMEM;
@@ -802,6 +809,8 @@ int sim_source_next(sim_source *s, sim_msg *msg /* OUT */)
         msg->busy = g->busy;
         msg->agent = s->first;
         s->rc = gen_advance(g, s->horizon);
+        if (s->tap)
+            s->tap(s->tap_ctx, msg, 1);
         return 1;
     }
     if (s->n >= BATCH_MIN) {
@@ -824,7 +833,27 @@ int sim_source_next(sim_source *s, sim_msg *msg /* OUT */)
         s->heap[0].t = g->t;
     if (s->hn > 0)
         sift_down(s->heap, s->hn, 0);
+    if (s->tap)
+        s->tap(s->tap_ctx, msg, 1);
     return 1;
+}
+
+void sim_source_tap(sim_source *s, sim_source_tap_fn fn, void *ctx)
+{
+    s->tap = fn;
+    s->tap_ctx = ctx;
+    /* A tap that keeps state per agent fetches it once for each run of
+     * an agent's messages in a window; at about one message per agent,
+     * once a message.  Four times the window (up to TAP_WINDOW messages)
+     * fetches it once for about four: 6.10 s to 5.14 s a replication of
+     * the planning question (docs/performance.md), for 14 MB more. */
+    if (fn && s->n >= BATCH_MIN && s->wend == 0 && s->nbuf == 0) {
+        size_t t = s->target > TAP_WINDOW / 4 ? TAP_WINDOW : 4 * s->target;
+        if (t > s->target) {
+            s->dt *= (double)t / (double)s->target;
+            s->target = t;
+        }
+    }
 }
 
 int sim_source_status(const sim_source *s)

@@ -92,6 +92,21 @@ int sim_source_status(const sim_source *s);
 
 void sim_source_close(sim_source *s);
 
+/*
+ * A tap on a source: `fn` is shown every message the source will yield,
+ * before it yields it -- a large group's whole window at once, before the
+ * window is sorted (agent by agent in number order, so a consumer that
+ * keeps state per agent walks it in memory order), otherwise each message
+ * as it is taken.  Each agent's messages reach the tap in time order, and
+ * all of them once the stream has been read to its end, so a consumer
+ * that needs only that -- instances of one agent each -- can ride on a
+ * pass that needs the messages in time order (the pools) instead of
+ * drawing them again.  Set it before the first sim_source_next; NULL
+ * removes it.
+ */
+typedef void (*sim_source_tap_fn)(void *ctx, const sim_msg *v, size_t n);
+void sim_source_tap(sim_source *s, sim_source_tap_fn fn, void *ctx);
+
 /* Draws one service time in seconds for class `c` from stream `svc`. */
 double sim_draw_busy(const sim_class *c, sim_rng *svc);
 

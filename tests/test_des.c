@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/des.h"
@@ -40,7 +41,7 @@ static void run_n(long n, const sim_inst_params *p, double rate,
     for (long i = 0; i < n; i++) {
         sim_source *src;
         cr_assert_eq(sim_source_open(&m, 0, (uint64_t)i, 1, &src), SIM_OK);
-        sim_instance_run(p, next_msg, src, st);
+        sim_instance_run(p, next_msg, src, st, NULL);
         sim_source_close(src);
     }
 }
@@ -160,4 +161,125 @@ Test(des, awake_runs_bill_with_granularity_and_minimum)
     memset(&st, 0, sizeof st);
     run_n(1, &p, rate, &busy, 9, &st);
     cr_assert(fabs(st.billed_s - st.awake_s) < 1.0 * st.cold_starts + 1e-6);
+}
+
+/* Messages from an array. */
+typedef struct msgs {
+    const sim_msg *v;
+    size_t n, pos;
+} msgs;
+
+static int next_arr(void *ctx, sim_msg *m)
+{
+    msgs *a = ctx;
+    if (a->pos == a->n)
+        return 0;
+    *m = a->v[a->pos++];
+    return 1;
+}
+
+/* By hand, slices of 10 s: a run [5, 35) (a message at 5 s, 10 s of work,
+ * a 20 s idle timeout) fills 5, 10, 10 and 5 s of slices 0 to 3; a run
+ * [1000.25, 1020.75) 9.75, 10 and 0.75 s of slices 100 to 102.  The
+ * instance's own sums are those runs. */
+Test(des, awake_timeline_by_hand)
+{
+    sim_inst_params p = {10240, 0, 20, 0, 0, 0, 0};
+    sim_msg v[] = {{5, 10, 0}, {1000.25, 0.5, 0}};
+    msgs a = {v, 2, 0};
+    sim_inst_stats st;
+    sim_inst s;
+    double tl[SIM_TIMELINE];
+    memset(&st, 0, sizeof st);
+    sim_instance_run(&p, next_arr, &a, &st, &s);
+    sim_inst_timeline(&st, tl);
+    static const struct {
+        int slice;
+        double s;
+    } want[] = {{0, 5}, {1, 10}, {2, 10}, {3, 5},
+                {100, 9.75}, {101, 10}, {102, 0.75}};
+    double total = 0;
+    for (int i = 0; i < SIM_TIMELINE; i++)
+        total += tl[i];
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        cr_expect_eq(tl[want[i].slice], want[i].s, "slice %d: %.17g",
+                     want[i].slice, tl[want[i].slice]);
+    cr_assert_eq(total, 50.5);
+    cr_assert_eq(s.awake_s, 50.5);
+    cr_assert_eq(st.awake_s, 50.5);
+    cr_assert_eq(st.timeouts, 2);
+    cr_assert_eq(st.busy_s, 10.5);
+    /* A run of 100.1 - 100 s (not a whole number of 2^-40 s): its slice
+     * holds it rounded to the nearest unit. */
+    p.idle_timeout = 0;
+    sim_msg w[] = {{100, 100.1 - 100, 0}};
+    msgs b = {w, 1, 0};
+    memset(&st, 0, sizeof st);
+    sim_instance_run(&p, next_arr, &b, &st, NULL);
+    sim_inst_timeline(&st, tl);
+    double x = 100.1 - 100, q = nearbyint(x * 0x1p40) / 0x1p40;
+    cr_assert(q != x && fabs(q - x) <= 0x1p-41);
+    cr_assert_eq(tl[10], q, "%.17g, not %.17g", tl[10], q);
+}
+
+/*
+ * Instances stepped with their messages interleaved -- one message of
+ * each in turn, as a window of every agent's messages hands them out --
+ * and ended in agent order give every counter, sum, histogram and
+ * timeline slice of one run per instance, to the bit.
+ */
+Test(des, interleaved_instances_give_their_runs_one_by_one)
+{
+    enum { N = 40 };
+    scn_dist busy = lognormal12();
+    sim_inst_params p = {7 * 86400.0, 30, 120, 30, 0, 60, 60};
+    sim_class c;
+    memset(&c, 0, sizeof c);
+    c.tenants = N;
+    c.agents_per_tenant = 1;
+    c.kind = SIM_ARR_POISSON;
+    c.rate = 1.0 / 300;
+    c.busy = &busy;
+    sim_workload_model m = {&c, 1, N, p.horizon, 21};
+    sim_msg *v[N];
+    size_t n[N];
+    sim_inst_stats *one = calloc(1, sizeof *one);
+    sim_inst_stats *mixed = calloc(1, sizeof *mixed);
+    cr_assert(one && mixed);
+    for (int a = 0; a < N; a++) {
+        sim_source *src;
+        sim_msg msg;
+        cr_assert_eq(sim_source_open(&m, 0, (uint64_t)a, 1, &src), SIM_OK);
+        v[a] = NULL;
+        n[a] = 0;
+        while (sim_source_next(src, &msg)) {
+            v[a] = realloc(v[a], (n[a] + 1) * sizeof *v[a]);
+            cr_assert(v[a]);
+            v[a][n[a]++] = msg;
+        }
+        sim_source_close(src);
+        msgs arr = {v[a], n[a], 0};
+        sim_instance_run(&p, next_arr, &arr, one, NULL);
+    }
+    sim_inst s[N];
+    for (int a = 0; a < N; a++)
+        sim_inst_begin(&s[a]);
+    for (size_t i = 0;; i++) {
+        int any = 0;
+        for (int a = N - 1; a >= 0; a--)
+            if (i < n[a]) {
+                sim_inst_step(&p, &s[a], &v[a][i], mixed);
+                any = 1;
+            }
+        if (!any)
+            break;
+    }
+    for (int a = 0; a < N; a++)
+        sim_inst_end(&p, &s[a], mixed);
+    cr_assert(one->timeouts > 100 && one->waited > 0);
+    cr_assert(memcmp(one, mixed, sizeof *one) == 0);
+    for (int a = 0; a < N; a++)
+        free(v[a]);
+    free(one);
+    free(mixed);
 }

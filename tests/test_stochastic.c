@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "run/stochastic.h"
 #include "support.h"
 
 #define STZ                                                                 \
@@ -196,29 +197,30 @@ static void same_dbl(double a, double b, const char *dep, const char *what)
               "%.17g alone", dep, what, a, b);
 }
 
-Test(stochastic, shared_draws_give_what_each_deployment_gives_alone,
-     .timeout = 120)
+/* Runs `head` with every deployment of deps[0 .. n) in one scenario and
+ * each in a scenario of its own, and holds every figure of each to be
+ * the same to the bit.  The run of them all is left in *t. */
+static void same_together_as_alone(test_run *t, const char *head,
+                                   const char *const *deps, size_t n)
 {
-    enum { N = sizeof share_deps / sizeof share_deps[0] };
-    size_t len = strlen(SHARE_HEAD) + 1;
-    for (size_t i = 0; i < N; i++)
-        len += strlen(share_deps[i]);
+    size_t len = strlen(head) + 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(deps[i]);
     char *all = malloc(len), one[2048];
     cr_assert(all);
-    strcpy(all, SHARE_HEAD);
-    for (size_t i = 0; i < N; i++)
-        strcat(all, share_deps[i]);
-    test_run t;
-    test_run_yaml(&t, all);
+    strcpy(all, head);
+    for (size_t i = 0; i < n; i++)
+        strcat(all, deps[i]);
+    test_run_yaml(t, all);
     free(all);
-    if (t.rc != SIM_OK)
-        sim_diag_print(&t.diag, stderr);
-    cr_assert_eq(t.rc, SIM_OK);
-    for (size_t i = 0; i < N; i++) {
-        const run_deploy *d = &t.res->d[i];
+    if (t->rc != SIM_OK)
+        sim_diag_print(&t->diag, stderr);
+    cr_assert_eq(t->rc, SIM_OK);
+    for (size_t i = 0; i < n; i++) {
+        const run_deploy *d = &t->res->d[i];
         const char *name = d->pd.dep->name;
         test_run a;
-        snprintf(one, sizeof one, "%s%s", SHARE_HEAD, share_deps[i]);
+        snprintf(one, sizeof one, "%s%s", head, deps[i]);
         test_run_yaml(&a, one);
         if (a.rc != SIM_OK)
             sim_diag_print(&a.diag, stderr);
@@ -238,6 +240,10 @@ Test(stochastic, shared_draws_give_what_each_deployment_gives_alone,
         same_fx(x->cold_starts, y->cold_starts, name, "cold starts");
         same_fx(x->object_seconds, y->object_seconds, name,
                 "object-seconds");
+        same_fx(x->capped_seconds, y->capped_seconds, name,
+                "capped seconds");
+        same_fx(x->awake_fraction, y->awake_fraction, name,
+                "awake fraction");
         same_fx(x->queued_messages, y->queued_messages, name, "queued");
         same_fx(x->refused_messages, y->refused_messages, name, "refused");
         same_fx(x->ws_connects, y->ws_connects, name, "connects");
@@ -248,10 +254,128 @@ Test(stochastic, shared_draws_give_what_each_deployment_gives_alone,
         cr_expect_eq(d->feasible, e->feasible, "%s feasible", name);
         test_run_free(&a);
     }
+}
+
+Test(stochastic, shared_draws_give_what_each_deployment_gives_alone,
+     .timeout = 120)
+{
+    test_run t;
+    same_together_as_alone(&t, SHARE_HEAD, share_deps,
+                           sizeof share_deps / sizeof share_deps[0]);
     /* The scenario's sets are real: the pools queued somewhere, the
      * sleepers slept, and connections were counted. */
     cr_assert(test_deploy(&t, "ec2-fixed")->usage.queued_messages > 0);
     cr_assert(test_deploy(&t, "fg-agent")->usage.cold_starts > 0);
     cr_assert(test_deploy(&t, "do-session")->usage.ws_connects > 0);
+    test_run_free(&t);
+}
+
+/*
+ * Instances of one agent each that sleep ride on the shared pools' pass
+ * (one set): with 280 agents the pass reads windows of every agent's
+ * messages, handed to the sleepers before each window is sorted.  Daily
+ * cycles swing the windows' width; an hour pool (Heroku Eco) runs dry on
+ * the sleepers' timeline.  Every figure must be what each gets alone.
+ */
+#define TAP_HEAD                                                            \
+    "capsim: 1\nreplications: 2\nseed: 11\n"                                \
+    "profile: {active_vcpu: 0.25, active_memory_gb: 0.25, "                 \
+    "idle_memory_gb: 0.01}\n"                                               \
+    "workload: {tenants: 70, agents_per_tenant: 4, transport: sse, "        \
+    "messages_per_agent_month: 2000, arrivals: {diurnal: {peak_hour: 14, "  \
+    "peak_to_mean: 3, weekend_factor: 0.5}}, "                              \
+    "busy_per_message: {dist: lognormal, median: 15s, sigma: 1.2}}\n"       \
+    "deployments:\n"
+
+static const char *const tap_sleepers[] = {
+    "  - {name: fg-agent, provider: aws-fargate, plan: linux-x86, "
+    "architecture: per-agent, instance: {vcpu: 0.25, memory_gb: 0.5}, "
+    "scaling: {mode: scale-to-zero, idle_timeout: 5m}}\n",
+    "  - {name: rw-agent, provider: railway, plan: pro, architecture: "
+    "per-agent, instance: {vcpu: 1, memory_gb: 1}, billing_basis: "
+    "allocated, scaling: {mode: scale-to-zero, idle_timeout: 2m}}\n",
+    "  - {name: eco-agent, provider: heroku, plan: eco, architecture: "
+    "per-agent, scaling: {mode: scale-to-zero}}\n",
+    "  - {name: do-agent, provider: cloudflare, plan: workers-paid, "
+    "architecture: per-agent}\n",
+};
+
+static const char *const tap_p99 =
+    "  - {name: rw-p99, provider: railway, plan: pro, architecture: shared, "
+    "instance: {vcpu: 4, memory_gb: 8}, scaling: {sizing: p99}}\n";
+static const char *const tap_fixed =
+    "  - {name: ec2-fixed, provider: aws-ec2, plan: t3.small, "
+    "architecture: shared, scaling: {mode: fixed, instances: 2, "
+    "queue_limit: 5}}\n";
+
+Test(stochastic, sleepers_on_the_pools_pass_give_what_they_give_alone,
+     .timeout = 180)
+{
+    /* Sized from demand: the sleepers ride on the demand pass. */
+    const char *deps[] = {tap_sleepers[0], tap_p99, tap_sleepers[1],
+                          tap_sleepers[2], tap_fixed, tap_sleepers[3]};
+    test_run t;
+    same_together_as_alone(&t, TAP_HEAD, deps, sizeof deps / sizeof *deps);
+    cr_assert(test_deploy(&t, "fg-agent")->usage.cold_starts > 0);
+    cr_assert(test_deploy(&t, "eco-agent")->usage.pool_dry_at > 0);
+    cr_assert(test_deploy(&t, "ec2-fixed")->usage.queued_messages > 0);
+    test_run_free(&t);
+}
+
+Test(stochastic, sleepers_on_a_pass_of_known_pools, .timeout = 120)
+{
+    /* No pool sizes from demand: they ride on the pools' own pass. */
+    const char *deps[] = {tap_fixed, tap_sleepers[0], tap_sleepers[3]};
+    test_run t;
+    same_together_as_alone(&t, TAP_HEAD, deps, sizeof deps / sizeof *deps);
+    test_run_free(&t);
+}
+
+/* Which deployments take one pass together: instances of one agent each
+ * that sleep with shared fixed pools; not per-tenant pools (whose groups
+ * are not every agent's), a shared instance that sleeps, nor an
+ * autoscaled pool, which pulls its own messages. */
+Test(stochastic, per_agent_sleepers_share_the_shared_pools_pass)
+{
+    test_run t;
+    test_run_yaml(&t, TAP_HEAD
+                  "  - {name: fg-agent, provider: aws-fargate, plan: "
+                  "linux-x86, architecture: per-agent, instance: {vcpu: 0.25, "
+                  "memory_gb: 0.5}, scaling: {mode: scale-to-zero, "
+                  "idle_timeout: 5m}}\n"
+                  "  - {name: do-session, provider: cloudflare, plan: "
+                  "workers-paid, architecture: per-session}\n"
+                  "  - {name: rw-p99, provider: railway, plan: pro, "
+                  "architecture: shared, instance: {vcpu: 4, memory_gb: 8}, "
+                  "scaling: {sizing: p99}}\n"
+                  "  - {name: ec2-fixed, provider: aws-ec2, plan: t3.small, "
+                  "architecture: shared, scaling: {mode: fixed, instances: "
+                  "2}}\n"
+                  "  - {name: fg-tenant, provider: aws-fargate, plan: "
+                  "linux-x86, architecture: per-tenant, instance: {vcpu: 0.5, "
+                  "memory_gb: 1}, scaling: {sizing: p99}}\n"
+                  "  - {name: fg-shared-sleep, provider: aws-fargate, plan: "
+                  "linux-x86, architecture: shared, instance: {vcpu: 4, "
+                  "memory_gb: 8}, scaling: {mode: scale-to-zero, "
+                  "idle_timeout: 30s}}\n"
+                  "  - {name: fg-auto, provider: aws-fargate, plan: "
+                  "linux-x86, architecture: shared, instance: {vcpu: 1, "
+                  "memory_gb: 2}, scaling: {mode: autoscale, min: 1, "
+                  "max: 4}}\n");
+    if (t.rc != SIM_OK)
+        sim_diag_print(&t.diag, stderr);
+    cr_assert_eq(t.rc, SIM_OK);
+    price_ctx ctx = {t.scn, t.cat, NULL};
+    uint64_t key[7];
+    for (size_t i = 0; i < 7; i++)
+        key[i] = sim_share_key(&ctx, &t.res->d[i].pd);
+    cr_assert_neq(key[0], 0);
+    cr_assert_eq(key[1], key[0]);
+    cr_assert_eq(key[2], key[0]);
+    cr_assert_eq(key[3], key[0]);
+    cr_assert_neq(key[4], key[0]);
+    cr_assert_neq(key[5], key[0]);
+    cr_assert_neq(key[5], 0);
+    cr_assert_eq(key[6], 0);
     test_run_free(&t);
 }
