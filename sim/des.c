@@ -63,7 +63,9 @@ static uint64_t tl_units(double x)
         return 0;
     if (x > 4194304.0)
         x = 4194304.0;
-    return (uint64_t)(x * TL_UNITS + 0.5);
+    /* At most 2^62 units, so the signed conversion (one instruction)
+     * gives what the unsigned one (a test and a branch) would. */
+    return (uint64_t)(int64_t)(x * TL_UNITS + 0.5);
 }
 
 /* sim_timeline_add's slices, each term rounded to whole units before it
