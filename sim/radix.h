@@ -4,17 +4,24 @@
  * window of the merged message stream (workload.c) and a batch of
  * departures (occupancy.c).
  *
- * Least significant digit first, 11 bits at a time, on a 32-bit key:
- * floor((x - lo) x (2^32 - 256) / (hi - lo)) over the records' range
+ * Least significant digit first, 11 bits at a time, on a key of 22 bits
+ * for up to SIM_RADIX_SHORT records and of 32 above:
+ * floor((x - lo) x (2^b - 256) / (hi - lo)) over the records' range
  * [lo, hi].  The key never decreases as x grows (subtraction,
  * multiplication and truncation are monotone), so records of different
  * keys come out in order of x and only records sharing a key -- among n
- * spread evenly, about n^2 / 2^33 pairs, nearly always none -- may be
- * out of order; an insertion pass, which moves only those, puts them
- * right.  Three passes where the 64 bits of a double took five (its
- * mantissa varies across a window), and stability keeps records of
- * equal x in the order they came in.
- *
+ * spread evenly, about n^2 / 2^(b+1) pairs -- may be out of order; an
+ * insertion pass, which moves only those, puts them right.  Two or three
+ * passes where the 64 bits of a double took five (its mantissa varies
+ * across a window), and stability keeps records of equal x in the order
+ * they came in.  The short key is the trade: at 2^20 records about one
+ * in eight shares its key and half of those move a place or two, which
+ * costs less than a third pass over every record and the copy back that
+ * an odd number of passes needs: streambench's merged stream of 10^5
+ * agents, windows of 10^5 to 4 x 10^5 messages, merges about a tenth
+ * faster so (docs/performance.md).  Past 2^20 the shared keys would grow
+ * with n while a pass stays one pass.
+
  * The insertion pass is quadratic when most records share a key: a
  * range so wide that the key cannot tell them apart (one departure
  * 10^19 s away among thousands within a second), or one the key cannot
@@ -38,6 +45,10 @@
 #include <string.h>
 
 #define SIM_RADIX_MAX 64
+
+/* Up to this many records the key has 22 bits (two passes), past it 32
+ * (three). */
+#define SIM_RADIX_SHORT ((size_t)1 << 20)
 
 static inline double sim__radix_key(const unsigned char *rec)
 {
@@ -72,7 +83,9 @@ SIM__RADIX_INLINE int sim__radix_sort(void *v, void *tmp, size_t n, size_t size,
     }
     if (!(hi > lo))
         return 0;               /* one value: already in order */
-    const double scale = 4294967040.0 / (hi - lo);
+    /* A key under 2^22 has no third digit: its pass is skipped below. */
+    const double scale =
+        (n <= SIM_RADIX_SHORT ? 4194048.0 : 4294967040.0) / (hi - lo);
     if (isfinite(scale) && scale > 0) {
 #define SIM__RADIX_KEY(rec) ((uint32_t)((sim__radix_key(rec) - lo) * scale))
         size_t count[DIGITS][RADIX];
