@@ -721,10 +721,11 @@ int sim_fifo_run(const sim_pool_params *p,
  * servers runs exactly as one of unlimited servers until a message finds
  * c busy there: until then no message has waited, so both have the same
  * busy servers with the same free times.  So the pools follow one
- * reference pool of unlimited servers (`ref`, whose wheel turns at every
- * arrival to count the busy exactly), and a pool keeps state of its own
- * only while it differs: from the first arrival that finds its c servers
- * busy (its wheel starts as a copy of the reference's) until every
+ * reference pool of unlimited servers (`ref`, whose wheel turns whenever
+ * the count of its busy servers could matter: ref_turn), and a pool
+ * keeps state of its own only while it differs: from the first arrival
+ * that finds its c servers busy (its wheel starts as a copy of the
+ * reference's) until every
  * message that waited or was refused there has left both pools (`lag`),
  * when the two hold the same servers again and it rejoins.  A pool that
  * follows the reference costs a comparison a message; its counts are the
