@@ -17,8 +17,8 @@
  *    order equal times leave in (they add zero).
  *
  * Departures are not kept in a priority queue: arrivals are taken in
- * batches, their departures sorted at once (a radix sort on a 32-bit key
- * of the time) and merged with the ones still pending, and the events
+ * batches, their departures sorted at once (radix.h: two passes on a
+ * 22-bit key of the time for a batch) and merged with the ones still pending, and the events
  * then walked in time order.  In profiles of the planning question
  * (docs/performance.md) the calendar queue this replaced took about
  * 43 ns a message to push and pop, and the sort, the merge and the walk

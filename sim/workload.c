@@ -698,11 +698,13 @@ static int open_many(const sim_workload_model *m, uint64_t rep,
 }
 
 /*
- * Sorts messages by time, stably (radix.h): the key's three radix passes
- * and an insertion pass for messages sharing a key give the order a heap
- * would, messages of equal time in agent order.  A window's times lie
- * within its width, so the key tells them apart and the insertion pass
- * needs no budget.  `tmp` holds n messages.
+ * Sorts messages by time, stably (radix.h): the key's radix passes (two
+ * for windows of up to 2^20 messages, three above) and an insertion pass
+ * for messages sharing a key give the order a heap would, messages of
+ * equal time in agent order.  A window's times lie within its width, so
+ * the key tells nearly all of them apart -- at 2^20 messages spread
+ * evenly about one in eight shares its key, and moves a place or two --
+ * and the insertion pass needs no budget.  `tmp` holds n messages.
  */
 _Static_assert(offsetof(sim_msg, t) == 0 && sizeof(sim_msg) <= SIM_RADIX_MAX,
                "radix.h sorts by the leading double");
